@@ -24,6 +24,8 @@ type Policy struct {
 	// (hex). Workflows carry Source so a replay re-parses the same contract.
 	Source []byte
 	Digest string
+
+	name string // the file name errors from later checks (CheckPools) cite
 }
 
 // Scoring is what makes a lead ready: intent (behaviour) plus fit (profile).

@@ -1,0 +1,219 @@
+// Package actions is the contract between workflows/ and activities/: the
+// name of every activity and its input and output types. The workflow calls
+// activities by these names only, so it never imports an adapter (store, CRM,
+// nurture); activities/ registers its implementations under the same names.
+//
+// Every input carries Key, the idempotency key: the workflow ID plus the
+// business event that caused the call (never the run ID, which changes on
+// Continue-As-New). An adapter that sees a Key twice must not act twice.
+package actions
+
+import (
+	"time"
+
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/policy"
+	"github.com/leadflow/leadflow/internal/routing"
+)
+
+// Activity names.
+const (
+	Route             = "Route"
+	AssignOwner       = "AssignOwner"
+	CreateTask        = "CreateTask"
+	PostNote          = "PostNote"
+	NotifyManager     = "NotifyManager"
+	RaiseAlert        = "RaiseAlert"
+	SetLifecycleStage = "SetLifecycleStage"
+	NurtureEnroll     = "NurtureEnroll"
+	NurturePause      = "NurturePause"
+	NurtureSend       = "NurtureSend"
+	NurtureStop       = "NurtureStop"
+	Record            = "Record"
+	ForwardEvents     = "ForwardEvents"
+)
+
+// Non-retryable error types: bad input that no retry can fix. Adapters wrap
+// such failures with temporal.NewNonRetryableApplicationError(msg, type, err).
+const (
+	ErrInvalidInput = "InvalidInput"
+	ErrUnknownRep   = "UnknownRep"
+	ErrUnknownPool  = "UnknownPool"
+)
+
+// RouteInput asks the directory for an owner.
+type RouteInput struct {
+	Key           string         `json:"key"`
+	LeadID        string         `json:"leadId"`
+	Domain        string         `json:"domain,omitempty"`
+	Rules         []routing.Rule `json:"rules"`             // the policy rules that matched, in order
+	Exclude       []string       `json:"exclude,omitempty"` // never these reps (previous owners of this handoff)
+	FallbackOnly  bool           `json:"fallbackOnly,omitempty"`
+	ForceOwner    string         `json:"forceOwner,omitempty"` // a manual reassignment: check the rep and find the manager
+	At            time.Time      `json:"at"`
+	PolicyVersion string         `json:"policyVersion"`
+}
+
+// AssignOwnerInput sets the lead's owner in the CRM.
+type AssignOwnerInput struct {
+	Key      string `json:"key"`
+	LeadID   string `json:"leadId"`
+	OwnerID  string `json:"ownerId"`
+	Previous string `json:"previous,omitempty"`
+	Why      string `json:"why"`
+}
+
+// Task kinds.
+const (
+	TaskHandoff    = "handoff"
+	TaskEnrichment = "enrichment"
+	TaskUpsell     = "upsell"
+)
+
+// TaskInput creates a CRM task for a rep.
+type TaskInput struct {
+	Key     string          `json:"key"`
+	LeadID  string          `json:"leadId"`
+	OwnerID string          `json:"ownerId"`
+	Kind    string          `json:"kind"`
+	Title   string          `json:"title"`
+	DueAt   time.Time       `json:"dueAt"`
+	Context *HandoffContext `json:"context,omitempty"`
+}
+
+// HandoffContext is what a rep needs to act on a handoff without digging.
+type HandoffContext struct {
+	WhyNow        string              `json:"whyNow"`
+	Trigger       string              `json:"trigger,omitempty"`
+	Score         lead.ScoreView      `json:"score"`
+	Timeline      []lead.TimelineItem `json:"timeline"`
+	Campaign      map[string]string   `json:"campaign,omitempty"` // utm_* of the triggering event
+	Missing       []string            `json:"missing,omitempty"`  // enrichment: fields to find
+	Segment       string              `json:"segment,omitempty"`
+	PolicyVersion string              `json:"policyVersion"`
+}
+
+// TaskRef identifies a created task.
+type TaskRef struct {
+	TaskID string `json:"taskId"`
+}
+
+// NoteInput posts a note on the lead's CRM record.
+type NoteInput struct {
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	Body   string `json:"body"`
+}
+
+// NotifyInput tells a manager (escalation) or a rep (reminder).
+type NotifyInput struct {
+	Key     string `json:"key"`
+	LeadID  string `json:"leadId"`
+	To      string `json:"to"`      // rep or manager ID
+	Kind    string `json:"kind"`    // remind, escalate, sal_stale, ...
+	OwnerID string `json:"ownerId"` // the owner concerned
+	Body    string `json:"body"`
+}
+
+// AlertInput raises something ops must look at.
+type AlertInput struct {
+	Key     string `json:"key"`
+	LeadID  string `json:"leadId"`
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// StageInput mirrors leadflow's stage into the CRM's lifecycle fields.
+type StageInput struct {
+	Key    string     `json:"key"`
+	LeadID string     `json:"leadId"`
+	Stage  lead.Stage `json:"stage"`
+}
+
+// EnrollInput puts the lead on a nurture track (also: resume on a track).
+type EnrollInput struct {
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	Track  string `json:"track"`
+	Step   int    `json:"step"`
+}
+
+// PauseInput pauses nurture, with the reasons.
+type PauseInput struct {
+	Key     string   `json:"key"`
+	LeadID  string   `json:"leadId"`
+	Reasons []string `json:"reasons"`
+}
+
+// SendInput is one nurture touch. The adapter re-checks the guard at send
+// time with what it knows (its own send log, unsubscribes it has seen), in
+// the same transaction that records the send.
+type SendInput struct {
+	Key          string             `json:"key"`
+	LeadID       string             `json:"leadId"`
+	Track        string             `json:"track"`
+	Step         int                `json:"step"`
+	Stage        lead.Stage         `json:"stage"`
+	LastRepTouch time.Time          `json:"lastRepTouch,omitempty"`
+	Rules        policy.Suppression `json:"rules"`
+	Timezone     string             `json:"timezone"`
+}
+
+// SendResult says whether the touch went out, and if not, why.
+type SendResult struct {
+	Sent    bool     `json:"sent"`
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// StopInput takes the lead off nurture for good (unsubscribe, bounce,
+// disqualified, merged).
+type StopInput struct {
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	Reason string `json:"reason"`
+}
+
+// Ledger entry kinds.
+const (
+	LedgerEvent      = "event"
+	LedgerTransition = "transition"
+	LedgerRouting    = "routing"
+	LedgerSLAStep    = "sla_step"
+	LedgerFeedback   = "feedback"
+	LedgerRefusal    = "refusal"
+	LedgerAlert      = "alert"
+	LedgerTouch      = "first_touch"
+	LedgerNurture    = "nurture"
+)
+
+// LedgerEntry is one immutable fact. Key is unique: recording it twice is
+// a no-op.
+type LedgerEntry struct {
+	Key           string         `json:"key"`
+	LeadID        string         `json:"leadId"`
+	Kind          string         `json:"kind"`
+	At            time.Time      `json:"at"`
+	From          lead.Stage     `json:"from,omitempty"`
+	To            lead.Stage     `json:"to,omitempty"`
+	Why           string         `json:"why,omitempty"`
+	OwnerID       string         `json:"ownerId,omitempty"`
+	Segment       string         `json:"segment,omitempty"`
+	Territory     string         `json:"territory,omitempty"`
+	Source        string         `json:"source,omitempty"`
+	Campaign      string         `json:"campaign,omitempty"`
+	PolicyVersion string         `json:"policyVersion,omitempty"`
+	Data          map[string]any `json:"data,omitempty"`
+}
+
+// RecordInput is a batch of ledger entries written in one transaction.
+type RecordInput struct {
+	Entries []LedgerEntry `json:"entries"`
+}
+
+// ForwardInput hands a merged lead's events to the surviving lead.
+type ForwardInput struct {
+	Key    string       `json:"key"`
+	From   string       `json:"from"`
+	To     string       `json:"to"`
+	Events []lead.Event `json:"events"`
+}

@@ -1,0 +1,158 @@
+package lead
+
+import "time"
+
+// View is the lead state of the contract: the `state` query and
+// GET /v1/leads/{leadId}.
+type View struct {
+	LeadID        string       `json:"leadId"`
+	Stage         Stage        `json:"stage"`
+	OwnerID       string       `json:"ownerId,omitempty"`
+	Segment       string       `json:"segment,omitempty"`
+	Territory     string       `json:"territory,omitempty"`
+	Score         ScoreView    `json:"score"`
+	SLA           *SLAView     `json:"sla,omitempty"`
+	Nurture       NurtureView  `json:"nurture"`
+	PolicyVersion string       `json:"policyVersion"`
+	RecycleCount  int          `json:"recycleCount"`
+	CoolOffUntil  *time.Time   `json:"coolOffUntil,omitempty"`
+	Missing       []string     `json:"missing,omitempty"`
+	MergedInto    string       `json:"mergedInto,omitempty"`
+	Play          *PlayView    `json:"play,omitempty"`
+	History       []Transition `json:"history"`
+}
+
+// ScoreView is the score with its breakdown.
+type ScoreView struct {
+	Total     int         `json:"total"`
+	Fit       int         `json:"fit"`
+	Intent    int         `json:"intent"`
+	Breakdown []ScoreItem `json:"breakdown"`
+}
+
+// ScoreItem is one rule's contribution.
+type ScoreItem struct {
+	Rule    string `json:"rule"`
+	Points  int    `json:"points"`
+	EventID string `json:"eventId,omitempty"`
+	Kind    string `json:"kind,omitempty"`
+}
+
+// SLA kinds.
+const (
+	SLAFirstTouch = "first_touch"
+	SLAAcceptance = "acceptance"
+)
+
+// SLAView is the SLA clock in force.
+type SLAView struct {
+	Kind      string    `json:"kind"`
+	StartedAt time.Time `json:"startedAt"`
+	DueAt     time.Time `json:"dueAt"`
+	Breached  bool      `json:"breached"`
+	Level     int       `json:"level"`
+	NextStep  string    `json:"nextStep,omitempty"`
+	NextAt    time.Time `json:"nextAt,omitempty"`
+}
+
+// NurtureView is the marketing side of the lead.
+type NurtureView struct {
+	Enrolled   bool       `json:"enrolled"`
+	Suppressed bool       `json:"suppressed"`
+	Reasons    []string   `json:"reasons,omitempty"`
+	Track      string     `json:"track,omitempty"`
+	Step       int        `json:"step"`
+	NextAt     *time.Time `json:"nextAt,omitempty"`
+}
+
+// PlayView is the recycle play chosen for the last rejection or loss.
+type PlayView struct {
+	Name    string `json:"name"`
+	To      string `json:"to"`
+	Nurture string `json:"nurture,omitempty"`
+	CoolOff string `json:"coolOff,omitempty"`
+	Score   string `json:"score,omitempty"`
+}
+
+// Transition is one stage change.
+type Transition struct {
+	At   time.Time `json:"at"`
+	From Stage     `json:"from"`
+	To   Stage     `json:"to"`
+	Why  string    `json:"why"`
+}
+
+// TimelineItem is one recent event, as a rep sees it.
+type TimelineItem struct {
+	At      time.Time `json:"at"`
+	EventID string    `json:"eventId"`
+	Type    string    `json:"type"`
+	Summary string    `json:"summary,omitempty"`
+}
+
+// Explanation is the `explain` query: why the lead is where it is.
+type Explanation struct {
+	LeadID        string         `json:"leadId"`
+	Stage         Stage          `json:"stage"`
+	Why           string         `json:"why"`
+	PolicyVersion string         `json:"policyVersion"`
+	Score         ScoreView      `json:"score"`
+	Threshold     int            `json:"threshold"`
+	Trigger       string         `json:"trigger,omitempty"`
+	Routing       *RoutingView   `json:"routing,omitempty"`
+	Suppression   NurtureView    `json:"suppression"`
+	Ladder        []LadderTaken  `json:"ladder"`
+	Refusals      []Refusal      `json:"refusals,omitempty"`
+	Alerts        []Alert        `json:"alerts,omitempty"`
+	History       []Transition   `json:"history"`
+	Timeline      []TimelineItem `json:"timeline"`
+}
+
+// RoutingView is the last routing decision: the rule, what it looked at,
+// every candidate and why it was or was not chosen.
+type RoutingView struct {
+	At            time.Time         `json:"at"`
+	Rule          string            `json:"rule"`
+	Territory     string            `json:"territory,omitempty"`
+	Pool          string            `json:"pool,omitempty"`
+	Strategy      string            `json:"strategy,omitempty"`
+	OwnerID       string            `json:"ownerId"`
+	Fallback      bool              `json:"fallback,omitempty"`
+	Candidates    []Candidate       `json:"candidates"`
+	Inputs        map[string]string `json:"inputs"`
+	Why           string            `json:"why"`
+	PolicyVersion string            `json:"policyVersion"`
+}
+
+// Candidate is one rep routing considered.
+type Candidate struct {
+	RepID   string `json:"repId"`
+	Skipped string `json:"skipped,omitempty"`
+	Chosen  bool   `json:"chosen,omitempty"`
+}
+
+// LadderTaken is one SLA ladder step that ran.
+type LadderTaken struct {
+	At      time.Time `json:"at"`
+	SLA     string    `json:"sla"`
+	Step    int       `json:"step"`
+	Action  string    `json:"action"`
+	OwnerID string    `json:"ownerId"`
+	Note    string    `json:"note,omitempty"`
+}
+
+// Refusal is feedback (an accept/reject event from a CRM) that broke the
+// rules and so changed nothing.
+type Refusal struct {
+	At      time.Time `json:"at"`
+	EventID string    `json:"eventId"`
+	Type    string    `json:"type"`
+	Message string    `json:"message"`
+}
+
+// Alert is something leadflow raised for ops.
+type Alert struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Message string    `json:"message"`
+}
