@@ -46,6 +46,13 @@ type Request struct {
 	Rules   []Rule
 	Exclude []string // reps never to choose: previous owners of this handoff
 	At      time.Time
+	// ForceOwner is a manual reassignment: this rep, who must be in the
+	// directory (away or at capacity is noted, not refused: a person chose).
+	ForceOwner string
+	// FallbackOnly skips rotation and account ownership and goes straight to
+	// the fallback chain of the first pool rule: the SLA ladder uses it once
+	// max_reassigns is spent.
+	FallbackOnly bool
 }
 
 // Snapshot is the state routing reads, taken by the caller at one moment.
@@ -95,6 +102,9 @@ type Decision struct {
 // fall back to is excluded, or no pool rule matched.
 var ErrNoOwner = errors.New("routing: no owner")
 
+// ErrUnknownRep: a forced owner is not in the directory.
+var ErrUnknownRep = errors.New("routing: unknown rep")
+
 // Decide routes one lead. It returns an error, never an empty OwnerID, when
 // it cannot choose: no directory, an unknown pool or strategy, a rule with
 // neither account_owner nor pool, or ErrNoOwner.
@@ -106,8 +116,13 @@ func Decide(req Request, snap Snapshot) (Decision, error) {
 	for _, id := range req.Exclude {
 		s.excluded[id] = true
 	}
+	if req.ForceOwner != "" {
+		return s.forced()
+	}
 	for _, rule := range req.Rules {
 		switch {
+		case rule.AccountOwner && req.FallbackOnly:
+			continue
 		case rule.AccountOwner:
 			if d, ok := s.account(rule); ok {
 				return d, nil
@@ -124,6 +139,24 @@ func Decide(req Request, snap Snapshot) (Decision, error) {
 	}
 	return Decision{}, fmt.Errorf("routing lead %s: no pool rule among %d matched rules (the policy's last rule should match everything): %w",
 		req.LeadID, len(req.Rules), ErrNoOwner)
+}
+
+// forced is a manual reassignment to req.ForceOwner.
+func (s *state) forced() (Decision, error) {
+	id := s.req.ForceOwner
+	rep, ok := s.snap.Dir.Reps[id]
+	if !ok {
+		return Decision{}, fmt.Errorf("routing lead %s: %q is not in the directory: %w", s.req.LeadID, id, ErrUnknownRep)
+	}
+	c := s.check(id)
+	if c.Skipped == SkipExcluded {
+		c.Skipped = "" // a person chose this rep; exclusion guards automatic choices only
+	}
+	c.Chosen = true
+	return Decision{
+		Rule: "manual", OwnerID: id, ManagerID: rep.Manager, Candidates: []Candidate{c},
+		Why: "manual reassignment to " + id + status(c),
+	}, nil
 }
 
 type state struct {
@@ -193,9 +226,12 @@ func (s *state) pool(rule Rule) (Decision, error) {
 	// Judge every member once, in file order, so each is on record.
 	s.poolStart = len(s.candidates)
 	eligible := make([]bool, len(pool.Members))
+	if s.req.FallbackOnly {
+		s.notes = append(s.notes, "max reassignments reached")
+	}
 	for i, m := range pool.Members {
 		c := s.check(m.RepID)
-		eligible[i] = c.Skipped == ""
+		eligible[i] = c.Skipped == "" && !s.req.FallbackOnly
 		s.candidates = append(s.candidates, c)
 		if c.Skipped != "" {
 			s.notes = append(s.notes, m.RepID+" "+reason(c.Skipped))

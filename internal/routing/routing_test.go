@@ -444,3 +444,23 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	}
 }
+
+func TestForceOwnerAndFallbackOnly(t *testing.T) {
+	dir := loadDir(t)
+	snap := Snapshot{Dir: dir, Load: map[string]int{}, Cursors: map[string]int64{}}
+	at := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	rules := []Rule{{Name: "account_owner", AccountOwner: true}, {Name: "inbound", Territory: "global", Pool: "inbound-sdrs"}}
+
+	d, err := Decide(Request{LeadID: "L1", ForceOwner: "rep-9", Exclude: []string{"rep-9"}, At: at}, snap)
+	if err != nil || d.OwnerID != "rep-9" || d.ManagerID != "mgr-3" || d.Rule != "manual" {
+		t.Fatalf("force owner: %+v, %v", d, err)
+	}
+	if _, err := Decide(Request{LeadID: "L1", ForceOwner: "rep-404", At: at}, snap); !errors.Is(err, ErrUnknownRep) {
+		t.Fatalf("force unknown rep: want ErrUnknownRep, got %v", err)
+	}
+	// initech.com is rep-7's account, but FallbackOnly skips account ownership and rotation.
+	d, err = Decide(Request{LeadID: "L1", Domain: "initech.com", Rules: rules, FallbackOnly: true, At: at}, snap)
+	if err != nil || d.OwnerID != "queue-inbound" || !d.Fallback || d.NextCursor != 0 {
+		t.Fatalf("fallback only: %+v, %v", d, err)
+	}
+}
