@@ -1,0 +1,299 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/directory"
+	"github.com/leadflow/leadflow/internal/policy"
+	"github.com/leadflow/leadflow/internal/routing"
+	"github.com/leadflow/leadflow/internal/suppression"
+)
+
+// fakes are in-memory test doubles of every activity, idempotent by key as
+// the real adapters must be, recording what the workflow asked for.
+type fakes struct {
+	mu        sync.Mutex
+	dir       *directory.Directory
+	cursors   map[string]int64
+	load      map[string]int
+	routes    map[string]routing.Decision
+	seen      map[string]bool // keys already applied
+	assigns   []actions.AssignOwnerInput
+	tasks     []actions.TaskInput
+	notes     []actions.NoteInput
+	notifies  []actions.NotifyInput
+	alerts    []actions.AlertInput
+	stages    []actions.StageInput
+	enrolls   []actions.EnrollInput
+	pauses    []actions.PauseInput
+	sends     []actions.SendInput
+	sendTimes []time.Time
+	stops     []actions.StopInput
+	ledger    []actions.LedgerEntry
+	forwards  []actions.ForwardInput
+	failures  map[string]int // activity name → failures left to inject
+	now       func() time.Time
+}
+
+func newFakes(dir *directory.Directory) *fakes {
+	return &fakes{dir: dir, cursors: map[string]int64{}, load: map[string]int{}, routes: map[string]routing.Decision{},
+		seen: map[string]bool{}, failures: map[string]int{}}
+}
+
+func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
+	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg(f.Route, actions.Route)
+	reg(f.AssignOwner, actions.AssignOwner)
+	reg(f.CreateTask, actions.CreateTask)
+	reg(f.PostNote, actions.PostNote)
+	reg(f.Notify, actions.NotifyManager)
+	reg(f.RaiseAlert, actions.RaiseAlert)
+	reg(f.SetLifecycleStage, actions.SetLifecycleStage)
+	reg(f.Enroll, actions.NurtureEnroll)
+	reg(f.Pause, actions.NurturePause)
+	reg(f.Send, actions.NurtureSend)
+	reg(f.Stop, actions.NurtureStop)
+	reg(f.Record, actions.Record)
+	reg(f.Forward, actions.ForwardEvents)
+}
+
+// first reports whether key is new, and marks it seen.
+func (f *fakes) first(key string) bool {
+	if f.seen[key] {
+		return false
+	}
+	f.seen[key] = true
+	return true
+}
+
+func (f *fakes) fail(name string) error {
+	if f.failures[name] > 0 {
+		f.failures[name]--
+		return errors.New("injected failure of " + name)
+	}
+	return nil
+}
+
+func (f *fakes) Route(_ context.Context, in actions.RouteInput) (routing.Decision, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail(actions.Route); err != nil {
+		return routing.Decision{}, err
+	}
+	if d, ok := f.routes[in.Key]; ok {
+		return d, nil
+	}
+	d, err := routing.Decide(routing.Request{LeadID: in.LeadID, Domain: in.Domain, Rules: in.Rules, Exclude: in.Exclude,
+		At: in.At, ForceOwner: in.ForceOwner, FallbackOnly: in.FallbackOnly},
+		routing.Snapshot{Dir: f.dir, Load: f.load, Cursors: f.cursors})
+	if errors.Is(err, routing.ErrUnknownRep) {
+		return d, temporal.NewNonRetryableApplicationError(err.Error(), actions.ErrUnknownRep, nil)
+	}
+	if err != nil {
+		return d, err
+	}
+	if d.Pool != "" {
+		f.cursors[d.Pool] = d.NextCursor
+	}
+	f.load[d.OwnerID]++
+	f.routes[in.Key] = d
+	return d, nil
+}
+
+func (f *fakes) AssignOwner(_ context.Context, in actions.AssignOwnerInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("assign/" + in.Key) {
+		f.assigns = append(f.assigns, in)
+	}
+	return nil
+}
+
+func (f *fakes) CreateTask(_ context.Context, in actions.TaskInput) (actions.TaskRef, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail(actions.CreateTask); err != nil {
+		return actions.TaskRef{}, err
+	}
+	if f.first("task/" + in.Key) {
+		f.tasks = append(f.tasks, in)
+	}
+	return actions.TaskRef{TaskID: "task:" + in.Key}, nil
+}
+
+func (f *fakes) PostNote(_ context.Context, in actions.NoteInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("note/" + in.Key) {
+		f.notes = append(f.notes, in)
+	}
+	return nil
+}
+
+func (f *fakes) Notify(_ context.Context, in actions.NotifyInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("notify/" + in.Key) {
+		f.notifies = append(f.notifies, in)
+	}
+	return nil
+}
+
+func (f *fakes) RaiseAlert(_ context.Context, in actions.AlertInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("alert/" + in.Key) {
+		f.alerts = append(f.alerts, in)
+	}
+	return nil
+}
+
+func (f *fakes) SetLifecycleStage(_ context.Context, in actions.StageInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("stage/" + in.Key) {
+		f.stages = append(f.stages, in)
+	}
+	return nil
+}
+
+func (f *fakes) Enroll(_ context.Context, in actions.EnrollInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("enroll/" + in.Key) {
+		f.enrolls = append(f.enrolls, in)
+	}
+	return nil
+}
+
+func (f *fakes) Pause(_ context.Context, in actions.PauseInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("pause/" + in.Key) {
+		f.pauses = append(f.pauses, in)
+	}
+	return nil
+}
+
+// Send re-checks the guard as the real adapter does, against what it has
+// recorded, then records the send.
+func (f *fakes) Send(_ context.Context, in actions.SendInput) (actions.SendResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen["send/"+in.Key] {
+		return actions.SendResult{Sent: true}, nil
+	}
+	loc, _ := time.LoadLocation(in.Timezone)
+	now := f.now()
+	unsub := false
+	for _, s := range f.stops {
+		if s.LeadID == in.LeadID && (s.Reason == "unsubscribed" || s.Reason == "bounced") {
+			unsub = true
+		}
+	}
+	g := suppression.Check(in.Rules, loc, suppression.Input{Stage: in.Stage, Now: now, Unsubscribed: unsub, LastRepTouch: in.LastRepTouch, Sends: f.sendTimes})
+	if !g.Allowed {
+		return actions.SendResult{Reasons: g.Reasons}, nil
+	}
+	f.seen["send/"+in.Key] = true
+	f.sends = append(f.sends, in)
+	f.sendTimes = append(f.sendTimes, now)
+	return actions.SendResult{Sent: true}, nil
+}
+
+func (f *fakes) Stop(_ context.Context, in actions.StopInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("stop/" + in.Key) {
+		f.stops = append(f.stops, in)
+	}
+	return nil
+}
+
+func (f *fakes) Record(_ context.Context, in actions.RecordInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail(actions.Record); err != nil {
+		return err
+	}
+	for _, e := range in.Entries {
+		if f.first("ledger/" + e.Key) {
+			f.ledger = append(f.ledger, e)
+		}
+	}
+	return nil
+}
+
+func (f *fakes) Forward(_ context.Context, in actions.ForwardInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first("forward/" + in.Key) {
+		f.forwards = append(f.forwards, in)
+	}
+	return nil
+}
+
+// ledgerKinds counts ledger entries by kind.
+func (f *fakes) ledgerKinds() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := map[string]int{}
+	for _, e := range f.ledger {
+		m[e.Kind]++
+	}
+	return m
+}
+
+func (f *fakes) taskKinds() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, t := range f.tasks {
+		out = append(out, t.Kind+":"+t.OwnerID)
+	}
+	return out
+}
+
+func (f *fakes) notifyKinds() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, n := range f.notifies {
+		out = append(out, n.Kind+":"+n.To)
+	}
+	return out
+}
+
+func (f *fakes) alertKinds() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, a := range f.alerts {
+		out = append(out, a.Kind)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// staticPolicy is a PolicySource that always gives one policy.
+type staticPolicy struct{ p *policy.Policy }
+
+func (s staticPolicy) Current() *policy.Policy { return s.p }
+
+func mustPolicy(src string) *policy.Policy {
+	p, err := policy.Parse("test-policy.yaml", []byte(src))
+	if err != nil {
+		panic(fmt.Sprintf("test policy: %v", err))
+	}
+	return p
+}

@@ -1,0 +1,323 @@
+// Package workflows holds LeadWorkflow: the lead lifecycle of the handoff
+// contract as one long-lived Temporal workflow per lead. It is a state machine
+// and nothing else: decisions come from the pure packages under internal/
+// (scoring, routing rules, sla, suppression), side effects go through
+// activities named in internal/actions.
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/policy"
+	"github.com/leadflow/leadflow/internal/sla"
+)
+
+// PolicySource gives the policy the worker runs on now.
+type PolicySource interface {
+	Current() *policy.Policy
+}
+
+// Config is what the worker gives every lead workflow.
+type Config struct {
+	Policies PolicySource
+	// HistoryCap: continue as new once the history has this many events
+	// (0: defaultHistoryCap), or sooner when the server suggests it.
+	HistoryCap int
+}
+
+const defaultHistoryCap = 8000
+
+// Leads holds the workflow's configuration; register Leads.LeadWorkflow
+// under the name lead.WorkflowType.
+type Leads struct{ cfg Config }
+
+// New returns the lead workflow with its configuration.
+func New(cfg Config) *Leads {
+	if cfg.HistoryCap <= 0 {
+		cfg.HistoryCap = defaultHistoryCap
+	}
+	return &Leads{cfg: cfg}
+}
+
+// LeadWorkflow runs one lead from its first event for as long as it lives.
+// Events arrive on the `event` signal (usually by SignalWithStart); reps
+// act through the accept/reject/reassign updates.
+func (l *Leads) LeadWorkflow(ctx workflow.Context, in Input) error {
+	r, err := newRun(ctx, l.cfg, in)
+	if err != nil {
+		return err
+	}
+	return r.loop()
+}
+
+// run is one run of the workflow: the carried State plus what a run rebuilds.
+type run struct {
+	ctx    workflow.Context
+	cfg    Config
+	s      *State
+	pol    *policy.Policy
+	cal    *sla.Calendar
+	seen   map[string]bool
+	events workflow.ReceiveChannel
+	cmds   workflow.Channel
+	timer  pendingTimer
+	sa     map[string]any // search attributes as last upserted in this run
+}
+
+type pendingTimer struct {
+	at     time.Time
+	what   string
+	f      workflow.Future
+	cancel workflow.CancelFunc
+}
+
+func newRun(ctx workflow.Context, cfg Config, in Input) (*run, error) {
+	if cfg.Policies == nil {
+		return nil, temporal.NewNonRetryableApplicationError("lead workflow has no policy source", "Config", nil)
+	}
+	s := in.State
+	if s == nil {
+		if !lead.ValidLeadID(in.LeadID) {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("invalid leadId %q", in.LeadID), "InvalidInput", nil)
+		}
+		s = &State{LeadID: in.LeadID}
+	}
+	r := &run{
+		ctx:    ctx,
+		cfg:    cfg,
+		s:      s,
+		seen:   make(map[string]bool, len(s.Seen)),
+		events: workflow.GetSignalChannel(ctx, lead.SignalEvent),
+		cmds:   workflow.NewBufferedChannel(ctx, 1000),
+		sa:     map[string]any{},
+	}
+	for _, id := range s.Seen {
+		r.seen[id] = true
+	}
+	if err := r.refreshPolicy(); err != nil {
+		return nil, err
+	}
+	if err := r.registerHandlers(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// loop is the state machine's heart: wait for an event, a rep's command or
+// the next due time, act, publish, repeat.
+func (r *run) loop() error {
+	for {
+		r.publish()
+		if r.s.Stage == lead.StageMerged {
+			return r.finishMerged()
+		}
+		if r.shouldContinueAsNew() {
+			return r.continueAsNew()
+		}
+		if r.armTimer() {
+			r.onWake()
+			continue
+		}
+		sel := workflow.NewSelector(r.ctx)
+		sel.AddReceive(r.events, func(c workflow.ReceiveChannel, _ bool) {
+			var ev lead.Event
+			c.Receive(r.ctx, &ev)
+			r.onEvent(ev)
+		})
+		sel.AddReceive(r.cmds, func(c workflow.ReceiveChannel, _ bool) {
+			var cmd *command
+			c.Receive(r.ctx, &cmd)
+			r.onCommand(cmd)
+		})
+		if t := r.timer.f; t != nil {
+			sel.AddFuture(t, func(f workflow.Future) {
+				r.timer = pendingTimer{}
+				if err := f.Get(r.ctx, nil); err == nil {
+					r.onWake()
+				}
+			})
+		}
+		sel.AddReceive(r.ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		sel.Select(r.ctx)
+		if err := r.ctx.Err(); err != nil {
+			// Cancelled by an operator: the lead stops here, as it is.
+			r.cancelTimer()
+			return err
+		}
+	}
+}
+
+// armTimer makes sure one timer is pending for the next due time, reusing
+// the current one when the due time has not moved (no timer churn per
+// signal). It reports true when something is already due.
+func (r *run) armTimer() bool {
+	at, what := r.nextWake()
+	if at.IsZero() {
+		r.cancelTimer()
+		return false
+	}
+	now := workflow.Now(r.ctx)
+	if !at.After(now) {
+		r.cancelTimer()
+		return true
+	}
+	if r.timer.f != nil && r.timer.at.Equal(at) {
+		return false
+	}
+	r.cancelTimer()
+	tctx, cancel := workflow.WithCancel(r.ctx)
+	r.timer = pendingTimer{
+		at: at, what: what, cancel: cancel,
+		f: workflow.NewTimerWithOptions(tctx, at.Sub(now), workflow.TimerOptions{Summary: what}),
+	}
+	return false
+}
+
+func (r *run) cancelTimer() {
+	if r.timer.cancel != nil {
+		r.timer.cancel()
+	}
+	r.timer = pendingTimer{}
+}
+
+// nextWake is the earliest time the lead must act on its own, and what for.
+func (r *run) nextWake() (time.Time, string) {
+	var at time.Time
+	var what string
+	consider := func(t time.Time, label string) {
+		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at, what = t, label
+		}
+	}
+	s := r.s
+	if c := s.SLA; c != nil && c.Level < len(c.Steps) {
+		st := c.Steps[c.Level]
+		consider(st.At, fmt.Sprintf("%s SLA %s · %s", slaLabel(c.Kind), st.Action, s.OwnerID))
+	}
+	if s.SAL != nil && s.Stage == lead.StageSAL {
+		t, label := r.salNext()
+		consider(t, label)
+	}
+	if s.Stage == lead.StageRecycle {
+		consider(s.CoolOffUntil, "cool-off ends · "+s.playName())
+	}
+	if s.Stage == lead.StageMQL {
+		consider(s.RouteRetryAt, "retry routing")
+	}
+	if n := s.Nurture; n.Enrolled && !n.Paused {
+		consider(n.NextAt, fmt.Sprintf("nurture touch · %s %d/%d", n.Track, n.Step+1, r.trackSteps(n.Track)))
+	}
+	return at, what
+}
+
+// onWake runs everything that is due now, in a fixed order.
+func (r *run) onWake() {
+	_ = r.refreshPolicy()
+	now := workflow.Now(r.ctx)
+	r.slaStepsDue(now)
+	r.salDue(now)
+	if r.s.Stage == lead.StageRecycle && !r.s.CoolOffUntil.IsZero() && !r.s.CoolOffUntil.After(now) {
+		r.endCoolOff(now)
+	}
+	if r.s.Stage == lead.StageMQL && !r.s.RouteRetryAt.IsZero() && !r.s.RouteRetryAt.After(now) {
+		r.s.RouteRetryAt = time.Time{}
+		r.handoff(now)
+	}
+	if n := r.s.Nurture; n.Enrolled && !n.Paused && !n.NextAt.IsZero() && !n.NextAt.After(now) {
+		r.nurtureTouch(now)
+	}
+}
+
+// refreshPolicy picks up the worker's current policy. The policy source is
+// recorded in history (a mutable side effect, written only when the policy
+// changes), so a replay re-parses exactly the contract the lead decided under.
+func (r *run) refreshPolicy() error {
+	type ref struct {
+		Version string `json:"version"`
+		Digest  string `json:"digest"`
+		Source  string `json:"source"`
+	}
+	v := workflow.MutableSideEffect(r.ctx, "policy", func(workflow.Context) any {
+		p := r.cfg.Policies.Current()
+		return ref{Version: p.Version, Digest: p.Digest, Source: string(p.Source)}
+	}, func(a, b any) bool { return a.(ref).Digest == b.(ref).Digest })
+	var got ref
+	if err := v.Get(&got); err != nil {
+		return fmt.Errorf("lead %s: read policy: %w", r.s.LeadID, err)
+	}
+	if r.pol != nil && r.pol.Digest == got.Digest {
+		return nil
+	}
+	p, err := policy.FromSource([]byte(got.Source))
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("lead %s: policy %s: %v", r.s.LeadID, got.Version, err), "Policy", err)
+	}
+	cal, err := sla.NewCalendar(p.SLA.BusinessHours, p.Location)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("lead %s: policy %s calendar: %v", r.s.LeadID, got.Version, err), "Policy", err)
+	}
+	r.pol, r.cal = p, cal
+	r.s.PolicyVersion = p.Version
+	return nil
+}
+
+func (r *run) shouldContinueAsNew() bool {
+	info := workflow.GetInfo(r.ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= r.cfg.HistoryCap
+}
+
+// continueAsNew hands the state to a fresh run once nothing is in flight:
+// buffered signals are applied and every update handler has finished, so no
+// event and no rep's answer is lost at the boundary.
+func (r *run) continueAsNew() error {
+	r.drain()
+	r.cancelTimer()
+	s := *r.s
+	return workflow.NewContinueAsNewError(r.ctx, lead.WorkflowType, Input{LeadID: s.LeadID, State: &s})
+}
+
+// drain applies every buffered signal and command until no handler runs.
+func (r *run) drain() {
+	for {
+		progressed := false
+		var ev lead.Event
+		for r.events.ReceiveAsync(&ev) {
+			r.onEvent(ev)
+			ev = lead.Event{}
+			progressed = true
+		}
+		var cmd *command
+		for r.cmds.ReceiveAsync(&cmd) {
+			r.onCommand(cmd)
+			progressed = true
+		}
+		if progressed {
+			continue
+		}
+		if workflow.AllHandlersFinished(r.ctx) {
+			return
+		}
+		_ = workflow.Await(r.ctx, func() bool {
+			return r.events.Len() > 0 || r.cmds.Len() > 0 || workflow.AllHandlersFinished(r.ctx)
+		})
+	}
+}
+
+func slaLabel(kind string) string {
+	if kind == lead.SLAFirstTouch {
+		return "first-touch"
+	}
+	return kind
+}
+
+func (s *State) playName() string {
+	if s.Play != nil {
+		return s.Play.Name
+	}
+	return ""
+}

@@ -1,0 +1,211 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// Typed search-attribute keys; the names come from the contract.
+var (
+	saStage      = temporal.NewSearchAttributeKeyKeyword(lead.SALeadStage)
+	saOwner      = temporal.NewSearchAttributeKeyKeyword(lead.SALeadOwner)
+	saSegment    = temporal.NewSearchAttributeKeyKeyword(lead.SALeadSegment)
+	saTerritory  = temporal.NewSearchAttributeKeyKeyword(lead.SALeadTerritory)
+	saPolicy     = temporal.NewSearchAttributeKeyKeyword(lead.SAPolicyVersion)
+	saScore      = temporal.NewSearchAttributeKeyInt64(lead.SALeadScore)
+	saDueAt      = temporal.NewSearchAttributeKeyTime(lead.SASLADueAt)
+	saBreached   = temporal.NewSearchAttributeKeyBool(lead.SASLABreached)
+	saSuppressed = temporal.NewSearchAttributeKeyBool(lead.SANurtureSuppressed)
+)
+
+// publish shows the lead to operators: search attributes (only those that
+// changed) and the Markdown status in the Temporal UI.
+func (r *run) publish() {
+	now := workflow.Now(r.ctx)
+	r.s.Nurture.Guard = r.guard(now)
+	r.upsertSearchAttributes()
+	workflow.SetCurrentDetails(r.ctx, r.details())
+}
+
+func (r *run) upsertSearchAttributes() {
+	s := r.s
+	var due time.Time
+	breached := false
+	if s.SLA != nil {
+		due, breached = s.SLA.DueAt.UTC(), s.SLA.Breached
+	}
+	suppressed := r.nurtureSuppressed()
+	var ups []temporal.SearchAttributeUpdate
+	kw := func(k temporal.SearchAttributeKeyKeyword, v string) {
+		if old, ok := r.sa[k.GetName()]; ok && old == v {
+			return
+		}
+		r.sa[k.GetName()] = v
+		if v == "" {
+			ups = append(ups, k.ValueUnset())
+			return
+		}
+		ups = append(ups, k.ValueSet(v))
+	}
+	kw(saStage, string(s.Stage))
+	kw(saOwner, s.OwnerID)
+	kw(saSegment, s.Segment)
+	kw(saTerritory, s.Territory)
+	kw(saPolicy, s.PolicyVersion)
+	if old, ok := r.sa[saScore.GetName()]; !ok || old != int64(s.Score.Total()) {
+		r.sa[saScore.GetName()] = int64(s.Score.Total())
+		ups = append(ups, saScore.ValueSet(int64(s.Score.Total())))
+	}
+	if old, ok := r.sa[saDueAt.GetName()]; !ok || !old.(time.Time).Equal(due) {
+		r.sa[saDueAt.GetName()] = due
+		if due.IsZero() {
+			ups = append(ups, saDueAt.ValueUnset())
+		} else {
+			ups = append(ups, saDueAt.ValueSet(due))
+		}
+	}
+	if old, ok := r.sa[saBreached.GetName()]; !ok || old != breached {
+		r.sa[saBreached.GetName()] = breached
+		ups = append(ups, saBreached.ValueSet(breached))
+	}
+	if old, ok := r.sa[saSuppressed.GetName()]; !ok || old != suppressed {
+		r.sa[saSuppressed.GetName()] = suppressed
+		ups = append(ups, saSuppressed.ValueSet(suppressed))
+	}
+	if len(ups) == 0 {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(r.ctx, ups...); err != nil {
+		workflow.GetLogger(r.ctx).Error("upsert search attributes", "leadId", s.LeadID, "error", err)
+	}
+}
+
+// nurtureSuppressed: nurture is not flowing for this lead right now.
+func (r *run) nurtureSuppressed() bool { return suppressed(r.s.Nurture) }
+
+func suppressed(n Nurture) bool {
+	return !n.Guard.Allowed || n.Paused || (!n.Enrolled && (n.Unsubscribed || n.Bounced))
+}
+
+// details is the Markdown status the Temporal UI shows for the lead. No PII.
+func (r *run) details() string {
+	s := r.s
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** · lead `%s`", s.Stage, s.LeadID)
+	if s.OwnerID != "" {
+		fmt.Fprintf(&b, " · owner `%s`", s.OwnerID)
+	}
+	if s.Segment != "" {
+		fmt.Fprintf(&b, " · %s", s.Segment)
+	}
+	fmt.Fprintf(&b, "\n\nScore **%d** (fit %d + intent %d; MQL at %d) · policy `%s`", s.Score.Total(), s.Score.Fit, s.Score.IntentPoints(), r.pol.Scoring.MQLThreshold, s.PolicyVersion)
+	if c := s.SLA; c != nil {
+		fmt.Fprintf(&b, "\n\nSLA %s due %s", slaLabel(c.Kind), c.DueAt.In(r.pol.Location).Format("Mon 2006-01-02 15:04 MST"))
+		if c.Breached {
+			b.WriteString(" · **BREACHED**")
+		}
+		if c.Level < len(c.Steps) {
+			st := c.Steps[c.Level]
+			fmt.Fprintf(&b, " · next: %s at %s (step %d/%d)", st.Action, st.At.In(r.pol.Location).Format("15:04 MST"), c.Level+1, len(c.Steps))
+		}
+	}
+	if s.Stage == lead.StageRecycle && s.Play != nil {
+		fmt.Fprintf(&b, "\n\nPlay %s · cool-off until %s", s.Play.Name, s.CoolOffUntil.In(r.pol.Location).Format("2006-01-02"))
+	}
+	if len(s.Missing) > 0 {
+		fmt.Fprintf(&b, "\n\nWaiting for enrichment: %s", strings.Join(s.Missing, ", "))
+	}
+	n := s.Nurture
+	switch {
+	case n.Paused:
+		b.WriteString("\n\nNurture: paused (active sales motion)")
+	case n.Enrolled && len(n.Guard.Reasons) > 0:
+		fmt.Fprintf(&b, "\n\nNurture: %s step %d · held: %s", n.Track, n.Step, strings.Join(n.Guard.Reasons, ", "))
+	case n.Enrolled:
+		fmt.Fprintf(&b, "\n\nNurture: %s step %d", n.Track, n.Step)
+	case n.Unsubscribed || n.Bounced:
+		b.WriteString("\n\nNurture: stopped for good (unsubscribed or bounced)")
+	}
+	if len(s.History) > 0 {
+		fmt.Fprintf(&b, "\n\nWhy: %s", s.History[len(s.History)-1].Why)
+	}
+	return b.String()
+}
+
+func (r *run) scoreView() lead.ScoreView {
+	v := lead.ScoreView{Total: r.s.Score.Total(), Fit: r.s.Score.Fit, Intent: r.s.Score.IntentPoints()}
+	for _, it := range r.s.Score.Breakdown() {
+		v.Breakdown = append(v.Breakdown, lead.ScoreItem{Rule: it.Rule, Points: it.Points, EventID: it.EventID, Kind: it.Kind})
+	}
+	if v.Breakdown == nil {
+		v.Breakdown = []lead.ScoreItem{}
+	}
+	return v
+}
+
+func (r *run) nurtureView() lead.NurtureView {
+	// Judge the guard as of now: the view may be read (an update's result)
+	// before the loop publishes the new state. Queries must not change
+	// state, so the guard stays local.
+	n := r.s.Nurture
+	n.Guard = r.guard(workflow.Now(r.ctx))
+	v := lead.NurtureView{Enrolled: n.Enrolled, Track: n.Track, Step: n.Step, Suppressed: suppressed(n), Reasons: n.Guard.Reasons}
+	if n.Paused && len(v.Reasons) == 0 {
+		v.Reasons = []string{lead.SuppressActiveSalesMotion}
+	}
+	if n.Enrolled && !n.Paused && !n.NextAt.IsZero() {
+		t := n.NextAt
+		v.NextAt = &t
+	}
+	return v
+}
+
+// view is the contract's lead state.
+func (r *run) view() lead.View {
+	s := r.s
+	v := lead.View{
+		LeadID: s.LeadID, Stage: s.Stage, OwnerID: s.OwnerID, Segment: s.Segment, Territory: s.Territory,
+		Score: r.scoreView(), Nurture: r.nurtureView(), PolicyVersion: s.PolicyVersion, RecycleCount: s.RecycleCount,
+		Missing: s.Missing, MergedInto: s.MergedInto, Play: s.Play, History: s.History,
+	}
+	if v.History == nil {
+		v.History = []lead.Transition{}
+	}
+	if c := s.SLA; c != nil {
+		v.SLA = &lead.SLAView{Kind: c.Kind, StartedAt: c.StartedAt, DueAt: c.DueAt, Breached: c.Breached, Level: c.Level}
+		if c.Level < len(c.Steps) {
+			v.SLA.NextStep, v.SLA.NextAt = c.Steps[c.Level].Action, c.Steps[c.Level].At
+		}
+	}
+	if s.Stage == lead.StageRecycle && !s.CoolOffUntil.IsZero() {
+		t := s.CoolOffUntil
+		v.CoolOffUntil = &t
+	}
+	return v
+}
+
+// explain says why the lead is where it is.
+func (r *run) explain() lead.Explanation {
+	s := r.s
+	e := lead.Explanation{
+		LeadID: s.LeadID, Stage: s.Stage, PolicyVersion: s.PolicyVersion, Score: r.scoreView(),
+		Threshold: r.pol.Scoring.MQLThreshold, Trigger: s.Trigger, Routing: s.Routing, Suppression: r.nurtureView(),
+		Ladder: s.Ladder, Refusals: s.Refusals, Alerts: s.Alerts, History: s.History, Timeline: r.timeline(),
+	}
+	if len(s.History) > 0 {
+		e.Why = s.History[len(s.History)-1].Why
+	}
+	if e.Ladder == nil {
+		e.Ladder = []lead.LadderTaken{}
+	}
+	if e.History == nil {
+		e.History = []lead.Transition{}
+	}
+	return e
+}

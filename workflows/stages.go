@@ -1,0 +1,374 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/policy"
+	"github.com/leadflow/leadflow/internal/routing"
+	"github.com/leadflow/leadflow/internal/scoring"
+)
+
+// transition moves the lead to a stage and records why, in the state and in
+// the ledger (the metrics are computed from these rows).
+func (r *run) transition(now time.Time, to lead.Stage, why string) {
+	from := r.s.Stage
+	r.s.Stage = to
+	r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: from, To: to, Why: why}), maxHistory)
+	r.s.Seq++
+	r.ledger(actions.LedgerEntry{Key: r.key("transition", r.s.Seq, from, to), Kind: actions.LedgerTransition,
+		At: now, From: from, To: to, Why: why, Data: map[string]any{"score": r.s.Score.Total(), "cycle": r.s.Cycle, "recycleCount": r.s.RecycleCount}})
+}
+
+// enterLead starts a brand-new lead: stage lead, nurture on the entry track.
+func (r *run) enterLead(now time.Time, why string) {
+	r.transition(now, lead.StageLead, why)
+	r.enrollTrack(now, r.pol.Nurture.OnEnterLead, "enter")
+}
+
+// requestEnrichment: a qualified lead missing a field needed for handoff gets
+// that field found, not a handoff. It is handed off when the field arrives.
+func (r *run) requestEnrichment(now time.Time) {
+	missing := strings.Join(r.s.Missing, ", ")
+	r.createTask(actions.TaskInput{
+		Key:   r.key("mql", r.s.Cycle+1, "enrichment", missing),
+		Kind:  actions.TaskEnrichment,
+		Title: "Find missing fields before handoff: " + missing,
+		DueAt: r.cal.Add(now, policy.Duration(24*time.Hour)),
+		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(),
+			Timeline: r.timeline(), Missing: r.s.Missing, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
+	})
+	r.s.History[len(r.s.History)-1].Why += "; waiting for " + missing
+}
+
+// handoff routes an MQL to an owner, hands it over with context and starts
+// the first-touch SLA. Nurture pauses: Sales is working the lead.
+func (r *run) handoff(now time.Time) {
+	r.s.Cycle++
+	cycle := r.s.Cycle
+	d, err := r.route(actions.RouteInput{Key: r.key("handoff", cycle, "route"), Domain: r.s.Profile.EmailDomain(), Rules: r.matchedRules(), At: now})
+	if err != nil {
+		// Never leave a lead unowned and forgotten: retry routing shortly and
+		// tell ops now.
+		r.s.Cycle--
+		r.s.RouteRetryAt = now.Add(15 * time.Minute)
+		r.alert("routing_failed", fmt.Sprintf("routing failed, retrying at %s: %v", r.s.RouteRetryAt.Format(time.RFC3339), err), true)
+		return
+	}
+	r.s.Handoff = &Handoff{At: now}
+	r.s.SLA = nil
+	r.assign(now, d, fmt.Sprintf("handoff %d", cycle))
+	r.startSLA(now, lead.SLAFirstTouch, r.firstTouchWithin())
+	r.handoffTask(now)
+	r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
+	r.transition(now, lead.StageHandoff, d.Why)
+	r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
+}
+
+// matchedRules evaluates the policy's routing conditions (pure, in the
+// workflow) and leaves the directory lookups to the Route activity.
+func (r *run) matchedRules() []routing.Rule {
+	vars := policy.Vars{Lead: r.s.Profile.CELMap(), Segment: r.s.Segment, Trigger: r.s.Trigger, Counts: r.s.Score.Counts}
+	var out []routing.Rule
+	for _, rule := range r.pol.Routing {
+		ok, err := rule.When.Match(vars)
+		if err != nil || !ok {
+			continue
+		}
+		out = append(out, routing.Rule{Name: rule.Name, AccountOwner: rule.AccountOwner, Territory: rule.Territory, Pool: rule.Pool})
+	}
+	return out
+}
+
+func (r *run) firstTouchWithin() policy.Duration {
+	vars := policy.Vars{Lead: r.s.Profile.CELMap(), Segment: r.s.Segment, Trigger: r.s.Trigger, Counts: r.s.Score.Counts}
+	for _, w := range r.pol.SLA.FirstTouch {
+		if ok, err := w.When.Match(vars); err == nil && ok {
+			return w.Within
+		}
+	}
+	return policy.Duration(4 * time.Hour)
+}
+
+// assign makes d's owner the lead's owner, in the state, the CRM and the
+// ledger.
+func (r *run) assign(now time.Time, d routing.Decision, why string) {
+	prev := r.s.OwnerID
+	r.s.OwnerID, r.s.ManagerID = d.OwnerID, d.ManagerID
+	if d.Territory != "" {
+		r.s.Territory = d.Territory
+	}
+	if d.Pool != "" {
+		r.s.Pool = d.Pool
+	}
+	if h := r.s.Handoff; h != nil {
+		h.Owners = append(h.Owners, d.OwnerID)
+		h.AtFallback = h.AtFallback || d.Fallback
+	}
+	cands := make([]lead.Candidate, len(d.Candidates))
+	for i, c := range d.Candidates {
+		cands[i] = lead.Candidate{RepID: c.RepID, Skipped: c.Skipped, Chosen: c.Chosen}
+	}
+	r.s.Routing = &lead.RoutingView{At: now, Rule: d.Rule, Territory: d.Territory, Pool: d.Pool, Strategy: d.Strategy,
+		OwnerID: d.OwnerID, Fallback: d.Fallback, Candidates: cands, Why: d.Why, PolicyVersion: r.pol.Version,
+		Inputs: map[string]string{"segment": r.s.Segment, "domain": r.s.Profile.EmailDomain(), "country": r.s.Profile.Country,
+			"region": r.s.Profile.Region, "trigger": r.s.Trigger, "exclude": strings.Join(r.excluded(), ",")}}
+	key := r.key("handoff", r.s.Cycle, "assign", len(r.handoffOwners()), d.OwnerID)
+	r.ledger(actions.LedgerEntry{Key: key, Kind: actions.LedgerRouting, At: now, OwnerID: d.OwnerID, Territory: d.Territory,
+		Why: d.Why, Data: map[string]any{"rule": d.Rule, "pool": d.Pool, "strategy": d.Strategy, "fallback": d.Fallback,
+			"candidates": d.Candidates, "previous": prev, "reason": why}})
+	r.assignOwner(key, d.OwnerID, prev, why+": "+d.Why)
+}
+
+func (r *run) handoffOwners() []string {
+	if r.s.Handoff == nil {
+		return nil
+	}
+	return r.s.Handoff.Owners
+}
+
+func (r *run) excluded() []string { return r.handoffOwners() }
+
+// handoffTask creates the owner's task, due when the SLA in force is due,
+// with the context a rep needs: why now, the score, the timeline, campaign.
+func (r *run) handoffTask(now time.Time) {
+	campaign := map[string]string{}
+	for _, ev := range r.s.Recent {
+		for k, v := range ev.Attributes {
+			if s, ok := v.(string); ok && strings.HasPrefix(k, "utm_") {
+				campaign[k] = s
+			}
+		}
+	}
+	due := now
+	if r.s.SLA != nil {
+		due = r.s.SLA.DueAt
+	}
+	id := r.createTask(actions.TaskInput{
+		Key:     r.key("handoff", r.s.Cycle, "task", r.s.OwnerID),
+		OwnerID: r.s.OwnerID,
+		Kind:    actions.TaskHandoff,
+		Title:   fmt.Sprintf("New lead %s (%s): %s", r.s.LeadID, r.s.Segment, r.s.Trigger),
+		DueAt:   due,
+		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(), Timeline: r.timeline(),
+			Campaign: campaign, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
+	})
+	if r.s.Handoff != nil && id != "" {
+		r.s.Handoff.TaskID = id
+	}
+}
+
+// accept: the owner takes the lead. SLA clocks stop; staleness is watched.
+func (r *run) accept(req lead.AcceptRequest) {
+	now := workflow.Now(r.ctx)
+	r.markSeen(req.ID)
+	r.ledger(actions.LedgerEntry{Key: r.key("feedback", req.ID), Kind: actions.LedgerFeedback, At: now,
+		Why: "accepted by " + req.RepID, Data: r.feedbackData("accepted", req.RepID, "")})
+	r.s.SLA = nil
+	r.s.SAL = &SALWatch{Since: now}
+	r.transition(now, lead.StageSAL, "accepted by "+req.RepID)
+	r.setCRMStage(r.key("feedback", req.ID, "stage"), lead.StageSAL)
+}
+
+func (r *run) feedbackData(outcome, rep, reason string) map[string]any {
+	d := map[string]any{"outcome": outcome, "repId": rep, "cycle": r.s.Cycle}
+	if reason != "" {
+		d["reason"] = reason
+	}
+	if h := r.s.Handoff; h != nil {
+		d["handoffAt"] = h.At
+		if !h.FirstTouchAt.IsZero() {
+			d["firstTouchAt"] = h.FirstTouchAt
+		}
+	}
+	return d
+}
+
+// reject runs the reason's recycle play.
+func (r *run) reject(req lead.RejectRequest) {
+	now := workflow.Now(r.ctx)
+	r.markSeen(req.ID)
+	data := r.feedbackData("rejected", req.RepID, string(req.Reason))
+	data["note"] = req.Note
+	r.ledger(actions.LedgerEntry{Key: r.key("feedback", req.ID), Kind: actions.LedgerFeedback, At: now,
+		Why: fmt.Sprintf("rejected by %s: %s", req.RepID, req.Reason), Data: data})
+	var revisit time.Time
+	if req.RevisitAt != "" {
+		revisit, _ = time.Parse(time.RFC3339, req.RevisitAt)
+	}
+	why := fmt.Sprintf("rejected by %s: %s", req.RepID, req.Reason)
+	if req.Note != "" {
+		why += " (" + req.Note + ")"
+	}
+	r.runPlay(now, string(req.Reason), why, req.ID, revisit, req.DuplicateOf)
+}
+
+// runPlay does what the policy says a rejection or loss reason does.
+func (r *run) runPlay(now time.Time, name, why, cause string, revisit time.Time, duplicateOf string) {
+	play, ok := r.pol.Play(name)
+	if !ok {
+		// The policy validator requires every play; a missing one is a bug.
+		r.alert("play_missing", "no play "+name+" in policy "+r.pol.Version+"; recycling with defaults", true)
+		play = policy.Play{To: lead.PlayToRecycle, Nurture: r.pol.Nurture.OnEnterLead, Score: policy.ScoreKeep}
+	}
+	r.s.Play = &lead.PlayView{Name: name, To: play.To, Nurture: play.Nurture, Score: play.Score}
+	if play.CoolOff > 0 {
+		r.s.Play.CoolOff = play.CoolOff.String()
+	}
+	r.s.SLA, r.s.SAL = nil, nil
+	previous := r.s.OwnerID
+	// Sales no longer owns the lead; the CRM keeps the contact's owner.
+	r.s.OwnerID, r.s.ManagerID, r.s.Handoff = "", "", nil
+	switch play.To {
+	case lead.PlayToDisqualified:
+		r.transition(now, lead.StageDisqualified, why)
+		r.stopNurture(cause, lead.SuppressDisqualified)
+	case lead.PlayToMerged:
+		r.s.MergedInto = duplicateOf
+		r.transition(now, lead.StageMerged, why+"; merged into "+duplicateOf)
+		r.stopNurture(cause, "merged")
+		r.forward(r.s.Recent)
+	default:
+		r.s.RecycleCount++
+		r.s.Score = r.s.Score.NewCycle(play.Score)
+		r.s.CoolOffUntil = now.Add(play.CoolOff.D())
+		if !revisit.IsZero() && revisit.After(now) {
+			r.s.CoolOffUntil = revisit
+		}
+		r.transition(now, lead.StageRecycle, fmt.Sprintf("%s; play %s until %s", why, name, r.s.CoolOffUntil.UTC().Format(time.RFC3339)))
+		r.enrollTrack(now, play.Nurture, cause)
+	}
+	r.setCRMStage(r.key("play", cause, "stage"), r.s.Stage)
+	if previous != "" {
+		r.note(r.key("play", cause, "note"), fmt.Sprintf("%s → %s (play %s)", why, r.s.Stage, name))
+	}
+}
+
+// endCoolOff: the recycle play is over; the lead is a lead again and may
+// qualify at once if its score already says so.
+func (r *run) endCoolOff(now time.Time) {
+	r.s.CoolOffUntil = time.Time{}
+	// Intent has been decaying through the silence; judge the score as of now.
+	r.s.Score = r.s.Score.DecayedTo(r.pol.Scoring.Decay.HalfLife, now)
+	r.transition(now, lead.StageLead, "cool-off of play "+r.s.playName()+" ended")
+	r.maybeQualify(now, scoring.Result{}, lead.Event{})
+}
+
+func (r *run) opportunityCreated(ev lead.Event) {
+	now := workflow.Now(r.ctx)
+	switch r.s.Stage {
+	case lead.StageOpportunity, lead.StageCustomer:
+		r.refuseQuietly(ev, fmt.Sprintf("opportunity.created ignored in stage %s", r.s.Stage))
+		return
+	}
+	// The CRM is the truth about opportunities: one created from any stage
+	// means Sales is working the lead.
+	if rep := ev.Attr("repId"); rep != "" && r.s.OwnerID == "" {
+		r.s.OwnerID = rep
+	}
+	r.s.SLA, r.s.SAL, r.s.CoolOffUntil = nil, nil, time.Time{}
+	r.pauseNurture("opp-" + ev.ID)
+	r.transition(now, lead.StageOpportunity, "opportunity created ("+ev.ID+")"+amountNote(ev))
+	r.setCRMStage(r.key("event", ev.ID, "stage"), lead.StageOpportunity)
+}
+
+func (r *run) opportunityWon(ev lead.Event) {
+	now := workflow.Now(r.ctx)
+	if r.s.Stage == lead.StageCustomer || r.s.Stage == lead.StageDisqualified {
+		r.refuseQuietly(ev, fmt.Sprintf("opportunity.won ignored in stage %s", r.s.Stage))
+		return
+	}
+	r.s.SLA, r.s.SAL, r.s.CoolOffUntil = nil, nil, time.Time{}
+	r.transition(now, lead.StageCustomer, "opportunity won ("+ev.ID+")"+amountNote(ev))
+	r.s.Score = r.s.Score.NewCycle(policy.ScoreReset)
+	r.enrollTrack(now, r.pol.Nurture.OnEnterCustomer, ev.ID)
+	r.setCRMStage(r.key("event", ev.ID, "stage"), lead.StageCustomer)
+}
+
+func (r *run) opportunityLost(ev lead.Event) {
+	now := workflow.Now(r.ctx)
+	if r.s.Stage != lead.StageOpportunity {
+		r.refuseQuietly(ev, fmt.Sprintf("opportunity.lost ignored in stage %s: no open opportunity", r.s.Stage))
+		return
+	}
+	why := "opportunity lost (" + ev.ID + ")"
+	if reason := ev.Attr("reason"); reason != "" {
+		why += ": " + reason
+	}
+	r.runPlay(now, lead.PlayOpportunityLost, why, ev.ID, time.Time{}, "")
+}
+
+// refuseQuietly notes an event that made no sense in the current stage,
+// without alerting: CRMs send such events routinely.
+func (r *run) refuseQuietly(ev lead.Event, msg string) {
+	now := workflow.Now(r.ctx)
+	r.s.Refusals = capTail(append(r.s.Refusals, lead.Refusal{At: now, EventID: ev.ID, Type: ev.Type, Message: msg}), maxRefusals)
+}
+
+func amountNote(ev lead.Event) string {
+	if a, ok := ev.Attributes["amount"]; ok {
+		return fmt.Sprintf(", amount %v", a)
+	}
+	return ""
+}
+
+// upsell: a customer showing buying intent again goes to the account owner
+// as a task; the stage stays customer.
+func (r *run) upsell(now time.Time, why string, res scoring.Result, ev lead.Event) {
+	owner := r.s.OwnerID
+	if owner == "" {
+		d, err := r.route(actions.RouteInput{Key: r.key("event", ev.ID, "route"), Domain: r.s.Profile.EmailDomain(), Rules: r.matchedRules(), At: now})
+		if err != nil {
+			r.alert("routing_failed", "upsell routing failed: "+err.Error(), true)
+			return
+		}
+		owner = d.OwnerID
+		r.s.OwnerID, r.s.ManagerID = d.OwnerID, d.ManagerID
+	}
+	r.createTask(actions.TaskInput{Key: r.key("event", ev.ID, "upsell"), OwnerID: owner, Kind: actions.TaskUpsell,
+		Title: fmt.Sprintf("Upsell signal from customer %s: %s", r.s.LeadID, res.Trigger), DueAt: r.cal.Add(now, policy.Duration(24*time.Hour)),
+		Context: &actions.HandoffContext{WhyNow: why + " on " + ev.Type, Trigger: res.Trigger, Score: r.scoreView(),
+			Timeline: r.timeline(), Segment: r.s.Segment, PolicyVersion: r.pol.Version}})
+	r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: lead.StageCustomer, To: lead.StageCustomer, Why: "upsell signal to " + owner + ": " + why}), maxHistory)
+	r.s.Score = r.s.Score.NewCycle(policy.ScoreReset)
+}
+
+// forward hands events of a merged lead to the surviving lead, with IDs
+// derived from the originals so a retry or a second forward changes nothing.
+func (r *run) forward(evs []lead.Event) {
+	if len(evs) == 0 || r.s.MergedInto == "" {
+		return
+	}
+	out := make([]lead.Event, 0, len(evs))
+	for _, ev := range evs {
+		if ev.Type == lead.EventLeadAccepted || ev.Type == lead.EventLeadRejected {
+			continue // feedback was about this lead's handoff, not the survivor's
+		}
+		ev.ID = "merged:" + r.s.LeadID + ":" + ev.ID
+		ev.LeadID = r.s.MergedInto
+		if ev.Attributes == nil {
+			ev.Attributes = map[string]any{}
+		}
+		ev.Attributes["mergedFrom"] = r.s.LeadID
+		out = append(out, ev)
+	}
+	if len(out) == 0 {
+		return
+	}
+	r.s.Seq++
+	r.effect("forward events to "+r.s.MergedInto, actions.ForwardEvents, actions.ForwardInput{
+		Key: r.key("forward", r.s.Seq), From: r.s.LeadID, To: r.s.MergedInto, Events: out})
+}
+
+// finishMerged completes a merged lead once everything in flight is handled;
+// events that arrive meanwhile are forwarded.
+func (r *run) finishMerged() error {
+	r.drain()
+	r.cancelTimer()
+	return nil
+}
