@@ -1,0 +1,696 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+var (
+	testSecret = []byte("whsec-test")
+	testIDKey  = []byte("id-key-test")
+	testNow    = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+)
+
+type env struct {
+	t        *testing.T
+	srv      *Server
+	h        http.Handler
+	leads    *fakeLeads
+	merges   fakeMerges
+	receipts *fakeReceipts
+	reg      *prometheus.Registry
+	logs     *observer.ObservedLogs
+}
+
+func newEnv(t *testing.T, mod func(*Config)) *env {
+	t.Helper()
+	core, logs := observer.New(zap.DebugLevel)
+	cfg := Config{
+		WebhookSecret: testSecret, IDKey: testIDKey,
+		Now: func() time.Time { return testNow }, Logger: zap.New(core), Concurrency: 4,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	e := &env{t: t, leads: newFakeLeads(), merges: fakeMerges{}, receipts: &fakeReceipts{},
+		reg: prometheus.NewRegistry(), logs: logs}
+	srv, err := New(cfg, e.leads, e.merges, e.receipts, e.reg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	e.srv, e.h = srv, srv.Handler()
+	return e
+}
+
+func (e *env) do(req *http.Request) *httptest.ResponseRecorder {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return rec
+}
+
+// post sends body to POST /v1/events signed with sig (or, when sig is
+// "sign", a valid signature at testNow).
+func (e *env) postEvents(body []byte, sig string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(body))
+	if sig == "sign" {
+		sig = Sign(testSecret, testNow, body)
+	}
+	if sig != "" {
+		req.Header.Set(SignatureHeader, sig)
+	}
+	return e.do(req)
+}
+
+func (e *env) get(path, token string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.do(req)
+}
+
+func (e *env) postJSON(path, body, token string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.do(req)
+}
+
+func ev(id, leadID, typ string) map[string]any {
+	m := map[string]any{"id": id, "type": typ, "occurredAt": "2026-11-22T09:00:00Z", "source": "test"}
+	if leadID != "" {
+		m["leadId"] = leadID
+	}
+	return m
+}
+
+func batch(t *testing.T, events ...map[string]any) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"events": events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, code int) {
+	t.Helper()
+	if rec.Code != code {
+		t.Fatalf("status = %d, want %d; body %s", rec.Code, code, rec.Body)
+	}
+}
+
+func wantJSON(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+}
+
+func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decoding %s: %v", rec.Body, err)
+	}
+	return v
+}
+
+func TestNewNeedsKeys(t *testing.T) {
+	for _, cfg := range []Config{{IDKey: testIDKey}, {WebhookSecret: testSecret}} {
+		if _, err := New(cfg, newFakeLeads(), fakeMerges{}, &fakeReceipts{}, nil); err == nil {
+			t.Errorf("New(%+v) succeeded without a key", cfg)
+		}
+	}
+}
+
+func TestEventsAcceptedInPerLeadOrder(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.delay = time.Millisecond // give same-lead deliveries a chance to overlap if they could
+	body := batch(t,
+		ev("e1", "L-1", lead.EventFormSubmit), ev("e2", "L-2", lead.EventEmailOpen),
+		ev("e3", "L-1", lead.EventEmailClick), ev("e4", "L-2", lead.EventWebPageView),
+		ev("e5", "L-1", lead.EventEmailReply), ev("e6", "L-3", lead.EventEmailOpen))
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusAccepted)
+	wantJSON(t, rec)
+	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 6}) {
+		t.Errorf("result = %+v, want 6 accepted", got)
+	}
+	for id, want := range map[string][]string{"L-1": {"e1", "e3", "e5"}, "L-2": {"e2", "e4"}, "L-3": {"e6"}} {
+		if got := e.leads.appliedIDs(id); !slices.Equal(got, want) {
+			t.Errorf("%s applied %v, want %v", id, got, want)
+		}
+	}
+	if e.leads.overlap {
+		t.Error("two deliveries for one lead ran concurrently")
+	}
+}
+
+func TestEventsSignatureRejected(t *testing.T) {
+	body := batch(t, ev("e1", "L-1", lead.EventEmailOpen))
+	ts := fmt.Sprint(testNow.Unix())
+	cases := map[string]string{
+		"missing":         "",
+		"garbage":         "garbage",
+		"no v1":           "t=" + ts,
+		"no t":            "v1=" + strings.Repeat("ab", 32),
+		"non-numeric t":   "t=soon,v1=" + strings.Repeat("ab", 32),
+		"non-hex v1":      "t=" + ts + ",v1=zz",
+		"wrong secret":    Sign([]byte("other"), testNow, body),
+		"other body":      Sign(testSecret, testNow, []byte(`{"events":[]}`)),
+		"stale 301 s":     Sign(testSecret, testNow.Add(-301*time.Second), body),
+		"future 301 s":    Sign(testSecret, testNow.Add(301*time.Second), body),
+		"wrong t for mac": "t=" + fmt.Sprint(testNow.Unix()-1) + Sign(testSecret, testNow, body)[len("t=")+len(ts):],
+	}
+	for name, sig := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			rec := e.postEvents(body, sig)
+			wantStatus(t, rec, http.StatusUnauthorized)
+			wantJSON(t, rec)
+			if decode[errorBody](t, rec).Error == "" {
+				t.Error("no error message")
+			}
+			if e.leads.calls != 0 {
+				t.Errorf("%d deliveries despite a bad signature", e.leads.calls)
+			}
+		})
+	}
+}
+
+func TestEventsSignatureAccepted(t *testing.T) {
+	body := batch(t, ev("e1", "L-1", lead.EventEmailOpen))
+	good := Sign(testSecret, testNow, body)
+	_, goodV1, _ := strings.Cut(good, ",")
+	cases := map[string]string{
+		"300 s old": Sign(testSecret, testNow.Add(-300*time.Second), body),
+		"rotation":  Sign([]byte("old-secret"), testNow, body) + "," + goodV1,
+		"spaces":    strings.ReplaceAll(good, ",", ", "),
+		"extra key": good + ",v0=whatever",
+	}
+	for name, sig := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			wantStatus(t, e.postEvents(body, sig), http.StatusAccepted)
+		})
+	}
+}
+
+func TestEventsBodyTooLarge(t *testing.T) {
+	e := newEnv(t, nil)
+	big := ev("e1", "L-1", lead.EventFormSubmit)
+	big["attributes"] = map[string]any{"pad": strings.Repeat("x", MaxBatchBytes)}
+	body := batch(t, big)
+	rec := e.postEvents(body, "sign") // a valid signature does not lift the limit
+	wantStatus(t, rec, http.StatusRequestEntityTooLarge)
+	wantJSON(t, rec)
+	if e.leads.calls != 0 {
+		t.Error("delivered an oversized batch")
+	}
+}
+
+func TestEventsInvalidBatchDeliversNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	bad := ev("e2", "", "email.teleport") // unknown type, and no leadId or email
+	bad["occurredAt"] = "yesterday"
+	bad["colour"] = "blue"
+	rej := ev("e4", "L-1", lead.EventLeadRejected) // missing repId and reason
+	body := batch(t, ev("e1", "L-1", lead.EventEmailOpen), bad, ev("e3", "L-2", lead.EventEmailOpen), rej)
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusBadRequest)
+	wantJSON(t, rec)
+	got := decode[eventErrors](t, rec).Errors
+	want := map[EventError]bool{
+		{Index: 1, Field: "type"}: true, {Index: 1, Field: "occurredAt"}: true,
+		{Index: 1, Field: "leadId"}: true, {Index: 1, Field: "colour"}: true,
+		{Index: 3, Field: "attributes.repId"}: true, {Index: 3, Field: "attributes.reason"}: true,
+	}
+	for _, ee := range got {
+		if ee.Message == "" {
+			t.Errorf("error %+v has no message", ee)
+		}
+		k := EventError{Index: ee.Index, Field: ee.Field}
+		if !want[k] {
+			t.Errorf("unexpected error %+v", ee)
+		}
+		delete(want, k)
+	}
+	for k := range want {
+		t.Errorf("missing error %+v in %s", k, rec.Body)
+	}
+	if e.leads.calls != 0 {
+		t.Errorf("%d deliveries from an invalid batch", e.leads.calls)
+	}
+	if !strings.Contains(e.metrics(), `leadflow_events_received_total{result="invalid"} 2`) {
+		t.Error("invalid events not counted")
+	}
+}
+
+func TestEventsUnknownType(t *testing.T) {
+	e := newEnv(t, nil)
+	rec := e.postEvents(batch(t, ev("e1", "L-1", "email.openx")), "sign")
+	wantStatus(t, rec, http.StatusBadRequest)
+	errs := decode[eventErrors](t, rec).Errors
+	if len(errs) != 1 || errs[0].Index != 0 || errs[0].Field != "type" || !strings.Contains(errs[0].Message, "unknown event type") {
+		t.Errorf("errors = %+v", errs)
+	}
+}
+
+func TestEventsBatchShape(t *testing.T) {
+	many := make([]map[string]any, MaxBatchEvents+1)
+	for i := range many {
+		many[i] = ev(fmt.Sprintf("e%d", i), "L-1", lead.EventEmailOpen)
+	}
+	cases := map[string]struct {
+		body  []byte
+		field string
+	}{
+		"501 events":      {batch(t, many...), "events"},
+		"zero events":     {[]byte(`{"events":[]}`), "events"},
+		"no events key":   {[]byte(`{}`), "events"},
+		"malformed JSON":  {[]byte(`{"events":[`), "body"},
+		"unknown field":   {[]byte(`{"events":[],"extra":1}`), "body"},
+		"events not list": {[]byte(`{"events":{}}`), "body"},
+		"trailing data":   {[]byte(`{"events":[]} {}`), "body"},
+		"not an object":   {[]byte(`[1,2]`), "body"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			rec := e.postEvents(c.body, "sign")
+			wantStatus(t, rec, http.StatusBadRequest)
+			wantJSON(t, rec)
+			errs := decode[eventErrors](t, rec).Errors
+			if len(errs) != 1 || errs[0].Index != -1 || errs[0].Field != c.field || errs[0].Message == "" {
+				t.Errorf("errors = %+v, want one at index -1 field %s", errs, c.field)
+			}
+			if e.leads.calls != 0 {
+				t.Error("delivered")
+			}
+		})
+	}
+}
+
+func TestEventsEmailOnlyGetsDerivedLeadID(t *testing.T) {
+	e := newEnv(t, nil)
+	x := ev("e1", "", lead.EventFormSubmit)
+	x["profile"] = map[string]any{"email": " Ana@Acme.io ", "company": "Acme"}
+	wantStatus(t, e.postEvents(batch(t, x), "sign"), http.StatusAccepted)
+	id := lead.DeriveLeadID(testIDKey, "ana@acme.io")
+	got := e.leads.applied[id]
+	if len(got) != 1 || got[0].LeadID != id {
+		t.Fatalf("applied to %s: %+v (all: %v)", id, got, e.leads.applied)
+	}
+	if !strings.HasPrefix(id, "e-") || len(id) != 26 {
+		t.Errorf("derived id %q", id)
+	}
+	for _, entry := range e.logs.All() {
+		if strings.Contains(fmt.Sprint(entry.ContextMap()), "acme") {
+			t.Errorf("log line carries the email: %v", entry.ContextMap())
+		}
+	}
+}
+
+func TestEventsMergedLeadRedirected(t *testing.T) {
+	e := newEnv(t, nil)
+	e.merges["L-old"] = "L-mid"
+	e.merges["L-mid"] = "L-new"
+	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-old", lead.EventEmailOpen)), "sign"), http.StatusAccepted)
+	got := e.leads.applied["L-new"]
+	if len(got) != 1 || got[0].LeadID != "L-new" {
+		t.Fatalf("survivor got %+v; all %v", got, e.leads.applied)
+	}
+	if len(e.leads.applied["L-old"]) != 0 {
+		t.Error("merged lead still received the event")
+	}
+}
+
+func TestEventsSameBatchTwice(t *testing.T) {
+	e := newEnv(t, nil)
+	body := batch(t, ev("e1", "L-1", lead.EventEmailOpen), ev("e2", "L-2", lead.EventEmailOpen), ev("e3", "L-1", lead.EventEmailClick))
+	wantStatus(t, e.postEvents(body, "sign"), http.StatusAccepted)
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusAccepted)
+	if got := decode[BatchResult](t, rec); got != (BatchResult{Duplicates: 3}) {
+		t.Errorf("second result = %+v, want 3 duplicates", got)
+	}
+	if n := e.leads.totalApplied(); n != 3 {
+		t.Errorf("applied %d events, want 3", n)
+	}
+}
+
+func TestEventsDeliverFailsHalfwayThenRetry(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Concurrency = 2 })
+	var events []map[string]any
+	for i := range 12 {
+		events = append(events, ev(fmt.Sprintf("e%02d", i), fmt.Sprintf("L-%d", i%3), lead.EventEmailOpen))
+	}
+	body := batch(t, events...)
+	e.leads.failOn = func(n int, _ string, _ lead.Event) error {
+		if n >= 6 {
+			return errUnavailable
+		}
+		return nil
+	}
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+	wantJSON(t, rec)
+	if ra := rec.Header().Get("Retry-After"); ra != "5" {
+		t.Errorf("Retry-After = %q", ra)
+	}
+	first := e.leads.totalApplied()
+	if first == 0 || first >= 12 {
+		t.Fatalf("first attempt applied %d events; the test wants a partial batch", first)
+	}
+
+	e.leads.mu.Lock()
+	e.leads.failOn = nil
+	e.leads.mu.Unlock()
+	rec = e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusAccepted)
+	res := decode[BatchResult](t, rec)
+	if res.Accepted+res.Duplicates != 12 || res.Accepted == 0 {
+		t.Errorf("retry result %+v", res)
+	}
+	for l := range 3 {
+		id := fmt.Sprintf("L-%d", l)
+		var want []string
+		for i := l; i < 12; i += 3 {
+			want = append(want, fmt.Sprintf("e%02d", i))
+		}
+		if got := e.leads.appliedIDs(id); !slices.Equal(got, want) {
+			t.Errorf("%s applied %v, want each once in order %v", id, got, want)
+		}
+	}
+}
+
+func TestEventsDuplicateIDInBatch(t *testing.T) {
+	e := newEnv(t, nil)
+	body := batch(t, ev("e1", "L-1", lead.EventEmailOpen), ev("e2", "L-1", lead.EventEmailClick), ev("e1", "L-1", lead.EventEmailOpen))
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusAccepted)
+	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 2, Duplicates: 1}) {
+		t.Errorf("result = %+v", got)
+	}
+	if e.leads.calls != 2 {
+		t.Errorf("%d Deliver calls, want 2", e.leads.calls)
+	}
+}
+
+func TestUpdates(t *testing.T) {
+	view := lead.View{LeadID: "L-1", Stage: lead.Stage("sal"), OwnerID: "rep-7", PolicyVersion: "p1"}
+	cases := []struct {
+		name, path, body string
+		updateErr        error
+		code             int
+		msg              string // substring of the error
+	}{
+		{"accept", "/v1/leads/L-1/accept", `{"id":"u1","repId":"rep-7"}`, nil, 200, ""},
+		{"reject", "/v1/leads/L-1/reject", `{"id":"u2","repId":"rep-7","reason":"timing"}`, nil, 200, ""},
+		{"reassign", "/v1/leads/L-1/reassign", `{"id":"u3","ownerId":"rep-8","by":"mgr-1"}`, nil, 200, ""},
+		{"refused", "/v1/leads/L-1/accept", `{"id":"u4","repId":"rep-9"}`, &Refused{"rep-9 is not the owner of lead L-1 (rep-7 is)"}, 422, "not the owner"},
+		{"refused wrapped", "/v1/leads/L-1/accept", `{"id":"u4","repId":"rep-9"}`, fmt.Errorf("update: %w", &Refused{"stage lead"}), 422, "stage lead"},
+		{"reject without reason", "/v1/leads/L-1/reject", `{"id":"u5","repId":"rep-7"}`, nil, 422, "reason"},
+		{"duplicate without duplicateOf", "/v1/leads/L-1/reject", `{"id":"u5","repId":"rep-7","reason":"duplicate"}`, nil, 422, "duplicateOf"},
+		{"accept without id", "/v1/leads/L-1/accept", `{"repId":"rep-7"}`, nil, 422, "id"},
+		{"unknown field", "/v1/leads/L-1/accept", `{"id":"u6","repId":"rep-7","rep":"x"}`, nil, 400, `"rep"`},
+		{"wrong type", "/v1/leads/L-1/accept", `{"id":"u6","repId":7}`, nil, 400, "repId"},
+		{"malformed", "/v1/leads/L-1/accept", `{"id":`, nil, 400, "JSON"},
+		{"empty", "/v1/leads/L-1/accept", ``, nil, 400, "object"},
+		{"trailing", "/v1/leads/L-1/accept", `{"id":"u6","repId":"rep-7"}{}`, nil, 400, "after"},
+		{"not found", "/v1/leads/L-404/accept", `{"id":"u7","repId":"rep-7"}`, nil, 404, "no such lead"},
+		{"temporal down", "/v1/leads/L-1/accept", `{"id":"u8","repId":"rep-7"}`, errUnavailable, 503, "retry"},
+		{"bad leadId", "/v1/leads/bad%20id/accept", `{"id":"u9","repId":"rep-7"}`, nil, 400, "leadId"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.leads.views["L-1"] = view
+			e.leads.updateErr = c.updateErr
+			rec := e.postJSON(c.path, c.body, "")
+			wantStatus(t, rec, c.code)
+			wantJSON(t, rec)
+			if c.code == 200 {
+				if got := decode[lead.View](t, rec); got.LeadID != "L-1" || got.OwnerID != "rep-7" {
+					t.Errorf("view = %+v", got)
+				}
+				return
+			}
+			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
+				t.Errorf("error %q does not mention %q", msg, c.msg)
+			}
+			if c.code == 400 || c.code == 422 && c.updateErr == nil {
+				if len(e.leads.updates) != 0 {
+					t.Error("a request refused at the edge reached the workflow")
+				}
+			}
+		})
+	}
+}
+
+func TestUpdatePassesRequestAndID(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u1","repId":"rep-7","reason":"other","note":"moved on"}`, ""), 200)
+	if len(e.leads.updates) != 1 {
+		t.Fatalf("updates = %+v", e.leads.updates)
+	}
+	u := e.leads.updates[0]
+	want := lead.RejectRequest{ID: "u1", RepID: "rep-7", Reason: lead.ReasonOther, Note: "moved on"}
+	if u.LeadID != "L-1" || u.Name != lead.UpdateReject || u.UpdateID != "u1" || u.Req != want {
+		t.Errorf("update = %+v", u)
+	}
+}
+
+func TestQueries(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.Stage("handoff"), OwnerID: "rep-7"}
+	e.leads.explain["L-1"] = lead.Explanation{LeadID: "L-1", Why: "score 65 crossed 60"}
+
+	rec := e.get("/v1/leads/L-1", "")
+	wantStatus(t, rec, 200)
+	wantJSON(t, rec)
+	if v := decode[lead.View](t, rec); v.OwnerID != "rep-7" {
+		t.Errorf("view = %+v", v)
+	}
+	rec = e.get("/v1/leads/L-1/explain", "")
+	wantStatus(t, rec, 200)
+	if x := decode[lead.Explanation](t, rec); x.Why != "score 65 crossed 60" {
+		t.Errorf("explain = %+v", x)
+	}
+	for _, p := range []string{"/v1/leads/L-2", "/v1/leads/L-2/explain"} {
+		rec = e.get(p, "")
+		wantStatus(t, rec, 404)
+		wantJSON(t, rec)
+	}
+	wantStatus(t, e.get("/v1/leads/"+strings.Repeat("x", 129), ""), 400)
+	wantStatus(t, e.get("/v1/leads/a%2Fb", ""), 400)
+}
+
+func TestMuxErrorsAreJSON(t *testing.T) {
+	e := newEnv(t, nil)
+	rec := e.get("/v1/nope", "")
+	wantStatus(t, rec, 404)
+	wantJSON(t, rec)
+	decode[errorBody](t, rec)
+	rec = e.get("/v1/events", "")
+	wantStatus(t, rec, 405)
+	wantJSON(t, rec)
+	if decode[errorBody](t, rec).Error == "" || rec.Header().Get("Allow") == "" {
+		t.Errorf("405: %s %v", rec.Body, rec.Header())
+	}
+}
+
+func TestTokenAuth(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.APIToken = "s3cret" })
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	for _, tok := range []string{"", "wrong", "s3cret-and-more"} {
+		rec := e.get("/v1/leads/L-1", tok)
+		wantStatus(t, rec, 401)
+		wantJSON(t, rec)
+		if !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("WWW-Authenticate = %q", rec.Header().Get("WWW-Authenticate"))
+		}
+	}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/accept", `{"id":"u","repId":"r"}`, ""), 401)
+	wantStatus(t, e.get("/v1/leads/L-1", "s3cret"), 200)
+	req := httptest.NewRequest(http.MethodGet, "/v1/leads/L-1", nil)
+	req.Header.Set("Authorization", "bearer s3cret") // the scheme is case-insensitive
+	wantStatus(t, e.do(req), 200)
+	// The signed endpoint and the operational ones need no token.
+	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-1", lead.EventEmailOpen)), "sign"), http.StatusAccepted)
+	wantStatus(t, e.get("/healthz", ""), 200)
+	wantStatus(t, e.get("/readyz", ""), 200)
+	wantStatus(t, e.get("/metrics", ""), 200)
+	if n := e.logs.FilterLevelExact(zap.WarnLevel).FilterMessageSnippet("open").Len(); n != 0 {
+		t.Error("warned about open endpoints although a token is set")
+	}
+}
+
+func TestNoTokenIsOpenAndWarns(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	wantStatus(t, e.get("/v1/leads/L-1", ""), 200)
+	if e.logs.FilterLevelExact(zap.WarnLevel).FilterMessageSnippet("open").Len() != 1 {
+		t.Errorf("no warning that /v1 is open; logs %v", e.logs.All())
+	}
+}
+
+func TestNeedsToken(t *testing.T) {
+	for pattern, want := range map[string]bool{
+		"POST /v1/events": false, "POST /v1/webhooks/hubspot": false, "GET /healthz": false,
+		"GET /metrics": false, "GET /v1/leads/{leadId}": true, "/ui/": true, "GET /ui": true,
+		"GET example.com/v1/leads/{leadId}": true, "GET /uix": false,
+	} {
+		if got := needsToken(pattern); got != want {
+			t.Errorf("needsToken(%q) = %v, want %v", pattern, got, want)
+		}
+	}
+}
+
+func TestHealthAndReady(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Ready = []func(context.Context) error{
+			func(context.Context) error { return nil },
+			func(context.Context) error { return errors.New("postgres: connection refused") },
+		}
+	})
+	rec := e.get("/healthz", "")
+	wantStatus(t, rec, 200)
+	if rec.Body.String() != "ok" {
+		t.Errorf("healthz body %q", rec.Body)
+	}
+	rec = e.get("/readyz", "")
+	wantStatus(t, rec, 503)
+	wantJSON(t, rec)
+	if got := decode[errorBody](t, rec).Failed; !slices.Equal(got, []string{"check[1]"}) {
+		t.Errorf("failed = %v", got)
+	}
+	e.leads.readyErr = errUnavailable
+	if got := decode[errorBody](t, e.get("/readyz", "")).Failed; !slices.Equal(got, []string{"temporal", "check[1]"}) {
+		t.Errorf("failed = %v", got)
+	}
+
+	ok := newEnv(t, nil)
+	rec = ok.get("/readyz", "")
+	wantStatus(t, rec, 200)
+	wantJSON(t, rec)
+}
+
+func (e *env) metrics() string {
+	e.t.Helper()
+	rec := e.get("/metrics", "")
+	wantStatus(e.t, rec, 200)
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+func TestMetrics(t *testing.T) {
+	e := newEnv(t, nil)
+	body := batch(t, ev("e1", "L-secret-1", lead.EventEmailOpen), ev("e2", "L-secret-1", lead.EventEmailOpen))
+	wantStatus(t, e.postEvents(body, "sign"), http.StatusAccepted)
+	wantStatus(t, e.postEvents(body, "sign"), http.StatusAccepted)
+	wantStatus(t, e.get("/v1/leads/L-secret-2", ""), 404)
+	m := e.metrics()
+	for _, want := range []string{
+		`leadflow_events_received_total{result="accepted"} 2`,
+		`leadflow_events_received_total{result="duplicate"} 2`,
+		`leadflow_http_requests_total{code="202",route="POST /v1/events"} 2`,
+		`leadflow_http_requests_total{code="404",route="GET /v1/leads/{leadId}"} 1`,
+		`leadflow_http_request_duration_seconds_count{route="POST /v1/events"} 2`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(m, "L-secret") {
+		t.Error("a lead ID leaked into metric labels")
+	}
+	// One log line per request, with the route pattern and no lead ID.
+	reqLogs := e.logs.FilterMessage("http request").All()
+	if len(reqLogs) != 4 { // three calls and the scrape
+		t.Errorf("%d request log lines, want 4", len(reqLogs))
+	}
+	for _, l := range reqLogs {
+		if strings.Contains(fmt.Sprint(l.ContextMap()), "L-secret") {
+			t.Errorf("log carries a lead ID: %v", l.ContextMap())
+		}
+	}
+}
+
+func TestSharedRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey}
+	for range 2 {
+		if _, err := New(cfg, newFakeLeads(), fakeMerges{}, &fakeReceipts{}, reg); err != nil {
+			t.Fatalf("New on a shared registry: %v", err)
+		}
+	}
+}
+
+func TestDecodeEventFieldErrors(t *testing.T) {
+	cases := map[string][]string{
+		`null`: {"event"},
+		`[]`:   {"event"},
+		`{"id":"e1","leadId":"L-1","type":"email.open","occurredAt":"2026-11-22T09:00:00Z","profile":{"employees":"many"}}`: {"profile.employees"},
+		`{"id":"e1","leadId":"L-1","type":"email.open","occurredAt":"2026-11-22T09:00:00Z","profile":{"emial":"a@b.c"}}`:    {"profile.emial"},
+		`{"id":"e1","leadId":"L-1","type":"email.open","occurredAt":"2026-11-22T09:00:00Z","attributes":[1]}`:               {"attributes"},
+		`{"id":"e1","leadId":"L-1","type":"email.open","occurredAt":5}`:                                                     {"occurredAt"},
+		`{"id":"e1","leadId":7,"type":"email.open","occurredAt":"2026-11-22T09:00:00Z"}`:                                    {"leadId"},
+		`{"id":"e 1","leadId":"L 1","type":"","occurredAt":null}`:                                                           {"id", "leadId", "type", "occurredAt"},
+		`{"id":"e1","leadId":"L-1","type":"email.open","occurredAt":"2026-11-22T09:00:00Z"}`:                                nil,
+	}
+	for in, want := range cases {
+		_, errs := decodeEvent(json.RawMessage(in))
+		var got []string
+		for _, fe := range errs {
+			got = append(got, fe.Field)
+			if fe.Message == "" {
+				t.Errorf("%s: %s has no message", in, fe.Field)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: fields %v, want %v (%+v)", in, got, want, errs)
+		}
+	}
+}
+
+func TestReadyzTimesOutAHungCheck(t *testing.T) {
+	defer func(d time.Duration) { readyTimeout = d }(readyTimeout)
+	readyTimeout = 50 * time.Millisecond
+	release := make(chan struct{})
+	defer close(release)
+	e := newEnv(t, func(c *Config) {
+		c.Ready = []func(context.Context) error{func(context.Context) error { <-release; return nil }}
+	})
+	rec := e.get("/readyz", "")
+	wantStatus(t, rec, 503)
+	if got := decode[errorBody](t, rec).Failed; !slices.Equal(got, []string{"check[0]"}) {
+		t.Errorf("failed = %v", got)
+	}
+}

@@ -1,0 +1,127 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// maxUpdateBytes bounds an accept/reject/reassign body; they are a few fields.
+const maxUpdateBytes = 64 << 10
+
+// pathLeadID returns the {leadId} path value, or answers 400 and "".
+func pathLeadID(w http.ResponseWriter, r *http.Request) string {
+	id := r.PathValue("leadId")
+	if !lead.ValidLeadID(id) {
+		writeError(w, http.StatusBadRequest, "leadId must match [A-Za-z0-9._:-]{1,128}")
+		return ""
+	}
+	return id
+}
+
+func (s *Server) getState(w http.ResponseWriter, r *http.Request) {
+	var v lead.View
+	s.query(w, r, lead.QueryState, &v)
+}
+
+func (s *Server) getExplain(w http.ResponseWriter, r *http.Request) {
+	var x lead.Explanation
+	s.query(w, r, lead.QueryExplain, &x)
+}
+
+func (s *Server) query(w http.ResponseWriter, r *http.Request, name string, out any) {
+	id := pathLeadID(w, r)
+	if id == "" {
+		return
+	}
+	if err := s.leads.Query(r.Context(), id, name, out); err != nil {
+		s.leadError(w, err, "query "+name)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleUpdate serves one of the rep updates: decode req strictly, run its
+// static check (which yields the update ID), then the workflow update. The
+// request's id is the update ID, so a rep's retried click is one update, not two.
+func handleUpdate[R any](s *Server, name string, check func(req R, leadID string) (updateID string, err error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := pathLeadID(w, r)
+		if id == "" {
+			return
+		}
+		var req R
+		if msg, code := decodeStrict(w, r, &req); msg != "" {
+			writeError(w, code, msg)
+			return
+		}
+		updateID, err := check(req, id)
+		if err != nil {
+			writeError(w, http.StatusUnprocessableEntity, err.Error())
+			return
+		}
+		v, err := s.leads.Update(r.Context(), id, name, updateID, req)
+		if err != nil {
+			s.leadError(w, err, "update "+name)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// leadError maps the port's errors: a refusal is the caller's (422), a missing
+// lead is 404, anything else is Temporal being unavailable (503).
+func (s *Server) leadError(w http.ResponseWriter, err error, what string) {
+	if ref, ok := errors.AsType[*Refused](err); ok {
+		writeError(w, http.StatusUnprocessableEntity, ref.Message)
+		return
+	}
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no such lead")
+		return
+	}
+	s.log.Warn("lead "+what+" failed", zap.Error(err))
+	w.Header().Set("Retry-After", retryAfter)
+	writeError(w, http.StatusServiceUnavailable, what+" failed: Temporal is unavailable; retry later")
+}
+
+// decodeStrict decodes one JSON object into v, refusing unknown fields and
+// trailing data. It returns a message and status for the caller, or "".
+func decodeStrict(w http.ResponseWriter, r *http.Request, v any) (string, int) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return fmt.Sprintf("body is over %d bytes", maxUpdateBytes), http.StatusRequestEntityTooLarge
+		}
+		return "reading body: " + err.Error(), http.StatusBadRequest
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if err == io.EOF {
+			return "body must be a JSON object", http.StatusBadRequest
+		}
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			if te.Field == "" {
+				return "body must be a JSON object", http.StatusBadRequest
+			}
+			return fmt.Sprintf("%s must be %s", te.Field, jsonKind(te.Type)), http.StatusBadRequest
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return "unknown field " + f, http.StatusBadRequest
+		}
+		return "malformed JSON: " + err.Error(), http.StatusBadRequest
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "unexpected data after the JSON object", http.StatusBadRequest
+	}
+	return "", 0
+}
