@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -130,11 +131,10 @@ func (e *Event) Validate() []FieldError {
 			add("profile", "required for profile.update")
 		}
 	}
-	if v, ok := e.Attributes["revisitAt"]; ok {
-		if s, _ := v.(string); s != "" {
-			if _, err := time.Parse(time.RFC3339, s); err != nil {
-				add("attributes.revisitAt", "must be RFC 3339")
-			}
+	if v, ok := e.Attributes["revisitAt"]; ok && v != nil {
+		s, isString := v.(string)
+		if _, err := time.Parse(time.RFC3339, s); !isString || (s != "" && err != nil) {
+			add("attributes.revisitAt", "must be an RFC 3339 string")
 		}
 	}
 	return errs
@@ -254,12 +254,26 @@ func (e *Event) CELMap() map[string]any {
 func celValue(v any) any {
 	switch x := v.(type) {
 	case float64:
-		if x == float64(int64(x)) {
+		// Only whole numbers inside int64's range; NaN, Inf and huge values
+		// stay doubles (the float→int conversion is undefined for them).
+		if !math.IsInf(x, 0) && x == math.Trunc(x) && x >= -(1<<63) && x < 1<<63 {
 			return int64(x)
 		}
 		return x
 	case int:
 		return int64(x)
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = celValue(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = celValue(e)
+		}
+		return l
 	default:
 		return v
 	}

@@ -307,3 +307,30 @@ func TestAttr(t *testing.T) {
 		t.Errorf("Attr: %q %q %q", e.Attr("form"), e.Attr("n"), e.Attr("missing"))
 	}
 }
+
+func TestCELValueNestedAndEdgeNumbers(t *testing.T) {
+	ev := lead.Event{Attributes: map[string]any{
+		"nested": map[string]any{"n": float64(3)},
+		"list":   []any{float64(2), 2.5},
+		"huge":   1e300,
+	}}
+	attrs := ev.CELMap()["attributes"].(map[string]any)
+	if attrs["nested"].(map[string]any)["n"] != int64(3) {
+		t.Errorf("nested number: %T", attrs["nested"].(map[string]any)["n"])
+	}
+	if l := attrs["list"].([]any); l[0] != int64(2) || l[1] != 2.5 {
+		t.Errorf("list: %v", l)
+	}
+	if attrs["huge"] != 1e300 {
+		t.Errorf("huge stays a double: %v", attrs["huge"])
+	}
+}
+
+func TestRevisitAtMustBeAString(t *testing.T) {
+	ev := lead.Event{ID: "e", LeadID: "L", Type: lead.EventLeadRejected, OccurredAt: time.Now(),
+		Attributes: map[string]any{"repId": "r", "reason": "timing", "revisitAt": float64(5)}}
+	errs := ev.Validate()
+	if len(errs) != 1 || errs[0].Field != "attributes.revisitAt" {
+		t.Fatalf("errors: %v", errs)
+	}
+}
