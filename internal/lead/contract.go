@@ -49,3 +49,11 @@ var SearchAttributeTypes = []struct{ Name, Type string }{
 
 // WorkflowID is the workflow ID of a lead: "lead/<leadId>".
 func WorkflowID(leadID string) string { return "lead/" + leadID }
+
+// StartInput is what a caller passes when SignalWithStart creates a lead's
+// workflow. Its JSON is the first-run form of workflows.Input (which also
+// carries the state across Continue-As-New); callers use this type so they
+// need not import the workflow package.
+type StartInput struct {
+	LeadID string `json:"leadId"`
+}
