@@ -80,3 +80,15 @@ func TestContinueAsNewAtHistoryCap(t *testing.T) {
 		t.Fatalf("want continue-as-new, got %v", err)
 	}
 }
+
+// Callers start a lead with lead.StartInput; its JSON must decode as Input.
+func TestStartInputDecodesAsInput(t *testing.T) {
+	p, err := converter.GetDefaultDataConverter().ToPayloads(lead.StartInput{LeadID: "L-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in Input
+	if err := converter.GetDefaultDataConverter().FromPayloads(p, &in); err != nil || in.LeadID != "L-7" || in.State != nil {
+		t.Fatalf("%+v %v", in, err)
+	}
+}

@@ -10,7 +10,6 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/directory"
@@ -47,10 +46,15 @@ type fakes struct {
 
 func newFakes(dir *directory.Directory) *fakes {
 	return &fakes{dir: dir, cursors: map[string]int64{}, load: map[string]int{}, routes: map[string]routing.Decision{},
-		seen: map[string]bool{}, failures: map[string]int{}}
+		seen: map[string]bool{}, failures: map[string]int{}, now: time.Now}
 }
 
-func (f *fakes) register(env *testsuite.TestWorkflowEnvironment) {
+// activityRegistry is what both a worker and the test environment offer.
+type activityRegistry interface {
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+func (f *fakes) register(env activityRegistry) {
 	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	reg(f.Route, actions.Route)
 	reg(f.AssignOwner, actions.AssignOwner)
