@@ -1,0 +1,46 @@
+# leadflow — the README's commands. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+TEMPORAL_VERSION := v1.5.1
+CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/leadflow
+TEMPORAL_CLI ?= $(CACHE_DIR)/bin/temporal-$(TEMPORAL_VERSION)
+export LEADFLOW_TEMPORAL_CLI := $(TEMPORAL_CLI)
+
+GO_PACKAGES := ./...
+
+.PHONY: test lint unit integration bench temporal-cli record-histories build clean
+
+## test: everything CI checks — formatting, vet, unit tests with -race, and the
+## integration/end-to-end tests against a real Temporal dev server and Postgres.
+test: temporal-cli lint
+	go test -race -count=1 -timeout 30m $(GO_PACKAGES)
+
+## lint: gofmt and go vet.
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	go vet $(GO_PACKAGES)
+
+## bench: the decision-path and package benchmarks.
+bench:
+	go test -run '^$$' -bench . -benchmem ./internal/...
+
+## temporal-cli: the pinned Temporal CLI, built once into a cache outside the clone.
+temporal-cli: $(TEMPORAL_CLI)
+$(TEMPORAL_CLI):
+	@mkdir -p $(CACHE_DIR)/bin $(CACHE_DIR)/gobin
+	GOBIN=$(CACHE_DIR)/gobin go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION)
+	mv $(CACHE_DIR)/gobin/temporal $(TEMPORAL_CLI)
+
+## record-histories: run the workflow scenarios on a dev server and write their
+## histories to workflows/testdata/ for the replay tests.
+record-histories: temporal-cli
+	go test -tags record -run TestRecordHistories -count=1 -v ./workflows
+
+build:
+	mkdir -p bin
+	go build -o bin/ ./worker ./starter
+
+clean:
+	rm -rf bin
