@@ -97,21 +97,15 @@ ON CONFLICT (rep_id, day) DO UPDATE SET assigned = rep_load.assigned + 1`,
 // decide locks what the decision reads and makes it.
 func (s *Store) decide(ctx context.Context, tx pgx.Tx, dir *directory.Directory, in actions.RouteInput) (routing.Decision, error) {
 	if in.ForceOwner != "" {
-		rep, ok := dir.Reps[in.ForceOwner]
-		if !ok {
+		if _, ok := dir.Reps[in.ForceOwner]; !ok {
 			return routing.Decision{}, fmt.Errorf("force owner %q: %w", in.ForceOwner, ErrUnknownRep)
 		}
-		load, err := s.lockLoads(ctx, tx, dir, []string{rep.ID}, in)
+		load, err := s.lockLoads(ctx, tx, dir, []string{in.ForceOwner}, in)
 		if err != nil {
 			return routing.Decision{}, err
 		}
-		return routing.Decision{
-			Rule:       RuleManual,
-			OwnerID:    rep.ID,
-			ManagerID:  rep.Manager,
-			Candidates: []routing.Candidate{{RepID: rep.ID, Chosen: true, Load: load[rep.ID]}},
-			Why:        fmt.Sprintf("%s: reassigned to %s", RuleManual, rep.ID),
-		}, nil
+		return routing.Decide(routing.Request{LeadID: in.LeadID, ForceOwner: in.ForceOwner, At: in.At},
+			routing.Snapshot{Dir: dir, Load: load})
 	}
 
 	// Decide stops at the first pool rule, so that pool and the account
@@ -152,15 +146,13 @@ func (s *Store) decide(ctx context.Context, tx pgx.Tx, dir *directory.Directory,
 	if err != nil {
 		return routing.Decision{}, err
 	}
-	if in.FallbackOnly {
-		return fallbackOnly(dir, *poolRule, in, load, cursors[poolRule.Pool])
-	}
 	return routing.Decide(routing.Request{
-		LeadID:  in.LeadID,
-		Domain:  in.Domain,
-		Rules:   in.Rules,
-		Exclude: in.Exclude,
-		At:      in.At,
+		LeadID:       in.LeadID,
+		Domain:       in.Domain,
+		Rules:        in.Rules,
+		Exclude:      in.Exclude,
+		At:           in.At,
+		FallbackOnly: in.FallbackOnly,
 	}, routing.Snapshot{Dir: dir, Load: load, Cursors: cursors})
 }
 
@@ -234,63 +226,4 @@ FOR UPDATE OF l`, ids, days)
 		return nil, fmt.Errorf("rep load: %w", err)
 	}
 	return load, nil
-}
-
-// fallbackOnly is the SLA ladder's reassignment: the pool's fallback, else
-// the fallback's manager, passing over excluded (previous owners) and
-// unknown reps only; away and at-capacity are taken regardless and kept on
-// record, as in routing's own fallback chain.
-func fallbackOnly(dir *directory.Directory, rule routing.Rule, in actions.RouteInput, load map[string]int, cursor int64) (routing.Decision, error) {
-	pool := dir.Pools[rule.Pool]
-	excluded := map[string]bool{}
-	for _, id := range in.Exclude {
-		excluded[id] = true
-	}
-	fb := pool.Fallback
-	mgr := dir.Reps[fb].Manager
-	var candidates []routing.Candidate
-	for _, id := range []string{fb, mgr} {
-		if id == "" {
-			continue
-		}
-		c := routing.Candidate{RepID: id, Load: load[id]}
-		rep, known := dir.Reps[id]
-		switch {
-		case !known:
-			c.Skipped = routing.SkipUnknownRep
-		case excluded[id]:
-			c.Skipped = routing.SkipExcluded
-		case dir.IsAway(id, in.At):
-			c.Skipped = routing.SkipAway
-		case rep.CapacityPerDay > 0 && c.Load >= rep.CapacityPerDay:
-			c.Skipped = routing.SkipAtCapacity
-		}
-		if c.Skipped == routing.SkipUnknownRep || c.Skipped == routing.SkipExcluded {
-			candidates = append(candidates, c)
-			continue
-		}
-		c.Chosen = true
-		candidates = append(candidates, c)
-		how := "fallback " + id
-		if id != fb {
-			how = "fallback's manager " + id
-		}
-		if c.Skipped != "" {
-			how += " (" + c.Skipped + ")"
-		}
-		return routing.Decision{
-			Rule:       rule.Name,
-			Territory:  rule.Territory,
-			Pool:       pool.Name,
-			Strategy:   pool.Strategy,
-			OwnerID:    id,
-			ManagerID:  rep.Manager,
-			Fallback:   true,
-			Candidates: candidates,
-			Why:        fmt.Sprintf("%s: reassigned to the fallback of %s: %s", rule.Name, pool.Name, how),
-			NextCursor: cursor, // the rotation did not move
-		}, nil
-	}
-	return routing.Decision{}, fmt.Errorf("fallback only: pool %s: fallback %q and its manager %q are excluded or unknown: %w",
-		pool.Name, fb, mgr, routing.ErrNoOwner)
 }

@@ -146,7 +146,13 @@ func TestRouteForceOwnerAndFallbackOnly(t *testing.T) {
 	if err != nil || d.OwnerID != "mgr-1" || !d.Fallback {
 		t.Errorf("fallback only, fallback excluded: %+v, %v", d, err)
 	}
+	// Then the first pool member not excluded (routing's fallback chain).
 	fb.Key, fb.Exclude = "k-fb3", []string{"queue-inbound", "mgr-1"}
+	d, err = s.Route(t.Context(), fb)
+	if err != nil || d.OwnerID != "rep-7" || !d.Fallback {
+		t.Errorf("fallback only, fallback and manager excluded: %+v, %v", d, err)
+	}
+	fb.Key, fb.Exclude = "k-fb4", []string{"queue-inbound", "mgr-1", "rep-7", "rep-8"}
 	if _, err = s.Route(t.Context(), fb); !errors.Is(err, routing.ErrNoOwner) {
 		t.Errorf("fallback only, all excluded: %v, want ErrNoOwner", err)
 	}
