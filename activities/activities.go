@@ -1,0 +1,182 @@
+// Package activities holds leadflow's activities: thin adapters, each one
+// call into the directory/ledger store, the CRM or the nurture system, under
+// the names of internal/actions. Bad input becomes a non-retryable error;
+// everything else is retried by the policy the workflow sets.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/crm"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/nurture"
+	"github.com/leadflow/leadflow/internal/routing"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+// Store is what the activities need of Postgres.
+type Store interface {
+	Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error)
+	Record(ctx context.Context, entries []actions.LedgerEntry) error
+	RecordMerge(ctx context.Context, from, to string) error
+}
+
+// Signaller delivers events to a lead's workflow (the merge forwarding).
+type Signaller interface {
+	SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any,
+		options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
+}
+
+// Activities are the activity implementations.
+type Activities struct {
+	Store     Store
+	CRM       crm.CRM
+	Nurture   nurture.Nurture
+	Temporal  Signaller
+	TaskQueue string
+	Metrics   *Metrics
+}
+
+// Registry is what a worker (or a test environment) offers.
+type Registry interface {
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+// Register registers every activity under its contract name.
+func (a *Activities) Register(r Registry) {
+	reg := func(fn any, name string) { r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg(a.Route, actions.Route)
+	reg(a.Record, actions.Record)
+	reg(a.AssignOwner, actions.AssignOwner)
+	reg(a.CreateTask, actions.CreateTask)
+	reg(a.PostNote, actions.PostNote)
+	reg(a.Notify, actions.NotifyManager)
+	reg(a.RaiseAlert, actions.RaiseAlert)
+	reg(a.SetLifecycleStage, actions.SetLifecycleStage)
+	reg(a.NurtureEnroll, actions.NurtureEnroll)
+	reg(a.NurturePause, actions.NurturePause)
+	reg(a.NurtureSend, actions.NurtureSend)
+	reg(a.NurtureStop, actions.NurtureStop)
+	reg(a.ForwardEvents, actions.ForwardEvents)
+}
+
+// classify turns adapter errors that no retry can fix into non-retryable
+// application errors with the contract's error types.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(err, store.ErrUnknownRep), errors.Is(err, routing.ErrUnknownRep):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), actions.ErrUnknownRep, err)
+	case errors.Is(err, store.ErrUnknownPool):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), actions.ErrUnknownPool, err)
+	case errors.Is(err, store.ErrInvalidInput), errors.Is(err, routing.ErrNoOwner):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), actions.ErrInvalidInput, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Route picks the lead's owner in one Postgres transaction.
+func (a *Activities) Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error) {
+	d, err := a.Store.Route(ctx, in)
+	if err == nil {
+		a.Metrics.routed(d)
+	}
+	return d, classify("route lead "+in.LeadID, err)
+}
+
+// Record writes ledger entries.
+func (a *Activities) Record(ctx context.Context, in actions.RecordInput) error {
+	return classify("record ledger", a.Store.Record(ctx, in.Entries))
+}
+
+// AssignOwner sets the owner in the CRM.
+func (a *Activities) AssignOwner(ctx context.Context, in actions.AssignOwnerInput) error {
+	return classify("assign owner of "+in.LeadID, a.CRM.AssignOwner(ctx, in))
+}
+
+// CreateTask creates a rep's task in the CRM.
+func (a *Activities) CreateTask(ctx context.Context, in actions.TaskInput) (actions.TaskRef, error) {
+	ref, err := a.CRM.CreateTask(ctx, in)
+	if err == nil {
+		a.Metrics.task(in.Kind)
+	}
+	return ref, classify("create "+in.Kind+" task for "+in.LeadID, err)
+}
+
+// PostNote posts a note on the lead's CRM record.
+func (a *Activities) PostNote(ctx context.Context, in actions.NoteInput) error {
+	return classify("post note on "+in.LeadID, a.CRM.PostNote(ctx, in))
+}
+
+// Notify tells a rep or a manager.
+func (a *Activities) Notify(ctx context.Context, in actions.NotifyInput) error {
+	return classify("notify "+in.To+" about "+in.LeadID, a.CRM.Notify(ctx, in))
+}
+
+// RaiseAlert raises an alert for ops.
+func (a *Activities) RaiseAlert(ctx context.Context, in actions.AlertInput) error {
+	err := a.CRM.RaiseAlert(ctx, in)
+	if err == nil {
+		a.Metrics.alert(in.Kind)
+	}
+	return classify("raise alert on "+in.LeadID, err)
+}
+
+// SetLifecycleStage mirrors the stage into the CRM.
+func (a *Activities) SetLifecycleStage(ctx context.Context, in actions.StageInput) error {
+	return classify("set lifecycle stage of "+in.LeadID, a.CRM.SetLifecycleStage(ctx, in))
+}
+
+// NurtureEnroll puts the lead on a track.
+func (a *Activities) NurtureEnroll(ctx context.Context, in actions.EnrollInput) error {
+	return classify("enroll "+in.LeadID+" in "+in.Track, a.Nurture.Enroll(ctx, in))
+}
+
+// NurturePause pauses the lead's nurture.
+func (a *Activities) NurturePause(ctx context.Context, in actions.PauseInput) error {
+	return classify("pause nurture of "+in.LeadID, a.Nurture.Pause(ctx, in))
+}
+
+// NurtureStop takes the lead off nurture.
+func (a *Activities) NurtureStop(ctx context.Context, in actions.StopInput) error {
+	return classify("stop nurture of "+in.LeadID, a.Nurture.Stop(ctx, in))
+}
+
+// NurtureSend sends one touch if the guard, re-checked now, allows it.
+func (a *Activities) NurtureSend(ctx context.Context, in actions.SendInput) (actions.SendResult, error) {
+	res, err := a.Nurture.Send(ctx, in)
+	if err == nil {
+		a.Metrics.send(res)
+	}
+	return res, classify("send nurture touch to "+in.LeadID, err)
+}
+
+// ForwardEvents hands a merged lead's events to the surviving lead and
+// records the merge, so later events for the merged lead go there too. The
+// events carry derived IDs: a retry delivers nothing twice.
+func (a *Activities) ForwardEvents(ctx context.Context, in actions.ForwardInput) error {
+	if !lead.ValidLeadID(in.To) {
+		return classify("forward events", fmt.Errorf("survivor %q: %w", in.To, store.ErrInvalidInput))
+	}
+	if err := a.Store.RecordMerge(ctx, in.From, in.To); err != nil {
+		return classify(fmt.Sprintf("record merge %s into %s", in.From, in.To), err)
+	}
+	for _, ev := range in.Events {
+		opts := client.StartWorkflowOptions{ID: lead.WorkflowID(in.To), TaskQueue: a.TaskQueue,
+			StaticSummary: "lead " + in.To + " · merged from " + in.From}
+		if _, err := a.Temporal.SignalWithStartWorkflow(ctx, lead.WorkflowID(in.To), lead.SignalEvent, ev, opts,
+			lead.WorkflowType, lead.StartInput{LeadID: in.To}); err != nil {
+			return fmt.Errorf("forward event %s to %s: %w", ev.ID, in.To, err)
+		}
+	}
+	return nil
+}

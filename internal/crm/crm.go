@@ -1,0 +1,21 @@
+// Package crm is the port leadflow's CRM side effects go through. The
+// built-in CRM is internal/store (Postgres); HubSpot is another adapter.
+// Every method is idempotent by its input's Key.
+package crm
+
+import (
+	"context"
+
+	"github.com/leadflow/leadflow/internal/actions"
+)
+
+// CRM receives owner changes, tasks, notes, notifications, alerts and
+// lifecycle stages.
+type CRM interface {
+	AssignOwner(ctx context.Context, in actions.AssignOwnerInput) error
+	CreateTask(ctx context.Context, in actions.TaskInput) (actions.TaskRef, error)
+	PostNote(ctx context.Context, in actions.NoteInput) error
+	Notify(ctx context.Context, in actions.NotifyInput) error
+	RaiseAlert(ctx context.Context, in actions.AlertInput) error
+	SetLifecycleStage(ctx context.Context, in actions.StageInput) error
+}

@@ -1,0 +1,51 @@
+// Command worker runs leadflow's LeadWorkflow and its activities on the
+// `leadflow` task queue. Configuration comes from the environment (see the
+// README); SIGINT/SIGTERM stop it gracefully, SIGHUP reloads the policy file.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/leadflow/leadflow/internal/config"
+)
+
+func main() {
+	cfg, err := config.FromEnv()
+	if err == nil {
+		err = cfg.ForWorker()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	logger, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	defer func() { _ = logger.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger, nil); err != nil {
+		logger.Error("worker stopped", zap.Error(err))
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("LEADFLOW_LOG_LEVEL=%q: %w", level, err)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	return zc.Build()
+}
