@@ -35,7 +35,7 @@ func localOptions(summary string) workflow.LocalActivityOptions {
 
 func remoteOptions(summary string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		StartToCloseTimeout:    time.Minute,
+		StartToCloseTimeout:    30 * time.Second, // a CRM call that takes longer is stuck; a crashed worker's attempt is retried this soon
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		Summary:                summary,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -128,9 +128,11 @@ func (r *run) alert(kind, msg string, raise bool) {
 	}
 }
 
-// ledger writes immutable facts. The ledger is what the metrics are computed
-// from, so a failed write is retried by the activity and, if it still fails,
-// logged loudly; the lifecycle itself goes on.
+// ledger queues immutable facts; flushLedger writes them in one local
+// activity per turn of the loop, so a handoff costs one ledger write, not
+// five. The ledger is what the metrics are computed from, so a failed write
+// is retried by the activity and, if it still fails, logged loudly; the
+// lifecycle itself goes on.
 func (r *run) ledger(entries ...actions.LedgerEntry) {
 	now := workflow.Now(r.ctx)
 	for i := range entries {
@@ -158,7 +160,17 @@ func (r *run) ledger(entries ...actions.LedgerEntry) {
 			e.Campaign = r.s.Campaign
 		}
 	}
-	if err := r.local("record in ledger", actions.Record, actions.RecordInput{Entries: entries}, nil); err != nil {
-		workflow.GetLogger(r.ctx).Error("ledger write failed", "leadId", r.s.LeadID, "error", err)
+	r.pending = append(r.pending, entries...)
+}
+
+func (r *run) flushLedger() {
+	if len(r.pending) == 0 {
+		return
+	}
+	entries := r.pending
+	r.pending = nil
+	summary := fmt.Sprintf("record %d ledger entries", len(entries))
+	if err := r.local(summary, actions.Record, actions.RecordInput{Entries: entries}, nil); err != nil {
+		workflow.GetLogger(r.ctx).Error("ledger write failed", "leadId", r.s.LeadID, "entries", len(entries), "error", err)
 	}
 }

@@ -81,6 +81,9 @@ func (r *run) onEvent(ev lead.Event) {
 		return
 	}
 	r.score(ev, changed, now)
+	if first {
+		r.enrollNew(now)
+	}
 }
 
 // score applies the scoring rules to the event and moves the lead on when

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/policy"
 	"github.com/leadflow/leadflow/internal/sla"
@@ -57,16 +58,19 @@ func (l *Leads) LeadWorkflow(ctx workflow.Context, in Input) error {
 
 // run is one run of the workflow: the carried State plus what a run rebuilds.
 type run struct {
-	ctx    workflow.Context
-	cfg    Config
-	s      *State
-	pol    *policy.Policy
-	cal    *sla.Calendar
-	seen   map[string]bool
-	events workflow.ReceiveChannel
-	cmds   workflow.Channel
-	timer  pendingTimer
-	sa     map[string]any // search attributes as last upserted in this run
+	ctx     workflow.Context
+	cfg     Config
+	s       *State
+	pol     *policy.Policy
+	cal     *sla.Calendar
+	seen    map[string]bool
+	events  workflow.ReceiveChannel
+	cmds    workflow.Channel
+	timer   pendingTimer
+	sa      map[string]any        // search attributes as last upserted in this run
+	pending []actions.LedgerEntry // ledger entries not yet written
+	// historyCap is this run's Continue-As-New threshold (recorded at start).
+	historyCap int
 }
 
 type pendingTimer struct {
@@ -98,6 +102,11 @@ func newRun(ctx workflow.Context, cfg Config, in Input) (*run, error) {
 	}
 	for _, id := range s.Seen {
 		r.seen[id] = true
+	}
+	// The cap is worker configuration; a replay must decide with the value
+	// this run started with, not whatever the replaying worker has now.
+	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return cfg.HistoryCap }).Get(&r.historyCap); err != nil {
+		return nil, fmt.Errorf("lead %s: history cap: %w", s.LeadID, err)
 	}
 	if err := r.refreshPolicy(); err != nil {
 		return nil, err
@@ -268,7 +277,7 @@ func (r *run) refreshPolicy() error {
 
 func (r *run) shouldContinueAsNew() bool {
 	info := workflow.GetInfo(r.ctx)
-	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= r.cfg.HistoryCap
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= r.historyCap
 }
 
 // continueAsNew hands the state to a fresh run once nothing is in flight:
@@ -276,6 +285,7 @@ func (r *run) shouldContinueAsNew() bool {
 // event and no rep's answer is lost at the boundary.
 func (r *run) continueAsNew() error {
 	r.drain()
+	r.flushLedger()
 	r.cancelTimer()
 	s := *r.s
 	return workflow.NewContinueAsNewError(r.ctx, lead.WorkflowType, Input{LeadID: s.LeadID, State: &s})

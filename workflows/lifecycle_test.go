@@ -210,8 +210,9 @@ func TestNurtureCadenceAndGuards(t *testing.T) {
 		if err := h.run(20 * 24 * time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		if len(h.f.sends) != 0 || len(h.f.pauses) != 1 {
-			t.Fatalf("sends %d pauses %d", len(h.f.sends), len(h.f.pauses))
+		// Straight to Sales: never enrolled, so nothing to pause and nothing sent.
+		if len(h.f.sends) != 0 || len(h.f.enrolls) != 0 || len(h.f.pauses) != 0 {
+			t.Fatalf("sends %d enrolls %d pauses %d", len(h.f.sends), len(h.f.enrolls), len(h.f.pauses))
 		}
 	})
 }

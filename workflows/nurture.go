@@ -38,13 +38,11 @@ func (r *run) pauseNurture(cause string) {
 }
 
 // stopNurture takes the lead off nurture (unsubscribe and bounce for good).
+// The nurture system is told even when the lead was not enrolled: it may
+// know the contact from elsewhere.
 func (r *run) stopNurture(cause, reason string) {
 	n := &r.s.Nurture
-	wasOn := n.Enrolled
 	n.Enrolled, n.Paused, n.NextAt = false, false, time.Time{}
-	if !wasOn && reason != lead.SuppressUnsubscribed && reason != lead.SuppressBounced {
-		return
-	}
 	r.effect("stop nurture: "+reason, actions.NurtureStop, actions.StopInput{
 		Key: r.key("nurture", "stop", cause), LeadID: r.s.LeadID, Reason: reason})
 }

@@ -27,6 +27,7 @@ var (
 // publish shows the lead to operators: search attributes (only those that
 // changed) and the Markdown status in the Temporal UI.
 func (r *run) publish() {
+	r.flushLedger()
 	now := workflow.Now(r.ctx)
 	r.s.Nurture.Guard = r.guard(now)
 	r.upsertSearchAttributes()

@@ -34,15 +34,19 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFakes(exampleDirectory(t))
-	w := worker.New(c, "record", worker.Options{})
-	leads := New(Config{Policies: staticPolicy{mustPolicy(string(src))}, HistoryCap: 60})
-	w.RegisterWorkflowWithOptions(leads.LeadWorkflow, workflow.RegisterOptions{Name: lead.WorkflowType})
-	f.register(w)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
+	// Two workers: the default history cap, and a lowered one for the
+	// Continue-As-New scenario.
+	for queue, cap := range map[string]int{"record": 0, "record-can": 60} {
+		w := worker.New(c, queue, worker.Options{})
+		leads := New(Config{Policies: staticPolicy{mustPolicy(string(src))}, HistoryCap: cap})
+		w.RegisterWorkflowWithOptions(leads.LeadWorkflow, workflow.RegisterOptions{Name: lead.WorkflowType})
+		f.register(w)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
 	}
-	defer w.Stop()
-	r := &recorder{t: t, c: c}
+	r := &recorder{t: t, c: c, queue: "record"}
 
 	// handoff, touch, accept, opportunity, won
 	id := r.lead("rec-won")
@@ -87,6 +91,7 @@ func TestRecordHistories(t *testing.T) {
 	r.save(id, "merge")
 
 	// Continue-As-New at the (lowered) history cap
+	r.queue = "record-can"
 	id = r.lead("rec-can")
 	for i := 0; i < 12; i++ {
 		r.send(id, ev(fmt.Sprintf("c%d", i), lead.EventEmailOpen, nil))
@@ -95,8 +100,9 @@ func TestRecordHistories(t *testing.T) {
 }
 
 type recorder struct {
-	t *testing.T
-	c client.Client
+	t     *testing.T
+	c     client.Client
+	queue string
 }
 
 func (r *recorder) lead(id string) string { return id }
@@ -108,7 +114,7 @@ func (r *recorder) send(id string, e lead.Event) {
 		e.OccurredAt = time.Now().UTC()
 	}
 	_, err := r.c.SignalWithStartWorkflow(context.Background(), lead.WorkflowID(id), lead.SignalEvent, e,
-		client.StartWorkflowOptions{ID: lead.WorkflowID(id), TaskQueue: "record"}, lead.WorkflowType, Input{LeadID: id})
+		client.StartWorkflowOptions{ID: lead.WorkflowID(id), TaskQueue: r.queue}, lead.WorkflowType, Input{LeadID: id})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -188,6 +194,9 @@ func (r *recorder) save(id, name string) {
 		r.t.Fatal(err)
 	}
 	runID := desc.WorkflowExecutionInfo.Execution.RunId
+	if first := desc.WorkflowExecutionInfo.FirstRunId; first != runID && !strings.HasSuffix(name, "-next") {
+		r.t.Fatalf("%s continued as new: its history would be partial", id)
+	}
 	if desc.WorkflowExecutionInfo.Status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		if err := r.c.CancelWorkflow(context.Background(), lead.WorkflowID(id), runID); err != nil {
 			r.t.Fatal(err)

@@ -34,8 +34,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			// The policy the histories ran under comes from their own
-			// recorded marker; this source only satisfies the constructor.
+			// The policy and the history cap the histories ran under come
+			// from their own recorded markers: this policy only satisfies the
+			// constructor, and this cap (below most histories' length) would
+			// change their decisions if the workflow read it on replay.
 			leads := New(Config{Policies: staticPolicy{mustPolicy(string(src))}, HistoryCap: 60})
 			r.RegisterWorkflowWithOptions(leads.LeadWorkflow, workflow.RegisterOptions{Name: lead.WorkflowType})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {

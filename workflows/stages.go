@@ -25,10 +25,23 @@ func (r *run) transition(now time.Time, to lead.Stage, why string) {
 		At: now, From: from, To: to, Why: why, Data: map[string]any{"score": r.s.Score.Total(), "cycle": r.s.Cycle, "recycleCount": r.s.RecycleCount}})
 }
 
-// enterLead starts a brand-new lead: stage lead, nurture on the entry track.
+// enterLead starts a brand-new lead in stage lead. Nurture enrollment waits
+// until the first event has been scored (enrollNew): a lead that goes
+// straight to Sales never gets a nurture call on its speed-to-lead path.
 func (r *run) enterLead(now time.Time, why string) {
 	r.transition(now, lead.StageLead, why)
-	r.enrollTrack(now, r.pol.Nurture.OnEnterLead, "enter")
+}
+
+// enrollNew enrolls a new lead on the entry track once its first event is
+// applied; a lead already with Sales only notes the track it would resume.
+func (r *run) enrollNew(now time.Time) {
+	if r.s.Stage == lead.StageLead {
+		r.enrollTrack(now, r.pol.Nurture.OnEnterLead, "enter")
+		return
+	}
+	if r.s.Nurture.Track == "" {
+		r.s.Nurture.Track = r.pol.Nurture.OnEnterLead
+	}
 }
 
 // requestEnrichment: a qualified lead missing a field needed for handoff gets
@@ -369,6 +382,7 @@ func (r *run) forward(evs []lead.Event) {
 // events that arrive meanwhile are forwarded.
 func (r *run) finishMerged() error {
 	r.drain()
+	r.flushLedger()
 	r.cancelTimer()
 	return nil
 }
