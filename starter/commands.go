@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// command is one subcommand: its name ("lead accept"), its argument synopsis,
+// a one-line summary for `starter help` and a longer description for
+// `starter help CMD`.
+type command struct {
+	name    string
+	args    string
+	summary string
+	detail  string
+	run     func(ctx context.Context, a *app, c *command, args []string) error
+}
+
+// commands is every subcommand, in the order `starter help` lists them.
+var commands = []*command{
+	{name: "serve", summary: "serve the HTTP API on LEADFLOW_HTTP_ADDR", run: cmdServe, detail: `
+Serves the contract's HTTP API (events, leads, updates, health, readiness,
+metrics). Creates and migrates the database if needed, registers the search
+attributes when it can, and shuts down gracefully on SIGINT/SIGTERM.
+Needs LEADFLOW_WEBHOOK_SECRET and LEADFLOW_ID_KEY.`},
+	{name: "send", args: "[--url URL] FILE|-", summary: "send events from a file (or stdin) as signed batches", run: cmdSend, detail: `
+FILE holds {"events":[…]}, a JSON array of events, or JSON lines (one event
+per line). Events are sent in batches of at most 500 events and 1 MiB, each
+signed with LEADFLOW_WEBHOOK_SECRET, to LEADFLOW_PUBLIC_URL/v1/events.
+A batch answered 503 is retried (Retry-After honoured, at most 5 tries).
+On 400 every problem is printed with the event's index in the file.`},
+	{name: "lead show", args: "[--json] [--url URL] ID", summary: "show a lead's state", run: cmdLeadShow},
+	{name: "lead explain", args: "[--json] [--url URL] ID", summary: "explain why a lead is where it is", run: cmdLeadExplain},
+	{name: "lead accept", args: "ID --rep R [--id X] [--json] [--url URL]", summary: "accept a handoff as rep R", run: cmdLeadAccept, detail: `
+--id is the update's idempotency key; it defaults to a random one. Repeat a
+failed call with the same --id to make sure it applies at most once.`},
+	{name: "lead reject", args: "ID --rep R --reason REASON [--note N] [--duplicate-of L] [--revisit-at RFC3339] [--id X]", summary: "reject a handoff with a reason", run: cmdLeadReject, detail: `
+REASON is one of bad_fit, duplicate (needs --duplicate-of), no_response,
+timing, competitor, other (needs --note).`},
+	{name: "lead reassign", args: "ID --owner R --by WHO [--note N] [--id X]", summary: "give a lead to another owner", run: cmdLeadReassign},
+	{name: "policy check", args: "FILE [--directory DFILE]", summary: "validate a policy file (and its pools against a directory)", run: cmdPolicyCheck},
+	{name: "directory import", args: "FILE", summary: "import the sales directory into Postgres", run: cmdDirectoryImport},
+	{name: "rep away", args: "REP --from YYYY-MM-DD --to YYYY-MM-DD", summary: "mark a rep out of office (dates inclusive, rep's timezone)", run: cmdRepAway},
+	{name: "rep back", args: "REP", summary: "mark a rep back as of today (rep's timezone)", run: cmdRepBack},
+	{name: "db migrate", summary: "create the database if needed and apply migrations", run: cmdDBMigrate},
+	{name: "simulate", args: "[--leads N] [--rate R] [--seed S] [--reps-act=true] [--run ID]", summary: "drive a realistic stream of leads through the HTTP API", run: cmdSimulate, detail: `
+Generates N leads from several sources and segments, each with a plausible
+journey, sends their events as signed batches at R leads per second, then
+(with --reps-act) acts as the reps once a lead reaches handoff: touch and
+accept, reject with each reason, open and close opportunities, or leave some
+untouched so SLA ladders fire. Prints a funnel of where every lead ended up.
+The same --seed gives the same leads; --run keeps IDs of reruns apart.`},
+}
+
+// groups are the first words of two-word commands.
+func groups() map[string][]string {
+	g := map[string][]string{}
+	for _, c := range commands {
+		if first, rest, ok := strings.Cut(c.name, " "); ok {
+			g[first] = append(g[first], rest)
+		}
+	}
+	return g
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// dispatch finds the command named by args and runs it.
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		a.printUsage(a.stderr)
+		return &usageError{msg: "no command given"}
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		return a.help(ctx, args[1:])
+	}
+	if g, ok := groups()[args[0]]; ok {
+		if len(args) < 2 || findCommand(args[0]+" "+args[1]) == nil {
+			what := "missing subcommand"
+			if len(args) >= 2 {
+				what = fmt.Sprintf("unknown subcommand %q", args[1])
+			}
+			return &usageError{cmd: args[0], msg: fmt.Sprintf("%s: %s (want one of: %s)", args[0], what, strings.Join(g, ", "))}
+		}
+		c := findCommand(args[0] + " " + args[1])
+		return c.run(ctx, a, c, args[2:])
+	}
+	if c := findCommand(args[0]); c != nil {
+		return c.run(ctx, a, c, args[1:])
+	}
+	return &usageError{msg: fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// help prints the overview, or one command's usage (with its flags, which
+// the command defines when it runs: so it runs with -h, printing to stdout).
+func (a *app) help(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		a.printUsage(a.stdout)
+		return nil
+	}
+	name := strings.Join(args, " ")
+	if c := findCommand(name); c != nil {
+		toStdout := *a
+		toStdout.stderr = a.stdout
+		return c.run(ctx, &toStdout, c, []string{"-h"})
+	}
+	if g, ok := groups()[name]; ok {
+		fmt.Fprintf(a.stdout, "usage: starter %s {%s} …\n\n", name, strings.Join(g, "|"))
+		for _, c := range commands {
+			if strings.HasPrefix(c.name, name+" ") {
+				fmt.Fprintf(a.stdout, "  %-18s %s\n", c.name, c.summary)
+			}
+		}
+		return nil
+	}
+	return &usageError{msg: fmt.Sprintf("help: unknown command %q", name)}
+}
+
+func (a *app) printUsage(w io.Writer) {
+	fmt.Fprint(w, `starter — leadflow's HTTP API and command line
+
+usage: starter COMMAND [flags] [args]
+
+commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-18s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `  help [COMMAND]     show this text, or a command's flags
+
+Configuration comes from the environment (see CONTRACT.md, "Configuration"):
+TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, LEADFLOW_WEBHOOK_SECRET,
+LEADFLOW_ID_KEY, LEADFLOW_HTTP_ADDR, LEADFLOW_PUBLIC_URL, LEADFLOW_API_TOKEN, …
+
+Exit codes: 0 ok, 1 failure, 2 usage error.
+`)
+}

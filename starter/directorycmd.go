@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/leadflow/leadflow/internal/directory"
+)
+
+func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) error {
+	fs := c.flagSet(a)
+	pos, err := parseArgs(c, fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	d, err := directory.Load(pos[0])
+	if err != nil {
+		printErrors(a.stderr, err)
+		return errReported
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("directory import: %w", err)
+	}
+	defer st.Close()
+	if err := st.ImportDirectory(ctx, d); err != nil {
+		return fmt.Errorf("directory import %s: %w", pos[0], err)
+	}
+	fmt.Fprintf(a.stdout, "imported %s: %d reps, %d pools, %d accounts, %d away ranges\n",
+		pos[0], len(d.Reps), len(d.Pools), len(d.Accounts), len(d.Away))
+	return nil
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// recentHistory is how many transitions the summaries show.
+const recentHistory = 8
+
+// renderView prints a lead's state for a person: who owns it, why it
+// scored what it did, the SLA clock, nurture and recent history.
+func renderView(w io.Writer, v lead.View, now time.Time) {
+	p := printer{w: w}
+	p.line("lead %s", v.LeadID)
+	p.field("stage", string(v.Stage))
+	if v.MergedInto != "" {
+		p.field("merged into", v.MergedInto)
+	}
+	p.field("owner", orDash(v.OwnerID))
+	p.field("segment", orDash(v.Segment))
+	p.field("territory", orDash(v.Territory))
+	p.field("policy", orDash(v.PolicyVersion))
+	renderScore(&p, v.Score)
+	if len(v.Missing) > 0 {
+		p.field("missing", strings.Join(v.Missing, ", ")+" (needed for handoff)")
+	}
+	if v.SLA != nil {
+		s := v.SLA
+		state := "on time"
+		if s.Breached {
+			state = "BREACHED"
+		}
+		p.field("sla", fmt.Sprintf("%s due %s (%s), level %d, %s",
+			s.Kind, fmtTime(s.DueAt), relative(s.DueAt, now), s.Level, state))
+		if s.NextStep != "" {
+			p.field("", fmt.Sprintf("next: %s at %s", s.NextStep, fmtTime(s.NextAt)))
+		}
+	} else {
+		p.field("sla", "-")
+	}
+	p.field("nurture", nurtureLine(v.Nurture))
+	if v.RecycleCount > 0 || v.CoolOffUntil != nil {
+		s := fmt.Sprintf("recycled %d time(s)", v.RecycleCount)
+		if v.CoolOffUntil != nil {
+			s += ", cool-off until " + fmtTime(*v.CoolOffUntil)
+		}
+		p.field("recycle", s)
+	}
+	if v.Play != nil {
+		p.field("play", playLine(*v.Play))
+	}
+	renderHistory(&p, v.History)
+}
+
+// renderExplanation prints the explain query: the why behind the state.
+func renderExplanation(w io.Writer, x lead.Explanation) {
+	p := printer{w: w}
+	p.line("lead %s", x.LeadID)
+	p.field("stage", string(x.Stage))
+	p.field("why", orDash(x.Why))
+	p.field("policy", orDash(x.PolicyVersion))
+	renderScore(&p, x.Score)
+	p.field("threshold", fmt.Sprint(x.Threshold))
+	if x.Trigger != "" {
+		p.field("trigger", x.Trigger)
+	}
+	if r := x.Routing; r != nil {
+		p.line("routing (%s):", fmtTime(r.At))
+		p.field("  rule", r.Rule)
+		if r.Territory != "" {
+			p.field("  territory", r.Territory)
+		}
+		if r.Pool != "" {
+			p.field("  pool", fmt.Sprintf("%s (%s)", r.Pool, orDash(r.Strategy)))
+		}
+		owner := r.OwnerID
+		if r.Fallback {
+			owner += " (fallback)"
+		}
+		p.field("  owner", owner)
+		p.field("  why", orDash(r.Why))
+		if len(r.Inputs) > 0 {
+			keys := make([]string, 0, len(r.Inputs))
+			for k := range r.Inputs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = k + "=" + r.Inputs[k]
+			}
+			p.field("  inputs", strings.Join(parts, " "))
+		}
+		for _, c := range r.Candidates {
+			switch {
+			case c.Chosen:
+				p.line("    * %s chosen", c.RepID)
+			case c.Skipped != "":
+				p.line("    - %s skipped: %s", c.RepID, c.Skipped)
+			default:
+				p.line("    - %s", c.RepID)
+			}
+		}
+		if r.PolicyVersion != "" && r.PolicyVersion != x.PolicyVersion {
+			p.field("  policy", r.PolicyVersion)
+		}
+	} else {
+		p.field("routing", "- (not routed)")
+	}
+	p.field("nurture", nurtureLine(x.Suppression))
+	if len(x.Ladder) > 0 {
+		p.line("sla ladder:")
+		for _, s := range x.Ladder {
+			line := fmt.Sprintf("  %s  %s step %d: %s (owner %s)", fmtTime(s.At), s.SLA, s.Step, s.Action, s.OwnerID)
+			if s.Note != "" {
+				line += " — " + s.Note
+			}
+			p.line("%s", line)
+		}
+	}
+	if len(x.Refusals) > 0 {
+		p.line("refused feedback:")
+		for _, r := range x.Refusals {
+			p.line("  %s  %s %s: %s", fmtTime(r.At), r.Type, r.EventID, r.Message)
+		}
+	}
+	if len(x.Alerts) > 0 {
+		p.line("alerts:")
+		for _, a := range x.Alerts {
+			p.line("  %s  %s: %s", fmtTime(a.At), a.Kind, a.Message)
+		}
+	}
+	renderHistory(&p, x.History)
+	if n := len(x.Timeline); n > 0 {
+		p.line("recent events:")
+		for _, t := range x.Timeline[max(0, n-recentHistory):] {
+			line := fmt.Sprintf("  %s  %s %s", fmtTime(t.At), t.Type, t.EventID)
+			if t.Summary != "" {
+				line += " — " + t.Summary
+			}
+			p.line("%s", line)
+		}
+	}
+}
+
+func renderScore(p *printer, s lead.ScoreView) {
+	p.field("score", fmt.Sprintf("%d (fit %d, intent %d)", s.Total, s.Fit, s.Intent))
+	for _, b := range s.Breakdown {
+		line := fmt.Sprintf("  %+4d %s", b.Points, b.Rule)
+		var extra []string
+		if b.Kind != "" {
+			extra = append(extra, b.Kind)
+		}
+		if b.EventID != "" {
+			extra = append(extra, "event "+b.EventID)
+		}
+		if len(extra) > 0 {
+			line += " (" + strings.Join(extra, ", ") + ")"
+		}
+		p.line("%s", line)
+	}
+}
+
+func renderHistory(p *printer, h []lead.Transition) {
+	if len(h) == 0 {
+		return
+	}
+	p.line("history:")
+	if len(h) > recentHistory {
+		p.line("  … %d earlier", len(h)-recentHistory)
+		h = h[len(h)-recentHistory:]
+	}
+	for _, t := range h {
+		from := string(t.From)
+		if from == "" {
+			from = "(new)"
+		}
+		line := fmt.Sprintf("  %s  %s → %s", fmtTime(t.At), from, t.To)
+		if t.Why != "" {
+			line += "  " + t.Why
+		}
+		p.line("%s", line)
+	}
+}
+
+func nurtureLine(n lead.NurtureView) string {
+	var parts []string
+	if n.Enrolled {
+		s := "enrolled"
+		if n.Track != "" {
+			s += fmt.Sprintf(" on %s step %d", n.Track, n.Step)
+		}
+		parts = append(parts, s)
+	} else {
+		parts = append(parts, "not enrolled")
+	}
+	if n.Suppressed {
+		s := "suppressed"
+		if len(n.Reasons) > 0 {
+			s += " (" + strings.Join(n.Reasons, ", ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	if n.NextAt != nil {
+		parts = append(parts, "next touch "+fmtTime(*n.NextAt))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func playLine(pl lead.PlayView) string {
+	s := pl.Name + " → " + pl.To
+	if pl.Nurture != "" {
+		s += ", nurture " + pl.Nurture
+	}
+	if pl.CoolOff != "" {
+		s += ", cool-off " + pl.CoolOff
+	}
+	if pl.Score != "" {
+		s += ", score " + pl.Score
+	}
+	return s
+}
+
+// printer writes aligned "label  value" lines.
+type printer struct{ w io.Writer }
+
+func (p *printer) line(format string, a ...any) { fmt.Fprintf(p.w, format+"\n", a...) }
+
+func (p *printer) field(label, value string) {
+	if label != "" {
+		label += ":"
+	}
+	fmt.Fprintf(p.w, "  %-12s %s\n", label, value)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// relative says how far t is from now: "in 12m" or "3h ago".
+func relative(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := t.Sub(now)
+	if d >= 0 {
+		return "in " + shortDur(d)
+	}
+	return shortDur(-d) + " ago"
+}
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < 48*time.Hour:
+		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/config"
+	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/temporalx"
+)
+
+// Server timeouts. Updates wait for the workflow, so writes get more room
+// than reads; a slow client cannot hold a connection by trickling headers.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 90 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 10 * time.Second
+	searchAttrTimeout = 15 * time.Second
+)
+
+func cmdServe(ctx context.Context, a *app, c *command, args []string) error {
+	fs := c.flagSet(a)
+	if _, err := parseArgs(c, fs, args, 0, 0); err != nil {
+		return err
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(a.stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = logger.Sync() }()
+	if err := runServe(ctx, cfg, logger, nil); err != nil {
+		// Said once, as JSON like every other line of the server's log.
+		logger.Error("serve failed", zap.Error(err))
+		return errReported
+	}
+	return nil
+}
+
+// runServe serves the API until ctx ends, then shuts down gracefully. It
+// listens on ln, or on cfg.HTTPAddr when ln is nil (tests pass a listener on
+// a free port). It logs "listening" with the address once requests can come.
+func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net.Listener) error {
+	if err := cfg.ForServe(); err != nil {
+		return err
+	}
+	if ln != nil {
+		defer ln.Close() // ours from here on, whatever happens
+	}
+	logger.Info("starting", zap.Stringer("config", cfg))
+
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, metricsCloser, err := temporalx.NewPrometheusMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("temporal metrics: %w", err)
+	}
+	defer metricsCloser.Close()
+
+	tc, err := temporalx.Dial(ctx, cfg, logger, metrics)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	saCtx, cancel := context.WithTimeout(ctx, searchAttrTimeout)
+	if err := temporalx.EnsureSearchAttributes(saCtx, tc, cfg.Namespace); err != nil {
+		// The worker owns registration and fails without them; the API can
+		// run meanwhile (SignalWithStart does not need them).
+		logger.Warn("could not ensure search attributes; the worker registers them at start",
+			zap.String("namespace", cfg.Namespace), zap.Error(err))
+	}
+	cancel()
+
+	srv, err := api.New(api.Config{
+		WebhookSecret: []byte(cfg.WebhookSecret),
+		IDKey:         []byte(cfg.IDKey),
+		APIToken:      cfg.APIToken,
+		Logger:        logger,
+		Ready:         []func(context.Context) error{st.Ping},
+	}, temporalx.NewLeadClient(tc, cfg.TaskQueue), st, store.Receipts{Store: st}, reg)
+	if err != nil {
+		return err
+	}
+
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		defer ln.Close()
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          zap.NewStdLog(logger.Named("http")),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("publicURL", cfg.PublicURL))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", zap.Duration("grace", shutdownTimeout))
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer scancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
