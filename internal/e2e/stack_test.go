@@ -1,0 +1,267 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/directory"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/store/storetest"
+	"github.com/leadflow/leadflow/internal/testenv"
+)
+
+var binDir string
+
+// TestMain builds the two binaries once: the tests run what a user runs.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "leadflow-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	build := exec.Command("go", "build", "-race", "-o", dir+string(os.PathSeparator), "./worker", "./starter")
+	build.Dir = "../.."
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build worker and starter:", err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const secret = "e2e-webhook-secret"
+
+// stack is one leadflow deployment: dev server, database, worker, serve.
+type stack struct {
+	t       *testing.T
+	srv     *testenv.DevServer
+	dbURL   string
+	st      *store.Store
+	env     []string
+	baseURL string
+	worker  *exec.Cmd
+	serve   *exec.Cmd
+}
+
+func newStack(t *testing.T, policyPath string) *stack {
+	t.Helper()
+	s := &stack{t: t, srv: testenv.StartDevServer(t, testenv.DevServerOptions{}), dbURL: storetest.NewDB(t)}
+	httpAddr := freeAddr(t)
+	abs, err := filepath.Abs(policyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.env = append(os.Environ(),
+		"TEMPORAL_ADDRESS="+s.srv.Address,
+		"DATABASE_URL="+s.dbURL,
+		"LEADFLOW_POLICY="+abs,
+		"LEADFLOW_WEBHOOK_SECRET="+secret,
+		"LEADFLOW_ID_KEY=e2e-id-key",
+		"LEADFLOW_HTTP_ADDR="+httpAddr,
+		"LEADFLOW_METRICS_ADDR="+freeAddr(t),
+		"LEADFLOW_API_TOKEN=",
+	)
+	s.baseURL = "http://" + httpAddr
+	ctx := context.Background()
+	if err := store.EnsureDatabase(ctx, s.dbURL); err != nil {
+		t.Fatal(err)
+	}
+	if s.st, err = store.Open(ctx, s.dbURL); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.st.Close)
+	if err := s.st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := directory.Load("../../deploy/directory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.st.ImportDirectory(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	s.startWorker()
+	s.serve = s.start("serve", filepath.Join(binDir, "starter"), "serve")
+	s.waitFor("starter serve ready", 60*time.Second, func() bool {
+		resp, err := http.Get(s.baseURL + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return s
+}
+
+func (s *stack) start(name, bin string, args ...string) *exec.Cmd {
+	s.t.Helper()
+	logf, err := os.Create(filepath.Join(s.t.TempDir(), name+".log"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = s.env
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", name, err)
+	}
+	s.t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+		}
+		if s.t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if len(lines) > 40 {
+				lines = lines[len(lines)-40:]
+			}
+			s.t.Logf("last lines of %s log:\n%s", name, strings.Join(lines, "\n"))
+		}
+		logf.Close()
+	})
+	return cmd
+}
+
+func (s *stack) startWorker() {
+	s.worker = s.start("worker", filepath.Join(binDir, "worker"))
+}
+
+// killWorker kills the worker with SIGKILL: no graceful shutdown.
+func (s *stack) killWorker() {
+	s.t.Helper()
+	if err := s.worker.Process.Signal(syscall.SIGKILL); err != nil {
+		s.t.Fatal(err)
+	}
+	_ = s.worker.Wait()
+}
+
+// post sends a signed batch and returns the status and body.
+func (s *stack) post(events []lead.Event, sign func([]byte) string) (int, []byte) {
+	s.t.Helper()
+	body, err := json.Marshal(map[string]any{"events": events})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.baseURL+"/v1/events", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sign == nil {
+		sign = func(b []byte) string { return api.Sign([]byte(secret), time.Now(), b) }
+	}
+	if sig := sign(body); sig != "" {
+		req.Header.Set(api.SignatureHeader, sig)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+func (s *stack) send(events ...lead.Event) api.BatchResult {
+	s.t.Helper()
+	code, body := s.post(events, nil)
+	if code != http.StatusAccepted {
+		s.t.Fatalf("POST /v1/events: %d %s", code, body)
+	}
+	var res api.BatchResult
+	if err := json.Unmarshal(body, &res); err != nil {
+		s.t.Fatal(err)
+	}
+	return res
+}
+
+func (s *stack) get(path string, out any) int {
+	s.t.Helper()
+	resp, err := http.Get(s.baseURL + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil && resp.StatusCode == 200 {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (s *stack) state(id string) (lead.View, int) {
+	var v lead.View
+	code := s.get("/v1/leads/"+id, &v)
+	return v, code
+}
+
+// update posts an update and returns the status and body.
+func (s *stack) update(id, name string, req any) (int, []byte) {
+	s.t.Helper()
+	body, _ := json.Marshal(req)
+	resp, err := http.Post(s.baseURL+"/v1/leads/"+id+"/"+name, "application/json", bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func (s *stack) waitFor(what string, within time.Duration, cond func() bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("timed out after %s waiting for %s", within, what)
+}
+
+// waitLead waits until the lead's state satisfies cond and returns it.
+func (s *stack) waitLead(id, what string, within time.Duration, cond func(lead.View) bool) lead.View {
+	s.t.Helper()
+	var v lead.View
+	s.waitFor(id+": "+what, within, func() bool {
+		var code int
+		v, code = s.state(id)
+		return code == 200 && cond(v)
+	})
+	return v
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
