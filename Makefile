@@ -44,3 +44,9 @@ build:
 
 clean:
 	rm -rf bin
+
+## demo: dev server with UI + Postgres + worker + starter serve + a simulated
+## stream of leads; prints the UI link with the stuck-leads query and the funnel.
+.PHONY: demo
+demo: temporal-cli
+	CACHE_DIR=$(CACHE_DIR) scripts/demo.sh
