@@ -122,8 +122,10 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	// Logged before Serve starts: the listener already queues connections,
+	// and whoever waits for the server may see "listening" before its first answer.
 	logger.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("publicURL", cfg.PublicURL))
+	go func() { errc <- hs.Serve(ln) }()
 
 	select {
 	case err := <-errc:

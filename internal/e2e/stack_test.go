@@ -50,7 +50,7 @@ const secret = "e2e-webhook-secret"
 
 // stack is one leadflow deployment: dev server, database, worker, serve.
 type stack struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *testenv.DevServer
 	dbURL   string
 	st      *store.Store
@@ -60,7 +60,7 @@ type stack struct {
 	serve   *exec.Cmd
 }
 
-func newStack(t *testing.T, policyPath string) *stack {
+func newStack(t testing.TB, policyPath string) *stack {
 	t.Helper()
 	s := &stack{t: t, srv: testenv.StartDevServer(t, testenv.DevServerOptions{}), dbURL: storetest.NewDB(t)}
 	httpAddr := freeAddr(t)
@@ -256,7 +256,7 @@ func (s *stack) waitLead(id, what string, within time.Duration, cond func(lead.V
 	return v
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
