@@ -84,8 +84,12 @@ func TestSLALadderRemindEscalateReassignFallback(t *testing.T) {
 	if final.Stage != lead.StageHandoff || len(final.Ladder) != 12 {
 		t.Fatalf("final: stage %s, %d ladder steps: %+v", final.Stage, len(final.Ladder), final.Ladder)
 	}
-	if h.saValue(lead.SASLABreached) != true || h.saValue(lead.SALeadOwner) != "q1" {
+	if h.saValue(lead.SASLABreached) != true || h.saValue(lead.SALeadOwner) != "q1" || h.saValue(lead.SALeadTerritory) != "global" ||
+		h.saValue(lead.SALeadStage) != "handoff" || h.saValue(lead.SANurtureSuppressed) != true {
 		t.Fatalf("search attributes: %v", h.sa)
+	}
+	if due, ok := h.saValue(lead.SASLADueAt).(time.Time); !ok || !due.Equal(final.History[len(final.History)-1].At.Add(15*time.Minute)) {
+		t.Fatalf("SLADueAt %v, want 15 business minutes after the last reassignment (%s)", h.saValue(lead.SASLADueAt), final.History[len(final.History)-1].At)
 	}
 }
 
