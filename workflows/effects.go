@@ -69,11 +69,51 @@ func (r *run) remote(summary, name string, in, out any) error {
 }
 
 // effect runs a side effect whose failure must not stop the lifecycle: the
-// failure becomes an alert on the lead (explain) instead.
+// failure becomes an alert on the lead (explain) instead. Inside together()
+// it only starts; together waits for all of them.
 func (r *run) effect(summary, name string, in any) {
-	if err := r.remote(summary, name, in, nil); err != nil {
-		r.alert("effect_failed", fmt.Sprintf("%s failed: %v", summary, err), false)
+	r.startEffect(summary, name, in, nil, nil)
+	if !r.deferring {
+		r.awaitEffects()
 	}
+}
+
+// inflight is a started side effect and what to do with its result.
+type inflight struct {
+	summary string
+	f       workflow.Future
+	out     any
+	after   func()
+}
+
+func (r *run) startEffect(summary, name string, in, out any, after func()) {
+	ctx := workflow.WithActivityOptions(r.ctx, remoteOptions(summary))
+	r.inflight = append(r.inflight, inflight{summary: summary, f: workflow.ExecuteActivity(ctx, name, in), out: out, after: after})
+}
+
+func (r *run) awaitEffects() {
+	started := r.inflight
+	r.inflight = nil
+	for _, e := range started {
+		if err := e.f.Get(r.ctx, e.out); err != nil {
+			r.alert("effect_failed", fmt.Sprintf("%s failed: %v", e.summary, err), false)
+			continue
+		}
+		if e.after != nil {
+			e.after()
+		}
+	}
+}
+
+// together runs fn with its side effects started side by side and waits for
+// all of them: the handoff's owner assignment, task and lifecycle stage are
+// independent (each idempotent by key), so speed-to-lead pays one round trip
+// to the CRM, not three.
+func (r *run) together(fn func()) {
+	r.deferring = true
+	fn()
+	r.deferring = false
+	r.awaitEffects()
 }
 
 func (r *run) route(in actions.RouteInput) (routing.Decision, error) {
@@ -89,13 +129,18 @@ func (r *run) assignOwner(key, owner, previous, why string) {
 		Key: key, LeadID: r.s.LeadID, OwnerID: owner, Previous: previous, Why: why})
 }
 
-func (r *run) createTask(in actions.TaskInput) string {
+// createTask creates a task; done (if not nil) gets its ID once it exists.
+func (r *run) createTask(in actions.TaskInput, done func(taskID string)) {
 	in.LeadID = r.s.LeadID
-	var ref actions.TaskRef
-	if err := r.remote("create "+in.Kind+" task", actions.CreateTask, in, &ref); err != nil {
-		r.alert("effect_failed", fmt.Sprintf("create %s task failed: %v", in.Kind, err), false)
+	ref := &actions.TaskRef{}
+	r.startEffect("create "+in.Kind+" task", actions.CreateTask, in, ref, func() {
+		if done != nil {
+			done(ref.TaskID)
+		}
+	})
+	if !r.deferring {
+		r.awaitEffects()
 	}
-	return ref.TaskID
 }
 
 func (r *run) note(key, body string) {

@@ -184,14 +184,16 @@ func (r *run) reassign(req lead.ReassignRequest) error {
 	if req.Note != "" {
 		why += ": " + req.Note
 	}
-	r.assign(now, d, why)
-	r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
-		Why: fmt.Sprintf("owner %s → %s, %s", from, req.OwnerID, why)}), maxHistory)
-	if r.s.Stage == lead.StageHandoff && r.s.SLA != nil {
-		r.startSLA(now, r.s.SLA.Kind, r.s.SLA.Within)
-		r.handoffTask(now)
-	}
-	r.note(key+":note", fmt.Sprintf("Owner %s → %s (%s)", from, req.OwnerID, why))
+	r.together(func() {
+		r.assign(now, d, why)
+		r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
+			Why: fmt.Sprintf("owner %s → %s, %s", from, req.OwnerID, why)}), maxHistory)
+		if r.s.Stage == lead.StageHandoff && r.s.SLA != nil {
+			r.startSLA(now, r.s.SLA.Kind, r.s.SLA.Within)
+			r.handoffTask(now)
+		}
+		r.note(key+":note", fmt.Sprintf("Owner %s → %s (%s)", from, req.OwnerID, why))
+	})
 	return nil
 }
 

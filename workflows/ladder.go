@@ -88,15 +88,16 @@ func (r *run) reassignForSLA(now time.Time, key string) string {
 	h.Reassigns++
 	from := r.s.OwnerID
 	kind := r.s.SLA.Kind
-	r.assign(now, d, fmt.Sprintf("SLA reassignment %d", h.Reassigns))
-	h.AtFallback = h.AtFallback || fallback || d.Fallback
-	r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
-		Why: fmt.Sprintf("reassigned from %s to %s: %s SLA not met", from, d.OwnerID, kind)}), maxHistory)
-	// The new owner gets a fresh clock of the same kind and a task of their own.
-	within := r.s.SLA.Within
-	r.startSLA(now, kind, within)
-	r.handoffTask(now)
-	r.note(key+":note", fmt.Sprintf("Reassigned from %s to %s: %s SLA not met", from, d.OwnerID, slaLabel(kind)))
+	r.together(func() {
+		r.assign(now, d, fmt.Sprintf("SLA reassignment %d", h.Reassigns))
+		h.AtFallback = h.AtFallback || fallback || d.Fallback
+		r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
+			Why: fmt.Sprintf("reassigned from %s to %s: %s SLA not met", from, d.OwnerID, kind)}), maxHistory)
+		// The new owner gets a fresh clock of the same kind and a task of their own.
+		r.startSLA(now, kind, r.s.SLA.Within)
+		r.handoffTask(now)
+		r.note(key+":note", fmt.Sprintf("Reassigned from %s to %s: %s SLA not met", from, d.OwnerID, slaLabel(kind)))
+	})
 	if fallback || d.Fallback {
 		r.alert("sla_max_reassigns", fmt.Sprintf("lead %s reassigned %d times; now with fallback owner %s", r.s.LeadID, h.Reassigns, d.OwnerID), true)
 		return "to fallback owner " + d.OwnerID

@@ -71,6 +71,9 @@ type run struct {
 	pending []actions.LedgerEntry // ledger entries not yet written
 	// historyCap is this run's Continue-As-New threshold (recorded at start).
 	historyCap int
+	// Side effects started inside together(), awaited at its end.
+	deferring bool
+	inflight  []inflight
 }
 
 type pendingTimer struct {

@@ -93,7 +93,7 @@ func TestRecordHistories(t *testing.T) {
 	// Continue-As-New at the (lowered) history cap
 	r.queue = "record-can"
 	id = r.lead("rec-can")
-	for i := 0; i < 12; i++ {
+	for i := 0; i < 40; i++ {
 		r.send(id, ev(fmt.Sprintf("c%d", i), lead.EventEmailOpen, nil))
 	}
 	r.saveFirstRun(id, "continue-as-new")

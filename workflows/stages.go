@@ -55,7 +55,7 @@ func (r *run) requestEnrichment(now time.Time) {
 		DueAt: r.cal.Add(now, policy.Duration(24*time.Hour)),
 		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(),
 			Timeline: r.timeline(), Missing: r.s.Missing, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
-	})
+	}, nil)
 	r.s.History[len(r.s.History)-1].Why += "; waiting for " + missing
 }
 
@@ -75,12 +75,14 @@ func (r *run) handoff(now time.Time) {
 	}
 	r.s.Handoff = &Handoff{At: now}
 	r.s.SLA = nil
-	r.assign(now, d, fmt.Sprintf("handoff %d", cycle))
-	r.startSLA(now, lead.SLAFirstTouch, r.firstTouchWithin())
-	r.handoffTask(now)
-	r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
-	r.transition(now, lead.StageHandoff, d.Why)
-	r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
+	r.together(func() {
+		r.assign(now, d, fmt.Sprintf("handoff %d", cycle))
+		r.startSLA(now, lead.SLAFirstTouch, r.firstTouchWithin())
+		r.handoffTask(now)
+		r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
+		r.transition(now, lead.StageHandoff, d.Why)
+		r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
+	})
 }
 
 // matchedRules evaluates the policy's routing conditions (pure, in the
@@ -162,7 +164,8 @@ func (r *run) handoffTask(now time.Time) {
 	if r.s.SLA != nil {
 		due = r.s.SLA.DueAt
 	}
-	id := r.createTask(actions.TaskInput{
+	h := r.s.Handoff
+	r.createTask(actions.TaskInput{
 		Key:     r.key("handoff", r.s.Cycle, "task", r.s.OwnerID),
 		OwnerID: r.s.OwnerID,
 		Kind:    actions.TaskHandoff,
@@ -170,10 +173,11 @@ func (r *run) handoffTask(now time.Time) {
 		DueAt:   due,
 		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(), Timeline: r.timeline(),
 			Campaign: campaign, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
+	}, func(id string) {
+		if h != nil && id != "" {
+			h.TaskID = id
+		}
 	})
-	if r.s.Handoff != nil && id != "" {
-		r.s.Handoff.TaskID = id
-	}
 }
 
 // accept: the owner takes the lead. SLA clocks stop; staleness is watched.
@@ -346,7 +350,7 @@ func (r *run) upsell(now time.Time, why string, res scoring.Result, ev lead.Even
 	r.createTask(actions.TaskInput{Key: r.key("event", ev.ID, "upsell"), OwnerID: owner, Kind: actions.TaskUpsell,
 		Title: fmt.Sprintf("Upsell signal from customer %s: %s", r.s.LeadID, res.Trigger), DueAt: r.cal.Add(now, policy.Duration(24*time.Hour)),
 		Context: &actions.HandoffContext{WhyNow: why + " on " + ev.Type, Trigger: res.Trigger, Score: r.scoreView(),
-			Timeline: r.timeline(), Segment: r.s.Segment, PolicyVersion: r.pol.Version}})
+			Timeline: r.timeline(), Segment: r.s.Segment, PolicyVersion: r.pol.Version}}, nil)
 	r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: lead.StageCustomer, To: lead.StageCustomer, Why: "upsell signal to " + owner + ": " + why}), maxHistory)
 	r.s.Score = r.s.Score.NewCycle(policy.ScoreReset)
 }

@@ -12,7 +12,7 @@ import (
 // built-in CRM (routed, owner assigned, task with context), on a dev server
 // and Postgres on this machine. Run:
 //
-//	go test -run '^$' -bench SpeedToLead -benchtime 50x ./internal/e2e
+//	LEADFLOW_E2E_NORACE=1 go test -run '^$' -bench SpeedToLead -benchtime 50x ./internal/e2e
 func BenchmarkSpeedToLead(b *testing.B) {
 	s := newStack(b, fastPolicy)
 	lat := make([]time.Duration, 0, b.N)
