@@ -126,12 +126,12 @@ func (r *run) route(in actions.RouteInput) (routing.Decision, error) {
 
 func (r *run) assignOwner(key, owner, previous, why string) {
 	r.effect("assign owner "+owner, actions.AssignOwner, actions.AssignOwnerInput{
-		Key: key, LeadID: r.s.LeadID, OwnerID: owner, Previous: previous, Why: why})
+		Key: key, LeadID: r.s.LeadID, Email: r.s.Profile.Email, OwnerID: owner, Previous: previous, Why: why})
 }
 
 // createTask creates a task; done (if not nil) gets its ID once it exists.
 func (r *run) createTask(in actions.TaskInput, done func(taskID string)) {
-	in.LeadID = r.s.LeadID
+	in.LeadID, in.Email = r.s.LeadID, r.s.Profile.Email
 	ref := &actions.TaskRef{}
 	r.startEffect("create "+in.Kind+" task", actions.CreateTask, in, ref, func() {
 		if done != nil {
@@ -144,16 +144,16 @@ func (r *run) createTask(in actions.TaskInput, done func(taskID string)) {
 }
 
 func (r *run) note(key, body string) {
-	r.effect("post note", actions.PostNote, actions.NoteInput{Key: key, LeadID: r.s.LeadID, Body: body})
+	r.effect("post note", actions.PostNote, actions.NoteInput{Key: key, LeadID: r.s.LeadID, Email: r.s.Profile.Email, Body: body})
 }
 
 func (r *run) notify(key, to, kind, body string) {
 	r.effect(kind+" · "+to, actions.NotifyManager, actions.NotifyInput{
-		Key: key, LeadID: r.s.LeadID, To: to, Kind: kind, OwnerID: r.s.OwnerID, Body: body})
+		Key: key, LeadID: r.s.LeadID, Email: r.s.Profile.Email, To: to, Kind: kind, OwnerID: r.s.OwnerID, Body: body})
 }
 
 func (r *run) setCRMStage(key string, st lead.Stage) {
-	r.effect("set lifecycle stage "+string(st), actions.SetLifecycleStage, actions.StageInput{Key: key, LeadID: r.s.LeadID, Stage: st})
+	r.effect("set lifecycle stage "+string(st), actions.SetLifecycleStage, actions.StageInput{Key: key, LeadID: r.s.LeadID, Email: r.s.Profile.Email, Stage: st})
 }
 
 // alert records an alert on the lead; with raise it also goes to ops through
@@ -167,7 +167,7 @@ func (r *run) alert(kind, msg string, raise bool) {
 	key := r.key("alert", r.s.Seq, kind)
 	r.ledger(actions.LedgerEntry{Key: key, Kind: actions.LedgerAlert, Why: msg, Data: map[string]any{"kind": kind}})
 	if raise {
-		if err := r.remote("raise alert "+kind, actions.RaiseAlert, actions.AlertInput{Key: key, LeadID: r.s.LeadID, Kind: kind, Message: msg}, nil); err != nil {
+		if err := r.remote("raise alert "+kind, actions.RaiseAlert, actions.AlertInput{Key: key, LeadID: r.s.LeadID, Email: r.s.Profile.Email, Kind: kind, Message: msg}, nil); err != nil {
 			workflow.GetLogger(r.ctx).Error("raise alert failed", "leadId", r.s.LeadID, "kind", kind, "error", err)
 		}
 	}

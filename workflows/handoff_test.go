@@ -47,7 +47,7 @@ func TestFastTrackHandoffTouchAccept(t *testing.T) {
 		t.Fatalf("tasks: %+v", h.f.tasks)
 	}
 	task := h.f.tasks[0]
-	if task.Kind != "handoff" || task.OwnerID != "rep-7" || !task.DueAt.Equal(due) {
+	if task.Kind != "handoff" || task.OwnerID != "rep-7" || !task.DueAt.Equal(due) || task.Email != "ana@acme.io" {
 		t.Fatalf("task: %+v", task)
 	}
 	c := task.Context

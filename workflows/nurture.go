@@ -22,7 +22,7 @@ func (r *run) enrollTrack(now time.Time, track, cause string) {
 	}
 	*n = Nurture{Track: track, Enrolled: true, NextAt: now, Sends: n.Sends, Guard: n.Guard}
 	r.effect("enroll in nurture "+track, actions.NurtureEnroll, actions.EnrollInput{
-		Key: r.key("nurture", "enroll", cause, track), LeadID: r.s.LeadID, Track: track})
+		Key: r.key("nurture", "enroll", cause, track), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Track: track})
 }
 
 // pauseNurture: Sales is working the lead; the track waits until a recycle.
@@ -34,7 +34,7 @@ func (r *run) pauseNurture(cause string) {
 	n.Paused = true
 	n.NextAt = time.Time{}
 	r.effect("pause nurture", actions.NurturePause, actions.PauseInput{
-		Key: r.key("nurture", "pause", cause), LeadID: r.s.LeadID, Reasons: []string{lead.SuppressActiveSalesMotion}})
+		Key: r.key("nurture", "pause", cause), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Reasons: []string{lead.SuppressActiveSalesMotion}})
 }
 
 // stopNurture takes the lead off nurture (unsubscribe and bounce for good).
@@ -44,7 +44,7 @@ func (r *run) stopNurture(cause, reason string) {
 	n := &r.s.Nurture
 	n.Enrolled, n.Paused, n.NextAt = false, false, time.Time{}
 	r.effect("stop nurture: "+reason, actions.NurtureStop, actions.StopInput{
-		Key: r.key("nurture", "stop", cause), LeadID: r.s.LeadID, Reason: reason})
+		Key: r.key("nurture", "stop", cause), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Reason: reason})
 }
 
 func (r *run) guard(now time.Time) suppression.Decision {
@@ -81,7 +81,7 @@ func (r *run) nurtureTouch(now time.Time) {
 	}
 	var res actions.SendResult
 	in := actions.SendInput{
-		Key: r.key("nurture", r.s.RecycleCount, n.Track, n.Step), LeadID: r.s.LeadID, Track: n.Track, Step: n.Step,
+		Key: r.key("nurture", r.s.RecycleCount, n.Track, n.Step), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Track: n.Track, Step: n.Step,
 		Stage: r.s.Stage, LastRepTouch: r.s.LastRepTouch, Rules: r.pol.Suppression, Timezone: r.pol.Timezone,
 	}
 	if err := r.remote(fmt.Sprintf("nurture touch %s %d/%d", n.Track, n.Step+1, track.Steps), actions.NurtureSend, in, &res); err != nil {

@@ -56,8 +56,11 @@ type RouteInput struct {
 
 // AssignOwnerInput sets the lead's owner in the CRM.
 type AssignOwnerInput struct {
-	Key      string `json:"key"`
-	LeadID   string `json:"leadId"`
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email    string `json:"email,omitempty"`
 	OwnerID  string `json:"ownerId"`
 	Previous string `json:"previous,omitempty"`
 	Why      string `json:"why"`
@@ -72,8 +75,11 @@ const (
 
 // TaskInput creates a CRM task for a rep.
 type TaskInput struct {
-	Key     string          `json:"key"`
-	LeadID  string          `json:"leadId"`
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email   string          `json:"email,omitempty"`
 	OwnerID string          `json:"ownerId"`
 	Kind    string          `json:"kind"`
 	Title   string          `json:"title"`
@@ -102,13 +108,19 @@ type TaskRef struct {
 type NoteInput struct {
 	Key    string `json:"key"`
 	LeadID string `json:"leadId"`
-	Body   string `json:"body"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email string `json:"email,omitempty"`
+	Body  string `json:"body"`
 }
 
 // NotifyInput tells a manager (escalation) or a rep (reminder).
 type NotifyInput struct {
-	Key     string `json:"key"`
-	LeadID  string `json:"leadId"`
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email   string `json:"email,omitempty"`
 	To      string `json:"to"`      // rep or manager ID
 	Kind    string `json:"kind"`    // remind, escalate, sal_stale, ...
 	OwnerID string `json:"ownerId"` // the owner concerned
@@ -117,31 +129,43 @@ type NotifyInput struct {
 
 // AlertInput raises something ops must look at.
 type AlertInput struct {
-	Key     string `json:"key"`
-	LeadID  string `json:"leadId"`
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email   string `json:"email,omitempty"`
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
 }
 
 // StageInput mirrors leadflow's stage into the CRM's lifecycle fields.
 type StageInput struct {
-	Key    string     `json:"key"`
-	LeadID string     `json:"leadId"`
-	Stage  lead.Stage `json:"stage"`
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email string     `json:"email,omitempty"`
+	Stage lead.Stage `json:"stage"`
 }
 
 // EnrollInput puts the lead on a nurture track (also: resume on a track).
 type EnrollInput struct {
 	Key    string `json:"key"`
 	LeadID string `json:"leadId"`
-	Track  string `json:"track"`
-	Step   int    `json:"step"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email string `json:"email,omitempty"`
+	Track string `json:"track"`
+	Step  int    `json:"step"`
 }
 
 // PauseInput pauses nurture, with the reasons.
 type PauseInput struct {
-	Key     string   `json:"key"`
-	LeadID  string   `json:"leadId"`
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email   string   `json:"email,omitempty"`
 	Reasons []string `json:"reasons"`
 }
 
@@ -149,8 +173,11 @@ type PauseInput struct {
 // time with what it knows (its own send log, unsubscribes it has seen), in
 // the same transaction that records the send.
 type SendInput struct {
-	Key          string             `json:"key"`
-	LeadID       string             `json:"leadId"`
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email        string             `json:"email,omitempty"`
 	Track        string             `json:"track"`
 	Step         int                `json:"step"`
 	Stage        lead.Stage         `json:"stage"`
@@ -170,6 +197,9 @@ type SendResult struct {
 type StopInput struct {
 	Key    string `json:"key"`
 	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email  string `json:"email,omitempty"`
 	Reason string `json:"reason"`
 }
 
