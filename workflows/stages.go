@@ -80,9 +80,11 @@ func (r *run) handoff(now time.Time) {
 		r.startSLA(now, lead.SLAFirstTouch, r.firstTouchWithin())
 		r.handoffTask(now)
 		r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
-		r.transition(now, lead.StageHandoff, d.Why)
 		r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
 	})
+	// The stage changes once the owner, task and CRM stage exist, so
+	// whoever sees "handoff" (a query, the UI) can rely on them.
+	r.transition(now, lead.StageHandoff, d.Why)
 }
 
 // matchedRules evaluates the policy's routing conditions (pure, in the
