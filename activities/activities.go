@@ -73,6 +73,12 @@ func classify(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	// An adapter that already decided (non-retryable, or a retry delay from
+	// Retry-After) returns an application error: Temporal reads only the
+	// outermost error, so it must not be wrapped.
+	if _, ok := errors.AsType[*temporal.ApplicationError](err); ok {
+		return err
+	}
 	switch {
 	case errors.Is(err, store.ErrUnknownRep), errors.Is(err, routing.ErrUnknownRep):
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), actions.ErrUnknownRep, err)

@@ -69,3 +69,20 @@ func TestCreateTaskIsIdempotentThroughTheActivity(t *testing.T) {
 		t.Fatalf("tasks %+v refs %v %v err %v", tasks, first, second, err)
 	}
 }
+
+// An adapter's own application error (a rate limit's retry delay, a
+// rejection) reaches Temporal as it is, not wrapped into a retryable error.
+func TestAdapterApplicationErrorsPassThrough(t *testing.T) {
+	delay := temporal.NewApplicationErrorWithOptions("throttled", "NurtureThrottled", temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})
+	if got := classify("op", delay); got != delay {
+		t.Fatalf("wrapped: %v", got)
+	}
+	rejected := temporal.NewNonRetryableApplicationError("bad", "NurtureRejected", nil)
+	var app *temporal.ApplicationError
+	if !errors.As(classify("op", rejected), &app) || !app.NonRetryable() {
+		t.Fatal("non-retryable lost")
+	}
+	if got := classify("op", errors.New("plain")); got.Error() != "op: plain" {
+		t.Fatalf("plain error: %v", got)
+	}
+}

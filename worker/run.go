@@ -23,6 +23,7 @@ import (
 	"github.com/leadflow/leadflow/internal/crm"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/nurture"
+	"github.com/leadflow/leadflow/internal/nurture/webhook"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/temporalx"
 	"github.com/leadflow/leadflow/workflows"
@@ -120,8 +121,16 @@ func adapters(cfg config.Config, st *store.Store) (crm.CRM, nurture.Nurture, err
 	}
 	var n nurture.Nurture
 	switch cfg.Nurture {
-	case "builtin":
+	case config.NurtureBuiltin:
 		n = st
+	case config.NurtureWebhook:
+		// The store still records enrollments and sends and re-checks the
+		// guard; the webhook tells the marketing tool.
+		w, err := webhook.New(cfg.NurtureWebhookURL, []byte(cfg.NurtureWebhookSecret), st)
+		if err != nil {
+			return nil, nil, fmt.Errorf("LEADFLOW_NURTURE=webhook: %w", err)
+		}
+		n = w
 	default:
 		return nil, nil, fmt.Errorf("LEADFLOW_NURTURE=%s is not available in this build yet; use builtin", cfg.Nurture)
 	}

@@ -66,7 +66,7 @@ type stack struct {
 	serve   *exec.Cmd
 }
 
-func newStack(t testing.TB, policyPath string) *stack {
+func newStack(t testing.TB, policyPath string, extraEnv ...string) *stack {
 	t.Helper()
 	s := &stack{t: t, srv: testenv.StartDevServer(t, testenv.DevServerOptions{}), dbURL: storetest.NewDB(t)}
 	httpAddr := freeAddr(t)
@@ -84,6 +84,7 @@ func newStack(t testing.TB, policyPath string) *stack {
 		"LEADFLOW_METRICS_ADDR="+freeAddr(t),
 		"LEADFLOW_API_TOKEN=",
 	)
+	s.env = append(s.env, extraEnv...)
 	s.baseURL = "http://" + httpAddr
 	ctx := context.Background()
 	if err := store.EnsureDatabase(ctx, s.dbURL); err != nil {
