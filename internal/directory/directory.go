@@ -32,6 +32,12 @@ type Rep struct {
 	Manager        string // rep id of the manager; "" for the top of the tree
 	Timezone       string // IANA name; away dates and daily capacity are in this zone
 	CapacityPerDay int    // 0 = unlimited
+	// Email is the rep's work address (optional). CRM adapters use it to
+	// find the rep's user in the CRM (HubSpot: the owner with this email).
+	Email string
+	// HubSpotOwnerID is the rep's HubSpot owner ID (optional, digits). When
+	// set it wins over Email for the HubSpot adapter.
+	HubSpotOwnerID string
 }
 
 // Member is one rep of a pool with its share of the rotation.

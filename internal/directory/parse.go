@@ -223,7 +223,7 @@ func (p *parser) document(doc *yaml.Node) {
 }
 
 var (
-	repKeys     = []string{"id", "name", "manager", "timezone", "capacity_per_day"}
+	repKeys     = []string{"id", "name", "manager", "timezone", "capacity_per_day", "email", "hubspot_owner_id"}
 	poolKeys    = []string{"strategy", "members", "fallback"}
 	accountKeys = []string{"domain", "owner", "name"}
 	awayKeys    = []string{"rep", "from", "to"}
@@ -257,6 +257,12 @@ func (p *parser) reps(n *yaml.Node) {
 				r.Timezone = p.str(v, fp)
 			case "capacity_per_day":
 				r.CapacityPerDay, _ = p.integer(v, fp)
+			case "email":
+				r.Email = p.str(v, fp)
+			case "hubspot_owner_id":
+				// Written bare (hubspot_owner_id: 41629779) it is a YAML
+				// integer; the value is kept as the digits written.
+				r.HubSpotOwnerID = p.str(v, fp)
 			}
 		})
 		if item.Kind != yaml.MappingNode {

@@ -3,6 +3,7 @@ package directory
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,9 @@ func (d *Directory) Validate() error {
 func (d *Directory) validate() Errors {
 	v := &validator{d: d}
 
+	// A CRM user maps back to one rep (an alert for an owner goes to that
+	// rep's manager), so emails and HubSpot owner IDs are unique.
+	emails, owners := map[string]string{}, map[string]string{}
 	for _, id := range sortedKeys(d.Reps) {
 		r := d.Reps[id]
 		path := "reps[" + id + "]"
@@ -42,6 +46,27 @@ func (d *Directory) validate() Errors {
 		}
 		if r.CapacityPerDay < 0 {
 			v.errf(path+".capacity_per_day", path, "must be >= 0 (0 = unlimited), got %d", r.CapacityPerDay)
+		}
+		if r.Email != "" {
+			key := strings.ToLower(r.Email)
+			switch first, dup := emails[key]; {
+			case !validEmail(r.Email):
+				v.errf(path+".email", path, "%q is not an email address", r.Email)
+			case dup:
+				v.errf(path+".email", path, "%s is also the email of rep %q", r.Email, first)
+			default:
+				emails[key] = id
+			}
+		}
+		if r.HubSpotOwnerID != "" {
+			switch first, dup := owners[r.HubSpotOwnerID]; {
+			case !digits(r.HubSpotOwnerID):
+				v.errf(path+".hubspot_owner_id", path, "want the owner's numeric ID, got %q", r.HubSpotOwnerID)
+			case dup:
+				v.errf(path+".hubspot_owner_id", path, "%s is also the owner ID of rep %q", r.HubSpotOwnerID, first)
+			default:
+				owners[r.HubSpotOwnerID] = id
+			}
 		}
 	}
 
@@ -149,4 +174,21 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// validEmail is a plausibility check, not RFC 5322: one "@" with something
+// on both sides, a dot in the domain, no spaces.
+func validEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && !strings.Contains(domain, "@") &&
+		strings.Contains(strings.Trim(domain, "."), ".") && !strings.ContainsAny(s, " \t<>,;")
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != "" && len(s) <= 20
 }

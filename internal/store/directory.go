@@ -40,12 +40,13 @@ func (s *Store) ImportDirectory(ctx context.Context, d *directory.Directory) err
 		for _, id := range sortedKeys(d.Reps) {
 			r := d.Reps[id]
 			b.Queue(`
-INSERT INTO reps (id, name, manager, timezone, capacity_per_day, active, updated_at)
-VALUES ($1, $2, $3, $4, $5, true, now())
+INSERT INTO reps (id, name, manager, timezone, capacity_per_day, email, hubspot_owner_id, active, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, true, now())
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, manager = excluded.manager,
     timezone = excluded.timezone, capacity_per_day = excluded.capacity_per_day,
+    email = excluded.email, hubspot_owner_id = excluded.hubspot_owner_id,
     active = true, updated_at = now()`,
-				r.ID, r.Name, nullable(r.Manager), r.Timezone, r.CapacityPerDay)
+				r.ID, r.Name, nullable(r.Manager), r.Timezone, r.CapacityPerDay, nullable(r.Email), nullable(r.HubSpotOwnerID))
 		}
 		for _, name := range sortedKeys(d.Pools) {
 			p := d.Pools[name]
@@ -98,12 +99,13 @@ func loadDirectory(ctx context.Context, q querier) (*directory.Directory, error)
 		Accounts: map[string]directory.Account{},
 	}
 	rows, err := q.Query(ctx, `
-SELECT id, name, coalesce(manager, ''), timezone, capacity_per_day FROM reps WHERE active`)
+SELECT id, name, coalesce(manager, ''), timezone, capacity_per_day, coalesce(email, ''), coalesce(hubspot_owner_id, '')
+FROM reps WHERE active`)
 	if err != nil {
 		return nil, err
 	}
 	var r directory.Rep
-	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Name, &r.Manager, &r.Timezone, &r.CapacityPerDay}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Name, &r.Manager, &r.Timezone, &r.CapacityPerDay, &r.Email, &r.HubSpotOwnerID}, func() error {
 		d.Reps[r.ID] = r
 		return nil
 	}); err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -14,7 +16,15 @@ import (
 	"github.com/leadflow/leadflow/internal/store/storetest"
 )
 
-const migrationCount = 5
+// migrationCount is the number of migration files, so a new migration
+// does not have to touch this test.
+var migrationCount = func() int {
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		panic(fmt.Sprintf("no migrations found: %v", err))
+	}
+	return len(files)
+}()
 
 func TestMigrateTwiceIsNoop(t *testing.T) {
 	t.Parallel()
