@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/config"
+	"github.com/leadflow/leadflow/internal/hubspot"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/temporalx"
 )
@@ -103,6 +104,9 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	if err != nil {
 		return err
 	}
+	if err := mountHubSpot(srv, cfg, st, logger); err != nil {
+		return err
+	}
 
 	if ln == nil {
 		ln, err = net.Listen("tcp", cfg.HTTPAddr)
@@ -143,5 +147,33 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		return fmt.Errorf("http server: %w", err)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// mountHubSpot serves POST /v1/webhooks/hubspot when HUBSPOT_CLIENT_SECRET is
+// set. With HUBSPOT_TOKEN too, deal, owner and engagement notifications are
+// looked up in HubSpot; without it only contact property changes map.
+func mountHubSpot(srv *api.Server, cfg config.Config, st *store.Store, logger *zap.Logger) error {
+	if cfg.HubSpotClientSecret == "" {
+		return nil
+	}
+	var client *hubspot.Client
+	if cfg.HubSpotToken != "" {
+		c, err := hubspot.New(cfg.HubSpotBaseURL, cfg.HubSpotToken)
+		if err != nil {
+			return fmt.Errorf("HubSpot client: %w", err)
+		}
+		client = c
+	} else {
+		logger.Warn("HUBSPOT_CLIENT_SECRET is set without HUBSPOT_TOKEN: deal and engagement webhooks cannot be looked up and are skipped")
+	}
+	if err := srv.MountHubSpot(api.HubSpotConfig{
+		ClientSecret: []byte(cfg.HubSpotClientSecret),
+		PublicURL:    cfg.PublicURL,
+		Deps:         hubspot.WebhookDeps(client, st),
+	}); err != nil {
+		return fmt.Errorf("mount the HubSpot webhook: %w", err)
+	}
+	logger.Info("HubSpot webhook enabled", zap.String("path", "/v1/webhooks/hubspot"), zap.String("publicURL", cfg.PublicURL))
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/leadflow/leadflow/activities"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/crm"
+	"github.com/leadflow/leadflow/internal/hubspot"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/nurture"
 	"github.com/leadflow/leadflow/internal/nurture/webhook"
@@ -114,8 +115,14 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, ready chan<- s
 func adapters(cfg config.Config, st *store.Store) (crm.CRM, nurture.Nurture, error) {
 	var c crm.CRM
 	switch cfg.CRM {
-	case "builtin":
+	case config.CRMBuiltin:
 		c = st
+	case config.CRMHubSpot:
+		client, err := hubspot.New(cfg.HubSpotBaseURL, cfg.HubSpotToken)
+		if err != nil {
+			return nil, nil, fmt.Errorf("LEADFLOW_CRM=hubspot: %w", err)
+		}
+		c = hubspot.NewCRM(client, st, hubspot.NewOwners(st, client, 0, nil))
 	default:
 		return nil, nil, fmt.Errorf("LEADFLOW_CRM=%s is not available in this build yet; use builtin", cfg.CRM)
 	}

@@ -325,9 +325,15 @@ func (c *Client) Owners(ctx context.Context) ([]Owner, error) {
 // DealContacts returns the IDs of the contacts associated with a deal
 // (GET /crm/v4/objects/deals/{id}/associations/contacts, all pages).
 func (c *Client) DealContacts(ctx context.Context, dealID string) ([]string, error) {
+	return c.associatedContacts(ctx, Deals, dealID)
+}
+
+// associatedContacts lists the contacts associated with any CRM object
+// (GET /crm/v4/objects/{type}/{id}/associations/contacts, all pages).
+func (c *Client) associatedContacts(ctx context.Context, objectType, id string) ([]string, error) {
 	var out []string
 	after := ""
-	path := "/crm/v4/objects/deals/" + url.PathEscape(dealID) + "/associations/contacts"
+	path := "/crm/v4/objects/" + url.PathEscape(objectType) + "/" + url.PathEscape(id) + "/associations/contacts"
 	for range 1000 {
 		q := url.Values{"limit": {"500"}}
 		if after != "" {
@@ -349,7 +355,7 @@ func (c *Client) DealContacts(ctx context.Context, dealID string) ([]string, err
 			return out, nil
 		}
 	}
-	return nil, errors.New("hubspot: deal contacts: paging does not end")
+	return nil, fmt.Errorf("hubspot: contacts of %s %s: paging does not end", objectType, id)
 }
 
 // Millis is a time as HubSpot's datetime property value: milliseconds since

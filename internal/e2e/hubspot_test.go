@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/directory"
+	"github.com/leadflow/leadflow/internal/hswebhook"
+	"github.com/leadflow/leadflow/internal/hubspot"
+	"github.com/leadflow/leadflow/internal/hubspot/hubspottest"
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// LEADFLOW_CRM=hubspot: a lead's whole life against the fake HubSpot API,
+// through a rate limit, a task create whose answer is lost, a 500 and a
+// kill -9 of the worker, ends with exactly the expected owner changes,
+// tasks and notes; deal webhooks signed with X-HubSpot-Signature-v3 take it
+// to opportunity and customer.
+func TestHubSpotLeadLifeUnderFailures(t *testing.T) {
+	const clientSecret = "e2e-hubspot-client-secret"
+	hs := hubspottest.New(t, hubspottest.WithIndexLag(2*time.Second))
+	owner7 := hs.AddOwner(hubspot.Owner{Email: "mei@example.com"})
+	owner8 := hs.AddOwner(hubspot.Owner{Email: "sam@example.com"})
+	contact := hs.AddContact(map[string]string{"email": "ana@acme.io"})
+	id := "hs-" + contact
+
+	src, err := os.ReadFile(fastPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No SLA step may fire while we count (first touch and acceptance in
+	// hours); cool-offs stay 15 s.
+	slow := strings.NewReplacer("within: 4s", "within: 1h", "within: 8s", "within: 2h", "within: 10s", "within: 3h").Replace(string(src))
+	policyPath := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policyPath, []byte(slow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, policyPath,
+		"LEADFLOW_CRM=hubspot", "HUBSPOT_BASE_URL="+hs.URL, "HUBSPOT_TOKEN="+hubspottest.DefaultToken,
+		"HUBSPOT_CLIENT_SECRET="+clientSecret)
+	// Tell the directory who the reps are in HubSpot (a restart of serve is
+	// not needed: the worker reads the directory per lookup).
+	dir, err := directory.Load("../../deploy/directory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rid, oid := range map[string]string{"rep-7": owner7, "rep-8": owner8} {
+		r := dir.Reps[rid]
+		r.HubSpotOwnerID = oid
+		dir.Reps[rid] = r
+	}
+	if err := s.st.ImportDirectory(t.Context(), dir); err != nil {
+		t.Fatal(err)
+	}
+
+	hs.Inject(hubspottest.Fault{Kind: hubspottest.RateLimit, Method: http.MethodPost, Path: "/crm/v3/objects/tasks", RetryAfter: time.Second})
+	hs.Inject(hubspottest.Fault{Kind: hubspottest.ServerError, Method: http.MethodPatch, Path: "/crm/v3/objects/contacts/"})
+
+	// First handoff: to rep-7, through a 429 and a 500.
+	s.send(quote("h-1", id, westCoast()))
+	s.waitLead(id, "handoff to rep-7", 60*time.Second, func(v lead.View) bool { return v.Stage == lead.StageHandoff && v.OwnerID == "rep-7" })
+	s.killWorker()
+	s.startWorker()
+
+	// Rejected as timing: a note, then after the 15 s cool-off the halved
+	// score (50) qualifies again: a second handoff, to rep-8, whose task
+	// create "succeeds" at HubSpot but loses its answer.
+	hs.Inject(hubspottest.Fault{Kind: hubspottest.CrashAfterWrite, Method: http.MethodPost, Path: "/crm/v3/objects/tasks"})
+	if code, body := s.update(id, "reject", lead.RejectRequest{ID: "h-2", RepID: "rep-7", Reason: lead.ReasonTiming}); code != http.StatusOK {
+		t.Fatalf("reject: %d %s", code, body)
+	}
+	s.waitLead(id, "second handoff", 90*time.Second, func(v lead.View) bool { return v.Stage == lead.StageHandoff && v.RecycleCount == 1 })
+	if code, body := s.update(id, "accept", lead.AcceptRequest{ID: "h-3", RepID: "rep-8"}); code != http.StatusOK {
+		t.Fatalf("accept: %d %s", code, body)
+	}
+
+	// The deal arrives by webhook, created and then won in HubSpot.
+	deal := hs.AddDeal(contact)
+	dealID, _ := strconv.ParseInt(deal, 10, 64)
+	now := time.Now().UnixMilli()
+	s.hubspotWebhook(t, clientSecret, []map[string]any{{
+		"eventId": 9001, "subscriptionId": 11, "portalId": 62515, "appId": 7001, "occurredAt": now, "attemptNumber": 0,
+		"subscriptionType": "deal.creation", "objectId": dealID, "changeFlag": "NEW", "changeSource": "CRM"}})
+	s.waitLead(id, "opportunity", 30*time.Second, func(v lead.View) bool { return v.Stage == lead.StageOpportunity })
+	s.hubspotWebhook(t, clientSecret, []map[string]any{{
+		"eventId": 9002, "subscriptionId": 12, "portalId": 62515, "appId": 7001, "occurredAt": now + 1000, "attemptNumber": 0,
+		"subscriptionType": "deal.propertyChange", "objectId": dealID, "propertyName": "dealstage", "propertyValue": "closedwon",
+		"changeSource": "CRM"}})
+	s.waitLead(id, "customer", 30*time.Second, func(v lead.View) bool { return v.Stage == lead.StageCustomer })
+
+	// Exactly the expected writes, no more: every CRM effect has finished
+	// once the lifecycle stage shows customer in HubSpot.
+	s.waitFor("HubSpot lifecycle stage customer", 30*time.Second, func() bool {
+		c, _ := hs.Contact(contact)
+		return c.Properties["lifecyclestage"] == "customer"
+	})
+	if got := hs.PropertyHistory(contact, "hubspot_owner_id"); !slices.Equal(got, []string{owner7, owner8}) {
+		t.Fatalf("owner changes %v, want [%s %s]", got, owner7, owner8)
+	}
+	tasks := hs.Tasks()
+	var taskOwners []string
+	for _, task := range tasks {
+		taskOwners = append(taskOwners, task.Properties["hubspot_owner_id"])
+	}
+	if len(tasks) != 2 || !slices.Contains(taskOwners, owner7) || !slices.Contains(taskOwners, owner8) {
+		t.Fatalf("tasks: %d with owners %v, want one each for %s and %s", len(tasks), taskOwners, owner7, owner8)
+	}
+	if notes := hs.Notes(); len(notes) != 1 || !strings.Contains(notes[0].Properties["hs_note_body"], "timing") {
+		t.Fatalf("notes: %+v", notes)
+	}
+}
+
+// hubspotWebhook posts a HubSpot-signed batch to /v1/webhooks/hubspot.
+func (s *stack) hubspotWebhook(t *testing.T, secret string, batch []map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := s.baseURL + "/v1/webhooks/hubspot"
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	req, _ := http.NewRequest(http.MethodPost, uri, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-HubSpot-Request-Timestamp", ts)
+	req.Header.Set("X-HubSpot-Signature-v3", hswebhook.Sign([]byte(secret), http.MethodPost, uri, body, ts))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("HubSpot webhook: %d %s", resp.StatusCode, out)
+	}
+	t.Logf("HubSpot webhook: %d %s", resp.StatusCode, out)
+}
