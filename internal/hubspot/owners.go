@@ -45,7 +45,9 @@ const minRefresh = 10 * time.Second
 
 // Owners is the OwnerResolver over the directory and HubSpot's owners API:
 // a rep's hubspot_owner_id if set, else the owner whose email is the rep's
-// email (case-insensitive). Both lists are cached for the TTL.
+// email (case-insensitive), else — for a rep with neither — the one owner
+// whose first and last name are the rep's name. Both lists are cached for
+// the TTL.
 type Owners struct {
 	reps   RepSource
 	owners OwnerLister
@@ -56,6 +58,7 @@ type Owners struct {
 	dir      *directory.Directory
 	dirAt    time.Time
 	byEmail  map[string]string // lower-case email → owner ID
+	byName   map[string]string // lower-case "first last" → owner ID; "" when two owners share it
 	ownersAt time.Time
 }
 
@@ -96,14 +99,28 @@ func (o *Owners) ownersByEmail(ctx context.Context, maxAge time.Duration) (map[s
 		return nil, err
 	}
 	m := make(map[string]string, len(list))
+	names := make(map[string]string, len(list))
 	for _, ow := range list {
-		if ow.Email != "" && !ow.Archived {
+		if ow.Archived {
+			continue
+		}
+		if ow.Email != "" {
 			m[strings.ToLower(ow.Email)] = ow.ID
 		}
+		if n := nameKey(ow.FirstName + " " + ow.LastName); n != "" {
+			if _, dup := names[n]; dup {
+				names[n] = "" // ambiguous: never guess between two people
+			} else {
+				names[n] = ow.ID
+			}
+		}
 	}
-	o.byEmail, o.ownersAt = m, now
+	o.byEmail, o.byName, o.ownersAt = m, names, now
 	return m, nil
 }
+
+// nameKey normalises a person's name for matching: lower case, single spaces.
+func nameKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 // lookup runs fn on the caches; if fn finds nothing, once more on caches
 // reloaded (when they are older than minRefresh).
@@ -134,18 +151,24 @@ func (o *Owners) OwnerOf(ctx context.Context, repID string) (string, error) {
 		case r.HubSpotOwnerID != "":
 			owner = r.HubSpotOwnerID
 			return true, nil
-		case r.Email == "":
-			why = "has neither hubspot_owner_id nor email in the directory"
-			return false, nil
 		}
 		byEmail, err := o.ownersByEmail(ctx, maxAge)
 		if err != nil {
 			return false, err
 		}
-		if owner = byEmail[strings.ToLower(r.Email)]; owner != "" {
+		if r.Email != "" {
+			if owner = byEmail[strings.ToLower(r.Email)]; owner != "" {
+				return true, nil
+			}
+			why = "has no hubspot_owner_id and no HubSpot owner has the rep's email"
+			return false, nil
+		}
+		// Last resort, so a team need not edit its directory: the one
+		// HubSpot owner with the rep's full name.
+		if owner = o.byName[nameKey(r.Name)]; owner != "" {
 			return true, nil
 		}
-		why = "has no hubspot_owner_id and no HubSpot owner has the rep's email"
+		why = "has neither hubspot_owner_id nor email in the directory, and no single HubSpot owner has the rep's name"
 		return false, nil
 	})
 	if err != nil {
@@ -180,7 +203,8 @@ func (o *Owners) ManagerOf(ctx context.Context, repID string) (string, error) {
 }
 
 // RepOf implements OwnerResolver: the rep whose hubspot_owner_id is
-// ownerID, else the rep whose email is the owner's.
+// ownerID, else the rep whose email is the owner's, else (for a rep with no
+// email) the rep whose name is the owner's, when no other owner shares it.
 func (o *Owners) RepOf(ctx context.Context, ownerID string) (string, bool, error) {
 	var rep string
 	err := o.lookup(ctx, func(maxAge time.Duration) (bool, error) {
@@ -195,7 +219,7 @@ func (o *Owners) RepOf(ctx context.Context, ownerID string) (string, bool, error
 				rep = id
 				return true, nil
 			}
-			if r.HubSpotOwnerID != "" || r.Email == "" {
+			if r.HubSpotOwnerID != "" {
 				continue
 			}
 			if byEmail == nil {
@@ -203,7 +227,11 @@ func (o *Owners) RepOf(ctx context.Context, ownerID string) (string, bool, error
 					return false, err
 				}
 			}
-			if byEmail[strings.ToLower(r.Email)] == ownerID {
+			if r.Email != "" && byEmail[strings.ToLower(r.Email)] == ownerID {
+				rep = id
+				return true, nil
+			}
+			if r.Email == "" && o.byName[nameKey(r.Name)] == ownerID {
 				rep = id
 				return true, nil
 			}

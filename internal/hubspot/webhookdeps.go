@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/directory"
@@ -27,8 +25,7 @@ func WebhookDeps(c *Client, st WebhookStore) hswebhook.Deps {
 	if c == nil {
 		return d
 	}
-	reps := &ownerReps{c: c, st: st, ttl: 5 * time.Minute}
-	d.RepForOwner = reps.rep
+	d.RepForOwner = NewOwners(st, c, 0, nil).RepOf
 	d.DealContacts = func(ctx context.Context, dealID string) ([]string, error) {
 		ids, err := c.DealContacts(ctx, dealID)
 		return ids, notFound(err)
@@ -76,56 +73,4 @@ func notFound(err error) error {
 		return fmt.Errorf("%w: %v", hswebhook.ErrNotFound, err)
 	}
 	return err
-}
-
-// ownerReps maps a HubSpot owner to a leadflow rep: the rep whose
-// hubspot_owner_id is the owner, else the rep whose email is the owner's.
-// The owners list is cached: a webhook batch may ask for it many times.
-type ownerReps struct {
-	c   *Client
-	st  WebhookStore
-	ttl time.Duration
-
-	mu      sync.Mutex
-	fetched time.Time
-	emails  map[string]string // owner ID → email
-}
-
-func (o *ownerReps) rep(ctx context.Context, ownerID string) (string, bool, error) {
-	dir, err := o.st.Directory(ctx)
-	if err != nil {
-		return "", false, err
-	}
-	for _, r := range dir.Reps {
-		if r.HubSpotOwnerID != "" && r.HubSpotOwnerID == ownerID {
-			return r.ID, true, nil
-		}
-	}
-	email, err := o.ownerEmail(ctx, ownerID)
-	if err != nil || email == "" {
-		return "", false, err
-	}
-	for _, r := range dir.Reps {
-		if r.Email != "" && strings.EqualFold(r.Email, email) {
-			return r.ID, true, nil
-		}
-	}
-	return "", false, nil
-}
-
-func (o *ownerReps) ownerEmail(ctx context.Context, ownerID string) (string, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.emails == nil || time.Since(o.fetched) > o.ttl {
-		owners, err := o.c.Owners(ctx)
-		if err != nil {
-			return "", err
-		}
-		o.emails = make(map[string]string, len(owners))
-		for _, ow := range owners {
-			o.emails[ow.ID] = ow.Email
-		}
-		o.fetched = time.Now()
-	}
-	return o.emails[ownerID], nil
 }

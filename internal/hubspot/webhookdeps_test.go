@@ -56,3 +56,31 @@ func TestWebhookDeps(t *testing.T) {
 		t.Error("without a client, deal lookups must be absent")
 	}
 }
+
+// A rep with neither hubspot_owner_id nor email maps by name, but only when
+// exactly one HubSpot owner has it: teams need not edit their directory.
+func TestOwnersMatchByNameWhenUnambiguous(t *testing.T) {
+	fake := hubspottest.New(t)
+	priya := fake.AddOwner(hubspot.Owner{Email: "p.raman@example.com", FirstName: "Priya", LastName: "Raman"})
+	fake.AddOwner(hubspot.Owner{Email: "alex1@example.com", FirstName: "Alex", LastName: "Moreau"})
+	fake.AddOwner(hubspot.Owner{Email: "alex2@example.com", FirstName: "Alex", LastName: "Moreau"})
+	client, err := hubspot.New(fake.URL, hubspottest.DefaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := &directory.Directory{Reps: map[string]directory.Rep{
+		"rep-9": {ID: "rep-9", Name: "Priya  Raman"},
+		"mgr-2": {ID: "mgr-2", Name: "Alex Moreau"},
+	}}
+	owners := hubspot.NewOwners(depsStore{dir}, client, 0, nil)
+	ctx := t.Context()
+	if o, err := owners.OwnerOf(ctx, "rep-9"); err != nil || o != priya {
+		t.Fatalf("rep-9 → %q %v, want %s", o, err, priya)
+	}
+	if rep, ok, err := owners.RepOf(ctx, priya); err != nil || !ok || rep != "rep-9" {
+		t.Fatalf("%s → %q %v %v", priya, rep, ok, err)
+	}
+	if o, err := owners.OwnerOf(ctx, "mgr-2"); err == nil {
+		t.Fatalf("two owners are named Alex Moreau: want an error, got %q", o)
+	}
+}
