@@ -122,7 +122,11 @@ func adapters(cfg config.Config, st *store.Store) (crm.CRM, nurture.Nurture, err
 		if err != nil {
 			return nil, nil, fmt.Errorf("LEADFLOW_CRM=hubspot: %w", err)
 		}
-		c = hubspot.NewCRM(client, st, hubspot.NewOwners(st, client, 0, nil))
+		stages, err := hubspot.ParseStageMap(cfg.HubSpotStageMap)
+		if err != nil {
+			return nil, nil, err
+		}
+		c = hubspot.NewCRM(client, st, hubspot.NewOwners(st, client, 0, nil), hubspot.WithStages(stages))
 	default:
 		return nil, nil, fmt.Errorf("LEADFLOW_CRM=%s is not available in this build yet; use builtin", cfg.CRM)
 	}

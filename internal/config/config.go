@@ -32,6 +32,7 @@ const (
 	EnvHubSpotToken          = "HUBSPOT_TOKEN"
 	EnvHubSpotBaseURL        = "HUBSPOT_BASE_URL"
 	EnvHubSpotClientSecret   = "HUBSPOT_CLIENT_SECRET"
+	EnvHubSpotStageMap       = "HUBSPOT_STAGE_MAP"
 	EnvNurture               = "LEADFLOW_NURTURE"
 	EnvNurtureWebhookURL     = "NURTURE_WEBHOOK_URL"
 	EnvNurtureWebhookSecret  = "NURTURE_WEBHOOK_SECRET"
@@ -62,7 +63,7 @@ var vars = []string{
 	EnvTemporalAddress, EnvTemporalNamespace, EnvTaskQueue,
 	EnvTemporalTLSCert, EnvTemporalTLSKey, EnvTemporalTLSCA, EnvTemporalTLSServerName, EnvTemporalAPIKey,
 	EnvDatabaseURL, EnvPolicy, EnvWebhookSecret, EnvIDKey,
-	EnvCRM, EnvHubSpotToken, EnvHubSpotBaseURL, EnvHubSpotClientSecret,
+	EnvCRM, EnvHubSpotToken, EnvHubSpotBaseURL, EnvHubSpotClientSecret, EnvHubSpotStageMap,
 	EnvNurture, EnvNurtureWebhookURL, EnvNurtureWebhookSecret,
 	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel,
 }
@@ -104,6 +105,9 @@ type Config struct {
 	HubSpotToken        string
 	HubSpotBaseURL      string
 	HubSpotClientSecret string
+	// HubSpotStageMap overrides the stage → lifecyclestage/hs_lead_status
+	// mapping: "sal=salesqualifiedlead/CONNECTED,recycle=lead/ATTEMPTED_TO_CONTACT".
+	HubSpotStageMap string
 
 	Nurture              string // builtin | webhook
 	NurtureWebhookURL    string
@@ -162,6 +166,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		HubSpotToken:        secret(EnvHubSpotToken),
 		HubSpotBaseURL:      strings.TrimRight(get(EnvHubSpotBaseURL, DefaultHubSpotBaseURL), "/"),
 		HubSpotClientSecret: secret(EnvHubSpotClientSecret),
+		HubSpotStageMap:     get(EnvHubSpotStageMap, ""),
 
 		Nurture:              strings.ToLower(get(EnvNurture, NurtureBuiltin)),
 		NurtureWebhookURL:    get(EnvNurtureWebhookURL, ""),
