@@ -1,0 +1,54 @@
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestDependencyRules(t *testing.T) {
+	const mod = "github.com/leadflow/leadflow/"
+	rules := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		// The pure decision packages: no Temporal, no I/O.
+		{"internal/policy", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		{"internal/scoring", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		{"internal/routing", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		{"internal/sla", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		{"internal/suppression", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		{"internal/directory", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		{"internal/lead", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		// The workflow talks to adapters only through activity names.
+		{"workflows", []string{mod + "internal/store", mod + "internal/crm", mod + "internal/nurture", mod + "internal/api",
+			mod + "internal/hubspot", mod + "activities", "github.com/jackc/pgx"}},
+		{"activities", []string{mod + "workflows"}},
+	}
+	for _, r := range rules {
+		for _, d := range deps(t, "../../"+r.pkg) {
+			for _, f := range r.forbidden {
+				if matches(d, f) {
+					t.Errorf("%s depends on %s (forbidden: %s)", r.pkg, d, f)
+				}
+			}
+		}
+	}
+}
+
+// matches: f names d or a parent of d; a trailing "/" names a module prefix.
+func matches(d, f string) bool {
+	if strings.HasSuffix(f, "/") {
+		return strings.HasPrefix(d, f)
+	}
+	return d == f || strings.HasPrefix(d, f+"/")
+}
