@@ -21,6 +21,7 @@ import (
 	"github.com/leadflow/leadflow/activities"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/crm"
+	"github.com/leadflow/leadflow/internal/governance"
 	"github.com/leadflow/leadflow/internal/hubspot"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/nurture"
@@ -95,9 +96,16 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, ready chan<- s
 	acts := &activities.Activities{Store: st, CRM: crmPort, Nurture: nurturePort, Temporal: c,
 		TaskQueue: cfg.TaskQueue, Metrics: activities.NewMetrics(reg)}
 	acts.Register(w)
+	governance.Register(w, &governance.Activities{Store: st, CRM: crmPort})
 
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
+	}
+	// The weekly governance report: one schedule, created or updated to the
+	// current policy's report section on every start.
+	if err := governance.EnsureSchedule(ctx, c, cfg.TaskQueue, governance.SpecFrom(pols.Current())); err != nil {
+		w.Stop()
+		return fmt.Errorf("weekly report schedule: %w", err)
 	}
 	log.Info("worker running", zap.String("taskQueue", cfg.TaskQueue), zap.String("namespace", cfg.Namespace),
 		zap.String("temporal", cfg.TemporalAddress), zap.String("policy", pols.Current().Version),

@@ -41,7 +41,7 @@ type decoder struct {
 }
 
 func (p *parser) policy(root field) *Policy {
-	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture")
+	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture", "report")
 	if m == nil {
 		return nil
 	}
@@ -78,6 +78,10 @@ func (p *parser) policy(root field) *Policy {
 		pol.Nurture = d.nurture(f)
 	}
 	d.checkTrackRefs(pol.Nurture.Tracks)
+	pol.Report = Report{Cron: DefaultReportCron, Timezone: pol.Timezone, Location: pol.Location}
+	if f, ok := m["report"]; ok {
+		pol.Report = d.report(f, pol.Timezone, pol.Location)
+	}
 	return pol
 }
 

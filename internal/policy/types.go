@@ -19,6 +19,7 @@ type Policy struct {
 	Suppression Suppression
 	Plays       map[string]Play
 	Nurture     Nurture
+	Report      Report // when the weekly governance report runs
 
 	// Source is the YAML the policy was parsed from and Digest its SHA-256
 	// (hex). Workflows carry Source so a replay re-parses the same contract.

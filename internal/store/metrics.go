@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // The numbers both teams review weekly (DOMAIN.md, "Improve"), as plain SQL
@@ -188,4 +191,42 @@ func (s *Store) countBy(ctx context.Context, query string, from, to time.Time) (
 
 func seconds(f float64) time.Duration {
 	return time.Duration(f * float64(time.Second))
+}
+
+// SaveReportSnapshot stores a computed report (JSON) for the period
+// [from, to) broken down by by, once: a second save of the same period and
+// dimension keeps the first snapshot and reports created = false.
+func (s *Store) SaveReportSnapshot(ctx context.Context, from, to time.Time, by string, report []byte) (created bool, err error) {
+	tag, err := s.pool.Exec(ctx, `
+INSERT INTO report_snapshots (period_from, period_to, by_dim, report, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (period_from, period_to, by_dim) DO NOTHING`, from, to, by, report, s.now())
+	if err != nil {
+		return false, fmt.Errorf("save report snapshot %s..%s by %q: %w", from, to, by, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ReportSnapshot returns the stored snapshot of [from, to) by by and when it
+// was made, or ErrNotFound.
+func (s *Store) ReportSnapshot(ctx context.Context, from, to time.Time, by string) (report []byte, createdAt time.Time, err error) {
+	err = s.pool.QueryRow(ctx, `
+SELECT report, created_at FROM report_snapshots
+WHERE period_from = $1 AND period_to = $2 AND by_dim = $3`, from, to, by).Scan(&report, &createdAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, time.Time{}, fmt.Errorf("report snapshot %s..%s by %q: %w", from, to, by, ErrNotFound)
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("report snapshot %s..%s by %q: %w", from, to, by, err)
+	}
+	return report, createdAt, nil
+}
+
+// CountReportSnapshots is how many snapshots are stored.
+func (s *Store) CountReportSnapshots(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM report_snapshots`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count report snapshots: %w", err)
+	}
+	return n, nil
 }

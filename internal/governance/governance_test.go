@@ -1,0 +1,195 @@
+package governance_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/directory"
+	"github.com/leadflow/leadflow/internal/governance"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/metrics"
+	"github.com/leadflow/leadflow/internal/store/storetest"
+	"github.com/leadflow/leadflow/internal/testenv"
+)
+
+func TestPeriodFor(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	// Monday 2026-11-23 08:00 New York: last week is 11-16 .. 11-23 there.
+	p, err := governance.PeriodFor(governance.Input{Timezone: "America/New_York"}, time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC))
+	if err != nil || !p.From.Equal(time.Date(2026, 11, 16, 0, 0, 0, 0, ny)) || !p.To.Equal(time.Date(2026, 11, 23, 0, 0, 0, 0, ny)) {
+		t.Errorf("PeriodFor = %v..%v, %v", p.From, p.To, err)
+	}
+	// Sunday late in UTC is still the current week.
+	p, _ = governance.PeriodFor(governance.Input{}, time.Date(2026, 11, 22, 23, 59, 0, 0, time.UTC))
+	if !p.From.Equal(time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("PeriodFor(Sunday) from %v", p.From)
+	}
+	if _, err := governance.PeriodFor(governance.Input{Week: "2026-11-17"}, time.Now()); err == nil {
+		t.Error("a Tuesday accepted as a week")
+	}
+}
+
+// Two worker starts leave one schedule whose spec is the latest; the
+// report workflow stores one snapshot and notifies each manager once, also
+// when run twice.
+func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
+	srv := testenv.StartDevServer(t, testenv.DevServerOptions{})
+	c := srv.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const queue = "governance-test"
+
+	spec := governance.Spec{Cron: "0 8 * * MON", Timezone: "America/New_York"}
+	for range 2 {
+		if err := governance.EnsureSchedule(ctx, c, queue, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkNext(ctx, t, c, time.Monday, 8, "America/New_York")
+	// A policy change: the next start updates the one schedule.
+	spec = governance.Spec{Cron: "30 9 * * TUE", Timezone: "Europe/Berlin"}
+	if err := governance.EnsureSchedule(ctx, c, queue, spec); err != nil {
+		t.Fatal(err)
+	}
+	checkNext(ctx, t, c, time.Tuesday, 9, "Europe/Berlin")
+	d, err := c.ScheduleClient().GetHandle(ctx, governance.ScheduleID).Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+	if !ok || act.TaskQueue != queue {
+		t.Errorf("action = %#v", d.Schedule.Action)
+	}
+	// Exactly one schedule with our ID (the list is eventually consistent).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n := 0
+		it, err := c.ScheduleClient().List(ctx, client.ScheduleListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.ID == governance.ScheduleID {
+				n++
+			}
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d schedules named %s; want 1", n, governance.ScheduleID)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// The workflow, on a worker with a real store and the built-in CRM.
+	st := storetest.Open(t)
+	dir, err := directory.Load("../../deploy/directory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ImportDirectory(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	var managers []string
+	for _, r := range dir.Reps {
+		if r.Manager != "" && !slices.Contains(managers, r.Manager) {
+			managers = append(managers, r.Manager)
+		}
+	}
+	slices.Sort(managers)
+	if len(managers) == 0 {
+		t.Fatal("the directory has no managers")
+	}
+	week := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
+	if err := st.Record(ctx, []actions.LedgerEntry{
+		{Key: "L1:t", LeadID: "L1", Kind: actions.LedgerTransition, At: week.Add(10 * time.Hour), From: lead.StageMQL, To: lead.StageHandoff},
+		{Key: "L1:f", LeadID: "L1", Kind: actions.LedgerFeedback, At: week.Add(11 * time.Hour), Data: map[string]any{"outcome": "accepted", "cycle": 1}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := worker.New(c, queue, worker.Options{})
+	governance.Register(w, &governance.Activities{Store: st, CRM: st})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	in := governance.Input{Timezone: "UTC", Week: "2026-11-16"}
+	for i := range 2 {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "weekly-report-test", TaskQueue: queue}, governance.WorkflowName, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res governance.Result
+		if err := run.Get(ctx, &res); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if res.Created != (i == 0) || !slices.Equal(res.Notified, managers) {
+			t.Errorf("run %d: %+v; want created %v, notified %v", i+1, res, i == 0, managers)
+		}
+	}
+	if n, err := st.CountReportSnapshots(ctx); err != nil || n != 1 {
+		t.Errorf("snapshots = %d, %v; want 1", n, err)
+	}
+	raw, _, err := st.ReportSnapshot(ctx, week, week.AddDate(0, 0, 7), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep metrics.Report
+	if err := json.Unmarshal(raw, &rep); err != nil || len(rep.Rows) != 1 || rep.Rows[0].HandedOff != 1 || rep.Rows[0].Accepted != 1 {
+		t.Errorf("snapshot = %s, %v", raw, err)
+	}
+	notes, err := st.Notifications(ctx, governance.ReportLeadID(week))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var to []string
+	for _, n := range notes {
+		to = append(to, n.To)
+		if n.Kind != governance.NotifyKind || !strings.Contains(n.Body, "Handed off 1, accepted 1 (100.0%)") {
+			t.Errorf("notification %+v", n)
+		}
+	}
+	slices.Sort(to)
+	if !slices.Equal(to, managers) {
+		t.Errorf("notified %v; want each of %v once", to, managers)
+	}
+}
+
+// checkNext asserts the schedule's next runs are on day at hour:00 in tz.
+func checkNext(ctx context.Context, t *testing.T, c client.Client, day time.Weekday, hour int, tz string) {
+	t.Helper()
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.ScheduleClient().GetHandle(ctx, governance.ScheduleID).Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Schedule.Spec == nil || d.Schedule.Spec.TimeZoneName != tz {
+		t.Fatalf("spec = %+v; want time zone %s", d.Schedule.Spec, tz)
+	}
+	if len(d.Info.NextActionTimes) == 0 {
+		t.Fatal("no next action times")
+	}
+	for _, n := range d.Info.NextActionTimes {
+		l := n.In(loc)
+		if l.Weekday() != day || l.Hour() != hour {
+			t.Errorf("next run %s (%s); want %s %02d:xx", l, tz, day, hour)
+		}
+	}
+}
