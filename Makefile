@@ -9,12 +9,16 @@ export LEADFLOW_TEMPORAL_CLI := $(TEMPORAL_CLI)
 
 GO_PACKAGES := ./...
 
-.PHONY: test lint unit integration bench temporal-cli record-histories build clean
+.PHONY: test lint unit integration bench temporal-cli chromium record-histories build clean
 
 ## test: everything CI checks — formatting, vet, unit tests with -race, and the
 ## integration/end-to-end tests against a real Temporal dev server and Postgres.
-test: temporal-cli lint
+test: temporal-cli chromium lint
 	go test -race -count=1 -timeout 30m $(GO_PACKAGES)
+
+## chromium: Debian's Chromium for the UI's browser tests (installed once).
+chromium:
+	@command -v /usr/bin/chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 ## lint: gofmt and go vet.
 lint:

@@ -17,6 +17,7 @@ import (
 	"github.com/leadflow/leadflow/internal/hubspot"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/temporalx"
+	"github.com/leadflow/leadflow/internal/webui"
 )
 
 // Server timeouts. Updates wait for the workflow, so writes get more room
@@ -106,6 +107,10 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	}
 	if err := mountHubSpot(srv, cfg, st, logger); err != nil {
 		return err
+	}
+	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, PublicURL: cfg.PublicURL,
+		Tasks: st, Data: webui.StoreData{Store: st}, Logger: logger}); err != nil {
+		return fmt.Errorf("mount the web UI: %w", err)
 	}
 
 	if ln == nil {

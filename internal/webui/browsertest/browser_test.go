@@ -1,0 +1,197 @@
+// Package browsertest drives the web UI in headless Chromium (Debian's
+// chromium package at /usr/bin/chromium) through the DevTools protocol
+// (chromedp): sign in, accept a lead and reject one from the inbox by
+// clicking its buttons, and read the dashboard's funnel. With
+// LEADFLOW_WRITE_SCREENSHOTS=1 it also writes docs/screenshots/inbox.png and
+// docs/screenshots/dashboard.png.
+package browsertest
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/store/storetest"
+	"github.com/leadflow/leadflow/internal/webui"
+	"github.com/leadflow/leadflow/internal/webui/webuitest"
+)
+
+// ChromiumPath is Debian's chromium. The test fails without it: a skipped
+// browser test would let a broken page ship unnoticed.
+const ChromiumPath = "/usr/bin/chromium"
+
+const token = "browser-test-admin-token"
+
+const screenshotDir = "../../../docs/screenshots"
+
+type noMerges struct{}
+
+func (noMerges) MergedInto(context.Context, string) (string, bool, error) { return "", false, nil }
+
+type allNew struct{}
+
+func (allNew) Record(context.Context, string, string) (bool, error) { return true, nil }
+
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		t.Fatalf("headless Chromium is required at %s and is missing (%v); install it with: apt-get install -y chromium", ChromiumPath, err)
+	}
+	profile := t.TempDir() // removed after the browser below has exited
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(ChromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1200, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", ChromiumPath, err)
+	}
+	return ctx
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if os.Getenv("LEADFLOW_WRITE_SCREENSHOTS") != "1" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(screenshotDir, name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", p)
+}
+
+// text reads an element's text, failing the test when it cannot.
+func text(t *testing.T, ctx context.Context, sel chromedp.CSS) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// step runs steps, failing the test with what when one fails.
+func step(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func TestInboxAndDashboardInChromium(t *testing.T) {
+	ctx := browser(t)
+
+	now := time.Now().UTC().Truncate(time.Second)
+	views := []lead.View{
+		webuitest.Handoff("L-1001", "rep-1", 85, now.Add(3*time.Hour+20*time.Minute)),
+		webuitest.Handoff("L-1002", "rep-1", 60, now.Add(45*time.Minute)),
+		webuitest.Handoff("L-1003", "rep-1", 40, now.Add(-25*time.Minute)),
+	}
+	st := storetest.Open(t)
+	leads := webuitest.NewLeads(views...)
+	for _, v := range views {
+		webuitest.Task(t, st, v, now)
+	}
+	from, to := webuitest.Ledger(t, st)
+	srv, err := api.New(api.Config{WebhookSecret: []byte("wh"), IDKey: []byte("id"), APIToken: token},
+		leads, noMerges{}, allNew{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := webui.Mount(srv, webui.Config{APIToken: token, Tasks: st, Data: webui.StoreData{Store: st}}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+
+	// Sign in through the login form; the cookie carries the session.
+	step(t, ctx, "sign in and open the inbox",
+		chromedp.Navigate(hs.URL+"/ui/inbox?rep=rep-1"),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), token),
+		chromedp.Submit(chromedp.CSS("#token")),
+		chromedp.WaitVisible(chromedp.CSS("#lead-L-1001")),
+	)
+
+	// Accept L-1001 by clicking its button.
+	step(t, ctx, "accept",
+		chromedp.Click(chromedp.CSS("#lead-L-1001 form.accept button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.result-ok")),
+	)
+	if got := text(t, ctx, "#result"); got != "Accepted lead L-1001." {
+		t.Errorf("after Accept the result says %q", got)
+	}
+	if v := leads.View("L-1001"); v.Stage != lead.StageSAL {
+		t.Errorf("L-1001 is %s after Accept", v.Stage)
+	}
+	screenshot(t, ctx, "inbox.png")
+
+	// Reject L-1002 as "other" without a note: the refusal is shown inline.
+	step(t, ctx, "reject without a note",
+		chromedp.SetValue(chromedp.CSS("#reason-L-1002"), "other"),
+		chromedp.Click(chromedp.CSS("#lead-L-1002 form.reject button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.result-error")),
+	)
+	if got := text(t, ctx, "#result"); !strings.Contains(got, "reason other needs a note saying why") {
+		t.Errorf("after a refused Reject the result says %q", got)
+	}
+	if got := text(t, ctx, "#err-L-1002"); !strings.Contains(got, "needs a note") {
+		t.Errorf("inline error %q", got)
+	}
+	// Now with a note; the reason the rep chose was kept.
+	step(t, ctx, "reject",
+		chromedp.SendKeys(chromedp.CSS("#note-L-1002"), "Moved to a reseller"),
+		chromedp.Click(chromedp.CSS("#lead-L-1002 form.reject button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.result-ok")),
+	)
+	if got := text(t, ctx, "#result"); got != "Rejected lead L-1002." {
+		t.Errorf("after Reject the result says %q", got)
+	}
+	if v := leads.View("L-1002"); v.Stage != lead.StageRecycle || v.Play == nil || v.Play.Name != "other" {
+		t.Errorf("L-1002 after Reject: %+v", v)
+	}
+
+	// The dashboard shows the ledger's numbers.
+	step(t, ctx, "dashboard",
+		chromedp.Navigate(hs.URL+"/ui/dashboard?from="+from.Format("2006-01-02")+"&to="+to.Format("2006-01-02")),
+		chromedp.WaitVisible(chromedp.CSS("#funnel")),
+	)
+	got := []string{
+		text(t, ctx, `td[data-stage="mql"]`), text(t, ctx, `td[data-stage="handoff"]`),
+		text(t, ctx, `td[data-stage="sal"]`), text(t, ctx, `td[data-stage="opportunity"]`),
+		text(t, ctx, "#acceptance"), text(t, ctx, "#ttft-p50"),
+	}
+	if strings.Join(got, " ") != "1 4 2 1 60% 45m" {
+		t.Errorf("dashboard mql, handoff, sal, opportunity, acceptance, TTFT p50 = %v; want 1 4 2 1 60%% 45m", got)
+	}
+	screenshot(t, ctx, "dashboard.png")
+}

@@ -1,0 +1,219 @@
+package webui
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// defaultDays is the dashboard's period when none is given: the last four
+// weeks up to the end of today (UTC).
+const defaultDays = 28
+
+type bar struct {
+	Label, Value string
+	Y, W, TextY  int
+	ValueX       int
+}
+
+// barChart is a horizontal bar chart in SVG user units.
+type barChart struct {
+	ID, Title     string
+	Width, Height int
+	LabelW, BarH  int
+	Bars          []bar
+}
+
+const (
+	chartW   = 560
+	labelW   = 130
+	valueW   = 90
+	rowH     = 30
+	barThick = 20
+)
+
+// newBarChart scales values against max (the largest value when max is 0).
+func newBarChart(id, title string, labels []string, values []float64, texts []string, max float64) barChart {
+	if max == 0 {
+		for _, v := range values {
+			if v > max {
+				max = v
+			}
+		}
+	}
+	c := barChart{ID: id, Title: title, Width: chartW, Height: rowH*len(labels) + 4, LabelW: labelW, BarH: barThick}
+	span := chartW - labelW - valueW
+	for i, l := range labels {
+		w := 0
+		if max > 0 {
+			w = int(values[i] / max * float64(span))
+		}
+		if w == 0 && values[i] > 0 {
+			w = 1
+		}
+		y := i*rowH + 4
+		c.Bars = append(c.Bars, bar{Label: l, Value: texts[i], Y: y, W: w, TextY: y + barThick - 5, ValueX: labelW + w + 6})
+	}
+	return c
+}
+
+type weekRow struct {
+	Label      string
+	Met, Total int
+	Pct        string
+}
+
+type sourceRow struct {
+	Source string
+	Counts []int
+	Total  int
+}
+
+type stuckRow struct {
+	LeadID, Stage, OwnerID, Task string
+	DueAt                        time.Time
+	Overdue                      string
+	URL                          string
+}
+
+type dashboardPage struct {
+	page
+	From, To     string // the form's values
+	Period       Period
+	D            Dashboard
+	Funnel       barChart
+	TTFTChart    barChart
+	WeeksChart   barChart
+	Weeks        []weekRow
+	Acceptance   string
+	ReasonCols   []string
+	Sources      []sourceRow
+	Stuck        []stuckRow
+	TemporalHint string
+}
+
+func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, p principal) {
+	period, from, to, err := u.period(r.URL.Query())
+	pg := dashboardPage{page: u.newPage("Dashboard", "dashboard", p), From: from, To: to, Period: period}
+	if err != nil {
+		pg.Error = err.Error()
+		u.render(w, http.StatusBadRequest, "dashboard", pg)
+		return
+	}
+	d, err := u.cfg.Data.Dashboard(r.Context(), period)
+	if err != nil {
+		u.log.Warn("webui: dashboard", zap.Error(err))
+		u.fail(w, http.StatusServiceUnavailable, p, "The numbers could not be computed; try again shortly.")
+		return
+	}
+	pg.D = d
+	pg.Acceptance = pct(d.Accepted, d.HandedOff)
+
+	var labels, texts []string
+	var values []float64
+	for _, s := range d.Funnel {
+		if s.Side {
+			continue
+		}
+		labels, values, texts = append(labels, s.Stage), append(values, float64(s.Leads)), append(texts, fmt.Sprint(s.Leads))
+	}
+	pg.Funnel = newBarChart("funnel", "Leads reaching each stage", labels, values, texts, 0)
+
+	labels, values, texts = nil, nil, nil
+	for _, b := range d.TTFT.Histogram {
+		labels, values, texts = append(labels, b.Label()), append(values, float64(b.Count)), append(texts, fmt.Sprint(b.Count))
+	}
+	pg.TTFTChart = newBarChart("ttft", "First touches by time to first touch (business time)", labels, values, texts, 0)
+
+	labels, values, texts = nil, nil, nil
+	for _, wk := range d.Weeks {
+		lbl := wk.From.UTC().Format("Jan 2") + "–" + wk.To.Add(-time.Nanosecond).UTC().Format("Jan 2")
+		pg.Weeks = append(pg.Weeks, weekRow{Label: lbl, Met: wk.Met, Total: wk.Total, Pct: pct(wk.Met, wk.Total)})
+		v := 0.0
+		if wk.Total > 0 {
+			v = 100 * float64(wk.Met) / float64(wk.Total)
+		}
+		labels, values, texts = append(labels, lbl), append(values, v), append(texts, pct(wk.Met, wk.Total)+" of "+fmt.Sprint(wk.Total))
+	}
+	pg.WeeksChart = newBarChart("weeks", "Share of first touches within the SLA, by week", labels, values, texts, 100)
+
+	cols := map[string]bool{}
+	for _, s := range d.Rejections {
+		for reason := range s.Reasons {
+			cols[reason] = true
+		}
+	}
+	for reason := range cols {
+		pg.ReasonCols = append(pg.ReasonCols, reason)
+	}
+	sort.Strings(pg.ReasonCols)
+	for _, s := range d.Rejections {
+		row := sourceRow{Source: s.Source, Total: s.Total}
+		if row.Source == "" {
+			row.Source = "(none)"
+		}
+		for _, c := range pg.ReasonCols {
+			row.Counts = append(row.Counts, s.Reasons[c])
+		}
+		pg.Sources = append(pg.Sources, row)
+	}
+	for _, s := range d.Stuck {
+		pg.Stuck = append(pg.Stuck, stuckRow{LeadID: s.LeadID, Stage: s.Stage, OwnerID: s.OwnerID, Task: s.Task,
+			DueAt: s.DueAt, Overdue: fmtDuration(d.AsOf.Sub(s.DueAt)), URL: u.workflowURL(s.LeadID)})
+	}
+	u.render(w, http.StatusOK, "dashboard", pg)
+}
+
+// workflowURL is the lead's workflow in the Temporal UI.
+func (u *UI) workflowURL(leadID string) string {
+	return u.cfg.TemporalUIURL + url.PathEscape("lead/"+leadID)
+}
+
+// period reads from/to: dates (YYYY-MM-DD, UTC midnight) or RFC 3339
+// times; the window is [from, to). The default is the last four weeks up to
+// the end of today.
+func (u *UI) period(q url.Values) (Period, string, string, error) {
+	fromS, toS := strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
+	today := u.cfg.Now().UTC().Truncate(24 * time.Hour)
+	p := Period{To: today.AddDate(0, 0, 1)}
+	var err error
+	if toS != "" {
+		if p.To, err = parseWhen(toS); err != nil {
+			return Period{}, fromS, toS, fmt.Errorf("to: %v", err)
+		}
+	}
+	p.From = p.To.AddDate(0, 0, -defaultDays)
+	if fromS != "" {
+		if p.From, err = parseWhen(fromS); err != nil {
+			return Period{}, fromS, toS, fmt.Errorf("from: %v", err)
+		}
+	}
+	if !p.From.Before(p.To) {
+		return Period{}, fromS, toS, fmt.Errorf("from must be before to")
+	}
+	if p.To.Sub(p.From) > MaxWeeks*7*24*time.Hour {
+		return Period{}, fromS, toS, fmt.Errorf("the period is longer than %d weeks", MaxWeeks)
+	}
+	if fromS == "" {
+		fromS = p.From.UTC().Format("2006-01-02")
+	}
+	if toS == "" {
+		toS = p.To.UTC().Format("2006-01-02")
+	}
+	return p, fromS, toS, nil
+}
+
+func parseWhen(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither a date (2006-01-02) nor an RFC 3339 time", s)
+}

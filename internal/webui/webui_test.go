@@ -1,0 +1,348 @@
+package webui_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/store/storetest"
+	"github.com/leadflow/leadflow/internal/webui"
+	"github.com/leadflow/leadflow/internal/webui/webuitest"
+)
+
+const token = "admin-secret-token"
+
+var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+type merges struct{}
+
+func (merges) MergedInto(context.Context, string) (string, bool, error) { return "", false, nil }
+
+type receipts struct{}
+
+func (receipts) Record(context.Context, string, string) (bool, error) { return true, nil }
+
+type env struct {
+	h     http.Handler
+	leads *webuitest.Leads
+	st    *store.Store
+	tasks map[string]string // leadId -> taskId
+}
+
+// setup serves the API with the UI mounted, over a fake Leads port and a
+// real store holding one open task per view.
+func setup(t *testing.T, tok string, views ...lead.View) *env {
+	t.Helper()
+	st := storetest.Open(t)
+	leads := webuitest.NewLeads(views...)
+	srv, err := api.New(api.Config{WebhookSecret: []byte("wh"), IDKey: []byte("id"), APIToken: tok, Now: func() time.Time { return now }},
+		leads, merges{}, receipts{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := webui.Mount(srv, webui.Config{APIToken: tok, Tasks: st, Now: func() time.Time { return now },
+		Data: webui.StoreData{Store: st, Now: func() time.Time { return now }}}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{h: srv.Handler(), leads: leads, st: st, tasks: map[string]string{}}
+	for _, v := range views {
+		e.tasks[v.LeadID] = webuitest.Task(t, st, v, now)
+	}
+	return e
+}
+
+type req struct {
+	method, path string
+	form         url.Values
+	bearer       string
+	cookie       string
+	header       map[string]string
+}
+
+func (e *env) do(t *testing.T, r req) *httptest.ResponseRecorder {
+	t.Helper()
+	var hr *http.Request
+	if r.method == "" {
+		r.method = http.MethodGet
+	}
+	if r.form != nil {
+		hr = httptest.NewRequest(r.method, r.path, strings.NewReader(r.form.Encode()))
+		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		hr = httptest.NewRequest(r.method, r.path, nil)
+	}
+	if r.bearer != "" {
+		hr.Header.Set("Authorization", "Bearer "+r.bearer)
+	}
+	if r.cookie != "" {
+		hr.AddCookie(&http.Cookie{Name: webui.CookieName, Value: r.cookie})
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, hr)
+	return w
+}
+
+func want(t *testing.T, w *httptest.ResponseRecorder, code int, contains ...string) {
+	t.Helper()
+	if w.Code != code {
+		t.Fatalf("status %d, want %d; body:\n%s", w.Code, code, w.Body.String())
+	}
+	for _, s := range contains {
+		if !strings.Contains(w.Body.String(), s) {
+			t.Errorf("body lacks %q:\n%s", s, w.Body.String())
+		}
+	}
+}
+
+func fourLeads() []lead.View {
+	return []lead.View{
+		webuitest.Handoff("L-a", "rep-1", 50, now.Add(2*time.Hour)),
+		webuitest.Handoff("L-b", "rep-1", 80, now.Add(3*time.Hour)),
+		webuitest.Handoff("L-c", "rep-1", 50, now.Add(time.Hour)),
+		webuitest.Handoff("L-x", "rep-2", 99, now.Add(time.Hour)),
+	}
+}
+
+func TestInboxOrderAndContext(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "", fourLeads()...)
+	w := e.do(t, req{path: "/ui/inbox?rep=rep-1"})
+	want(t, w, 200, `<time datetime="2026-11-22T13:00:00Z" data-countdown`, "due in 1h<",
+		"Why now:", "Requested a quote", "utm_campaign", "q4-pricing", "quote_request", `<label for="reason-L-a">Reason</label>`,
+		`role="status" aria-live="polite"`, `<th scope="col">Rule</th>`)
+	ids := regexp.MustCompile(`<li class="card lead" id="lead-([^"]+)"`).FindAllStringSubmatch(w.Body.String(), -1)
+	var got []string
+	for _, m := range ids {
+		got = append(got, m[1])
+	}
+	// Score first (80 before the two 50s), then the sooner SLA deadline.
+	if strings.Join(got, ",") != "L-b,L-c,L-a" {
+		t.Errorf("inbox order %v, want L-b, L-c, L-a (and not rep-2's L-x)", got)
+	}
+	// Without ?rep the admin is asked for one.
+	want(t, e.do(t, req{path: "/ui/inbox"}), 200, `<label for="rep">Rep ID</label>`)
+}
+
+func TestAccept(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "", fourLeads()...)
+	form := url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-b"]}, "requestId": {"ui-accept-0123456789abcdef01234567"}}
+	w := e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", form: form})
+	want(t, w, http.StatusSeeOther)
+	loc := w.Header().Get("Location")
+	if loc != "/ui/inbox?done=accepted&lead=L-b&rep=rep-1" {
+		t.Errorf("Location %q", loc)
+	}
+	// The same form again is the same update.
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", form: form}), http.StatusSeeOther)
+	ups := e.leads.AllUpdates()
+	if len(ups) != 1 || ups[0].Name != lead.UpdateAccept || ups[0].UpdateID != "ui-accept-0123456789abcdef01234567" ||
+		ups[0].Req.(lead.AcceptRequest).RepID != "rep-1" {
+		t.Errorf("updates %+v", ups)
+	}
+	w = e.do(t, req{path: loc})
+	want(t, w, 200, "Accepted lead L-b.")
+	if strings.Contains(w.Body.String(), `action="/ui/leads/L-b/accept"`) {
+		t.Error("an accepted lead still offers Accept")
+	}
+	// Accepting in the wrong stage shows the validator's message, 422.
+	w = e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", form: url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-b"]}}})
+	want(t, w, http.StatusUnprocessableEntity, "Could not accept lead L-b: lead L-b is in stage sal: accept needs handoff", `role="alert"`)
+}
+
+func TestReject(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "", fourLeads()...)
+	post := func(leadID string, f url.Values) *httptest.ResponseRecorder {
+		f.Set("taskId", e.tasks[leadID])
+		return e.do(t, req{method: "POST", path: "/ui/leads/" + leadID + "/reject", form: f})
+	}
+	// A static refusal re-renders the form with what was typed.
+	w := post("L-a", url.Values{"rep": {"rep-1"}, "reason": {"other"}, "duplicateOf": {"L-zz"}})
+	want(t, w, http.StatusUnprocessableEntity, "Could not reject lead L-a: reason other needs a note saying why",
+		`<option value="other" selected>`, `value="L-zz"`, `aria-invalid="true"`)
+	// The workflow validator's refusal: rep-1 does not own L-x.
+	w = post("L-x", url.Values{"rep": {"rep-1"}, "reason": {"bad_fit"}})
+	want(t, w, http.StatusUnprocessableEntity, "rep-1 is not the owner of lead L-x (the owner is rep-2)")
+	if n := len(e.leads.AllUpdates()); n != 0 {
+		t.Fatalf("%d updates after refusals", n)
+	}
+	// timing with a revisit date from <input type=datetime-local>, in UTC.
+	w = post("L-a", url.Values{"rep": {"rep-1"}, "reason": {"timing"}, "revisitAt": {"2027-01-15T09:30"}})
+	want(t, w, http.StatusSeeOther)
+	ups := e.leads.AllUpdates()
+	if len(ups) != 1 {
+		t.Fatalf("updates %+v", ups)
+	}
+	r := ups[0].Req.(lead.RejectRequest)
+	if r.Reason != lead.ReasonTiming || r.RevisitAt != "2027-01-15T09:30:00Z" || r.RepID != "rep-1" || r.ID != ups[0].UpdateID || !strings.HasPrefix(r.ID, "ui-reject-") {
+		t.Errorf("reject request %+v", r)
+	}
+	want(t, e.do(t, req{path: w.Header().Get("Location")}), 200, "Rejected lead L-a.")
+}
+
+func TestTouch(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "", fourLeads()...)
+	form := url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-c"]}, "requestId": {"ui-touch-0123456789abcdef01234567"}}
+	w := e.do(t, req{method: "POST", path: "/ui/leads/L-c/touch", form: form})
+	want(t, w, http.StatusSeeOther)
+	evs := e.leads.LeadEvents("L-c")
+	if len(evs) != 1 || evs[0].Type != lead.EventRepTouch || evs[0].ID != "ui-touch-0123456789abcdef01234567" ||
+		evs[0].Attr("repId") != "rep-1" || evs[0].Attr("channel") != "inbox" || !evs[0].OccurredAt.Equal(now) {
+		t.Errorf("events %+v", evs)
+	}
+	open, err := e.st.OpenTasks(t.Context(), "rep-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range open {
+		if tk.LeadID == "L-c" {
+			t.Error("L-c's task is still open")
+		}
+	}
+	want(t, e.do(t, req{path: w.Header().Get("Location")}), 200, "Marked lead L-c touched")
+	// The task is done now: touching it again is refused, not re-sent.
+	w = e.do(t, req{method: "POST", path: "/ui/leads/L-c/touch", form: form})
+	want(t, w, http.StatusUnprocessableEntity, "is not an open task of rep-1")
+	// Another rep's task cannot be completed through rep-1.
+	w = e.do(t, req{method: "POST", path: "/ui/leads/L-x/touch", form: url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-x"]}}})
+	want(t, w, http.StatusUnprocessableEntity)
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token, fourLeads()...)
+	rep1 := webui.RepToken(token, "rep-1")
+	if !regexp.MustCompile(`^rep:rep-1:[0-9a-f]{64}$`).MatchString(rep1) {
+		t.Fatalf("RepToken = %q", rep1)
+	}
+	if webui.RepToken("", "rep-1") != "" || webui.RepToken(token, "a:b") != "" {
+		t.Error("RepToken minted a token without a key or for a bad rep ID")
+	}
+
+	// No credential: a browser goes to the login form; a wrong bearer is 401.
+	w := e.do(t, req{path: "/ui/inbox?rep=rep-1"})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/ui/login?next=%2Fui%2Finbox%3Frep%3Drep-1" {
+		t.Errorf("no credential: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	want(t, e.do(t, req{path: "/ui/inbox?rep=rep-1", bearer: "wrong"}), http.StatusUnauthorized)
+	want(t, e.do(t, req{path: "/ui/dashboard", bearer: "rep:rep-1:" + strings.Repeat("0", 64)}), http.StatusUnauthorized)
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-a/accept", form: url.Values{"rep": {"rep-1"}}}), http.StatusUnauthorized)
+	want(t, e.do(t, req{path: "/ui/login"}), 200, `<label for="token">Token</label>`)
+	want(t, e.do(t, req{path: "/ui/static/app.css"}), 200)
+
+	// The admin token: any rep's inbox, and the dashboard.
+	want(t, e.do(t, req{path: "/ui/inbox?rep=rep-2", bearer: token}), 200, `id="lead-L-x"`)
+	want(t, e.do(t, req{path: "/ui/dashboard", bearer: token}), 200, "Funnel")
+
+	// A rep token: its own inbox only.
+	w = e.do(t, req{path: "/ui/inbox", bearer: rep1})
+	want(t, w, 200, `id="lead-L-a"`, "Signed in: rep rep-1")
+	if strings.Contains(w.Body.String(), "L-x") || strings.Contains(w.Body.String(), `href="/ui/dashboard"`) {
+		t.Error("rep-1's inbox shows rep-2's lead or the dashboard link")
+	}
+	want(t, e.do(t, req{path: "/ui/inbox?rep=rep-2", bearer: rep1}), http.StatusForbidden)
+	want(t, e.do(t, req{path: "/ui/dashboard", bearer: rep1}), http.StatusForbidden)
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-x/accept", bearer: rep1, form: url.Values{}}), http.StatusForbidden)
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-x/reject", bearer: rep1, form: url.Values{"reason": {"bad_fit"}}}), http.StatusForbidden)
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-x/touch", bearer: rep1, form: url.Values{"taskId": {e.tasks["L-x"]}}}), http.StatusForbidden)
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-a/accept", bearer: rep1, form: url.Values{"rep": {"rep-2"}}}), http.StatusForbidden)
+	w = e.do(t, req{method: "POST", path: "/ui/leads/L-a/accept", bearer: rep1, form: url.Values{}})
+	want(t, w, http.StatusSeeOther)
+	if loc := w.Header().Get("Location"); loc != "/ui/inbox?done=accepted&lead=L-a" {
+		t.Errorf("Location %q", loc)
+	}
+	if v := e.leads.View("L-a"); v.Stage != lead.StageSAL {
+		t.Errorf("L-a stage %s after rep-1 accepted", v.Stage)
+	}
+	if v := e.leads.View("L-x"); v.Stage != lead.StageHandoff {
+		t.Errorf("L-x stage %s", v.Stage)
+	}
+	// Rep tokens are for the UI; the API keeps its admin token.
+	want(t, e.do(t, req{path: "/v1/leads/L-a", bearer: rep1}), http.StatusUnauthorized)
+
+	// Cookie login.
+	w = e.do(t, req{method: "POST", path: "/ui/login", form: url.Values{"token": {"nope"}}})
+	want(t, w, http.StatusUnauthorized, "That token is not valid.")
+	w = e.do(t, req{method: "POST", path: "/ui/login", form: url.Values{"token": {rep1}, "next": {"https://evil.example/"}}})
+	want(t, w, http.StatusSeeOther)
+	if loc := w.Header().Get("Location"); loc != "/ui/inbox" {
+		t.Errorf("login redirect %q", loc)
+	}
+	sc := w.Header().Get("Set-Cookie")
+	for _, attr := range []string{webui.CookieName + "=", "HttpOnly", "SameSite=Strict", "Path=/ui"} {
+		if !strings.Contains(sc, attr) {
+			t.Errorf("Set-Cookie %q lacks %s", sc, attr)
+		}
+	}
+	want(t, e.do(t, req{path: "/ui/inbox", cookie: rep1}), 200, `id="lead-L-b"`)
+	want(t, e.do(t, req{path: "/ui/dashboard", cookie: rep1}), http.StatusForbidden)
+	want(t, e.do(t, req{path: "/ui/dashboard", cookie: token}), 200)
+	w = e.do(t, req{method: "POST", path: "/ui/login", form: url.Values{"token": {token}, "next": {"/ui/inbox?rep=rep-2"}}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/ui/inbox?rep=rep-2" {
+		t.Errorf("admin login: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	// A cross-site form post is refused even with the cookie.
+	w = e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", cookie: rep1, form: url.Values{},
+		header: map[string]string{"Sec-Fetch-Site": "cross-site"}})
+	want(t, w, http.StatusForbidden)
+	// Sign out clears the cookie.
+	w = e.do(t, req{method: "POST", path: "/ui/logout", cookie: rep1, form: url.Values{}})
+	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("logout: %d %q", w.Code, w.Header().Get("Set-Cookie"))
+	}
+}
+
+func TestMountRefusesOpenUIBehindToken(t *testing.T) {
+	t.Parallel()
+	srv, err := api.New(api.Config{WebhookSecret: []byte("wh"), IDKey: []byte("id"), APIToken: token},
+		webuitest.NewLeads(), merges{}, receipts{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := webui.Mount(srv, webui.Config{Tasks: &store.Store{}, Data: webui.StoreData{}}); err == nil {
+		t.Error("Mount accepted an open UI on an API that requires a token")
+	}
+}
+
+func TestDashboard(t *testing.T) {
+	t.Parallel()
+	stuck := webuitest.Handoff("L-stuck", "rep-3", 40, now.Add(-90*time.Minute))
+	e := setup(t, token, stuck)
+	webuitest.Ledger(t, e.st)
+	w := e.do(t, req{path: "/ui/dashboard?from=2026-11-16&to=2026-11-23", bearer: token})
+	want(t, w, 200,
+		`data-stage="mql">1<`, `data-stage="handoff">4<`, `data-stage="sal">2<`, `data-stage="opportunity">1<`, `data-stage="recycle">1<`,
+		`<strong id="acceptance">60%</strong> (3 of 5 handoffs accepted)`,
+		`p50 <strong id="ttft-p50">45m</strong>`, `p90 <strong id="ttft-p90">1h 42m</strong>`, `max <strong id="ttft-max">2h</strong>`,
+		`<th scope="row">Nov 16–Nov 22</th><td class="num">3</td><td class="num">4</td><td class="num">75%</td>`,
+		`<th scope="row">website</th><td class="num">1</td><td class="num">0</td><td class="num">1</td>`,
+		`<th scope="row">webinar</th><td class="num">0</td><td class="num">1</td><td class="num">1</td>`,
+		`<th scope="row">L-stuck</th>`, `href="http://127.0.0.1:8233/namespaces/default/workflows/lead%2FL-stuck"`, "1h 30m",
+		`<svg class="chart"`, `<title id="funnel-title">`)
+	// TTFT histogram: 600 s in 0–15m; 1800 s in 30m–1h; 3600 in 1h–2h; 7200 in 2h–4h.
+	for _, row := range []string{`<th scope="row">&lt; 15m</th><td class="num">1</td>`, `<th scope="row">15m–30m</th><td class="num">0</td>`,
+		`<th scope="row">30m–1h</th><td class="num">1</td>`, `<th scope="row">1h–2h</th><td class="num">1</td>`,
+		`<th scope="row">2h–4h</th><td class="num">1</td>`} {
+		if !strings.Contains(w.Body.String(), row) {
+			t.Errorf("histogram lacks %s", row)
+		}
+	}
+	// Two weeks: the second has L4's late touch, outside the SLA.
+	want(t, e.do(t, req{path: "/ui/dashboard?from=2026-11-16&to=2026-11-30", bearer: token}), 200,
+		`<th scope="row">Nov 23–Nov 29</th><td class="num">0</td><td class="num">1</td><td class="num">0%</td>`)
+	want(t, e.do(t, req{path: "/ui/dashboard?from=2026-11-23&to=2026-11-16", bearer: token}), http.StatusBadRequest, "from must be before to")
+	want(t, e.do(t, req{path: "/ui/dashboard?from=yesterday", bearer: token}), http.StatusBadRequest, "is neither a date")
+}

@@ -1,0 +1,235 @@
+// Package webuitest has fakes and fixtures for the web UI's tests: a
+// Leads port that behaves like the lead workflow's accept/reject validator,
+// and helpers that put tasks and ledger rows in a real store.
+package webuitest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/store"
+)
+
+// Update is one Update call the fake applied.
+type Update struct {
+	LeadID, Name, UpdateID string
+	Req                    any
+}
+
+// Leads is a fake of api.Leads. Accept and reject follow the contract's
+// validator: only the current owner, only in handoff. A repeated update ID
+// returns the first result; a repeated event ID is ignored.
+type Leads struct {
+	mu       sync.Mutex
+	Views    map[string]lead.View
+	Updates  []Update
+	Events   map[string][]lead.Event
+	done     map[string]lead.View
+	seen     map[string]bool
+	QueryErr error // returned by Query when set
+}
+
+// NewLeads returns a fake with the given states.
+func NewLeads(views ...lead.View) *Leads {
+	f := &Leads{Views: map[string]lead.View{}, Events: map[string][]lead.Event{},
+		done: map[string]lead.View{}, seen: map[string]bool{}}
+	for _, v := range views {
+		f.Views[v.LeadID] = v
+	}
+	return f
+}
+
+var _ api.Leads = (*Leads)(nil)
+
+// Deliver records the event once per ID.
+func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen[ev.ID] {
+		return nil
+	}
+	f.seen[ev.ID] = true
+	f.Events[leadID] = append(f.Events[leadID], ev)
+	return nil
+}
+
+// Update applies accept and reject.
+func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any) (lead.View, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v, ok := f.done[updateID]; ok {
+		return v, nil
+	}
+	v, ok := f.Views[leadID]
+	if !ok {
+		return lead.View{}, api.ErrNotFound
+	}
+	var rep string
+	switch r := req.(type) {
+	case lead.AcceptRequest:
+		rep = r.RepID
+	case lead.RejectRequest:
+		rep = r.RepID
+	default:
+		return lead.View{}, fmt.Errorf("fake: unexpected update %s %T", name, req)
+	}
+	if v.Stage != lead.StageHandoff {
+		return lead.View{}, &api.Refused{Message: fmt.Sprintf("lead %s is in stage %s: %s needs handoff", leadID, v.Stage, name)}
+	}
+	if v.OwnerID != rep {
+		return lead.View{}, &api.Refused{Message: fmt.Sprintf("%s is not the owner of lead %s (the owner is %s)", rep, leadID, v.OwnerID)}
+	}
+	switch name {
+	case lead.UpdateAccept:
+		v.Stage = lead.StageSAL
+	case lead.UpdateReject:
+		v.Stage = lead.StageRecycle
+		v.Play = &lead.PlayView{Name: string(req.(lead.RejectRequest).Reason), To: "recycle"}
+	}
+	v.SLA = nil
+	f.Views[leadID] = v
+	f.done[updateID] = v
+	f.Updates = append(f.Updates, Update{leadID, name, updateID, req})
+	return v, nil
+}
+
+// Query answers state.
+func (f *Leads) Query(_ context.Context, leadID, name string, out any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.QueryErr != nil {
+		return f.QueryErr
+	}
+	v, ok := f.Views[leadID]
+	if !ok {
+		return api.ErrNotFound
+	}
+	p, ok := out.(*lead.View)
+	if name != lead.QueryState || !ok {
+		return fmt.Errorf("fake: unexpected query %s into %T", name, out)
+	}
+	*p = v
+	return nil
+}
+
+// Ready is always nil.
+func (f *Leads) Ready(context.Context) error { return nil }
+
+// View returns a lead's current state.
+func (f *Leads) View(leadID string) lead.View {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Views[leadID]
+}
+
+// AllUpdates returns a copy of the applied updates.
+func (f *Leads) AllUpdates() []Update {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Update(nil), f.Updates...)
+}
+
+// LeadEvents returns a copy of a lead's delivered events.
+func (f *Leads) LeadEvents(leadID string) []lead.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]lead.Event(nil), f.Events[leadID]...)
+}
+
+// Handoff is a lead in handoff owned by rep with the score and SLA due time.
+func Handoff(leadID, rep string, score int, due time.Time) lead.View {
+	return lead.View{LeadID: leadID, Stage: lead.StageHandoff, OwnerID: rep, Segment: "mid-market",
+		Score: lead.ScoreView{Total: score, Fit: score / 2, Intent: score - score/2,
+			Breakdown: []lead.ScoreItem{{Rule: "quote_request", Points: score - score/2}, {Rule: "fit:employees", Points: score / 2}}},
+		SLA:           &lead.SLAView{Kind: lead.SLAFirstTouch, StartedAt: due.Add(-4 * time.Hour), DueAt: due},
+		PolicyVersion: "test.1"}
+}
+
+// Task creates the open handoff task of a lead in s and returns its ID.
+func Task(t testing.TB, s *store.Store, v lead.View, at time.Time) string {
+	t.Helper()
+	var due time.Time
+	if v.SLA != nil {
+		due = v.SLA.DueAt
+	}
+	ref, err := s.CreateTask(context.Background(), actions.TaskInput{
+		Key: "task/" + v.LeadID, LeadID: v.LeadID, OwnerID: v.OwnerID, Kind: "handoff",
+		Title: "New handoff: " + v.LeadID, DueAt: due,
+		Context: &actions.HandoffContext{
+			WhyNow: "Requested a quote for core after two pricing visits", Trigger: "form.submit",
+			Score: v.Score, PolicyVersion: v.PolicyVersion, Segment: v.Segment,
+			Timeline: []lead.TimelineItem{
+				{At: at.Add(-2 * time.Hour), EventID: "e1-" + v.LeadID, Type: "web.page_view", Summary: "pricing"},
+				{At: at.Add(-time.Hour), EventID: "e2-" + v.LeadID, Type: "form.submit", Summary: "quote_request"},
+			},
+			Campaign: map[string]string{"utm_campaign": "q4-pricing", "utm_source": "google"},
+		},
+	})
+	if err != nil {
+		t.Fatalf("create task of %s: %v", v.LeadID, err)
+	}
+	return ref.TaskID
+}
+
+// Ledger fills s with a known week (2026-11-16 to 2026-11-23): five
+// handoffs, three accepted, two rejected (website: bad_fit; webinar:
+// timing), four first touches (600, 1800, 3600, 7200 business seconds,
+// three within the SLA) and one opportunity. The funnel is mql 1,
+// handoff 4, sal 2, recycle 1, opportunity 1.
+func Ledger(t testing.TB, s *store.Store) (from, to time.Time) {
+	t.Helper()
+	date := func(v string) time.Time {
+		d, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	tr := func(key, id, at string, from, to lead.Stage) actions.LedgerEntry {
+		return actions.LedgerEntry{Key: key, LeadID: id, Kind: actions.LedgerTransition, At: date(at), From: from, To: to,
+			Segment: "mid-market", Source: "website"}
+	}
+	fb := func(key, id, at, src, outcome, reason string) actions.LedgerEntry {
+		d := map[string]any{"outcome": outcome}
+		if reason != "" {
+			d["reason"] = reason
+		}
+		return actions.LedgerEntry{Key: key, LeadID: id, Kind: actions.LedgerFeedback, At: date(at), Source: src, Data: d}
+	}
+	touch := func(key, id, at string, business int, met bool) actions.LedgerEntry {
+		return actions.LedgerEntry{Key: key, LeadID: id, Kind: actions.LedgerTouch, At: date(at),
+			Data: map[string]any{"ttftSeconds": business * 2, "ttftBusinessSeconds": business, "slaMet": met}}
+	}
+	entries := []actions.LedgerEntry{
+		tr("L1/t0", "L1", "2026-11-16T09:00:00Z", lead.StageLead, lead.StageMQL),
+		tr("L1/t1", "L1", "2026-11-16T10:00:00Z", lead.StageMQL, lead.StageHandoff),
+		touch("L1/ft", "L1", "2026-11-16T10:30:00Z", 1800, true),
+		fb("L1/fb", "L1", "2026-11-16T11:00:00Z", "website", "accepted", ""),
+		tr("L1/t2", "L1", "2026-11-16T11:00:00Z", lead.StageHandoff, lead.StageSAL),
+		tr("L1/t3", "L1", "2026-11-19T11:00:00Z", lead.StageSAL, lead.StageOpportunity),
+		tr("L2/t1", "L2", "2026-11-17T10:00:00Z", lead.StageMQL, lead.StageHandoff),
+		touch("L2/ft", "L2", "2026-11-17T11:00:00Z", 3600, true),
+		fb("L2/fb", "L2", "2026-11-17T12:00:00Z", "website", "rejected", "bad_fit"),
+		tr("L3/t1", "L3", "2026-11-18T10:00:00Z", lead.StageMQL, lead.StageHandoff),
+		touch("L3/ft1", "L3", "2026-11-18T12:00:00Z", 7200, false),
+		fb("L3/fb1", "L3", "2026-11-18T13:00:00Z", "webinar", "rejected", "timing"),
+		tr("L3/t2", "L3", "2026-11-19T10:00:00Z", lead.StageHandoff, lead.StageRecycle),
+		tr("L3/t3", "L3", "2026-11-20T10:00:00Z", lead.StageMQL, lead.StageHandoff),
+		touch("L3/ft2", "L3", "2026-11-20T10:10:00Z", 600, true),
+		fb("L3/fb2", "L3", "2026-11-21T10:00:00Z", "webinar", "accepted", ""),
+		tr("L3/t4", "L3", "2026-11-21T10:00:00Z", lead.StageHandoff, lead.StageSAL),
+		tr("L4/t1", "L4", "2026-11-22T23:00:00Z", lead.StageMQL, lead.StageHandoff),
+		touch("L4/ft", "L4", "2026-11-23T01:00:00Z", 14400, false),
+		fb("L4/fb", "L4", "2026-11-24T09:00:00Z", "website", "accepted", ""),
+	}
+	if err := s.Record(context.Background(), entries); err != nil {
+		t.Fatal(err)
+	}
+	return date("2026-11-16T00:00:00Z"), date("2026-11-23T00:00:00Z")
+}
