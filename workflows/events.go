@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -144,12 +145,14 @@ func (r *run) maybeQualify(now time.Time, res scoring.Result, ev lead.Event) {
 	if ev.ID == "" {
 		r.s.WhyNow = why
 	}
-	r.transition(now, lead.StageMQL, why)
 	r.s.Missing = scoring.Missing(r.pol.Scoring.RequiredForHandoff, r.s.Profile.CELMap())
 	if len(r.s.Missing) > 0 {
+		// The ledger row says so too: leakage metrics count these leads.
+		r.transition(now, lead.StageMQL, why+"; waiting for "+strings.Join(r.s.Missing, ", "))
 		r.requestEnrichment(now)
 		return
 	}
+	r.transition(now, lead.StageMQL, why)
 	r.handoff(now)
 }
 

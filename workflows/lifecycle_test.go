@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,16 @@ func TestEnrichmentBeforeHandoff(t *testing.T) {
 	}
 	if got := h.f.taskKinds(); !equal(got, []string{"enrichment:", "handoff:rep-7"}) {
 		t.Fatalf("tasks: %v", got)
+	}
+	// The ledger row says why the MQL waited (leakage metrics read it).
+	found := false
+	for _, e := range h.f.ledger {
+		if e.Kind == actions.LedgerTransition && e.To == lead.StageMQL && strings.Contains(e.Why, "waiting for country") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no mql transition row saying it waits for country")
 	}
 }
 

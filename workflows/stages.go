@@ -56,7 +56,6 @@ func (r *run) requestEnrichment(now time.Time) {
 		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(),
 			Timeline: r.timeline(), Missing: r.s.Missing, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
 	}, nil)
-	r.s.History[len(r.s.History)-1].Why += "; waiting for " + missing
 }
 
 // handoff routes an MQL to an owner, hands it over with context and starts
