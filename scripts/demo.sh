@@ -71,6 +71,11 @@ wait_for "starter serve" curl -fsS "http://$LEADFLOW_HTTP_ADDR/readyz"
 echo "simulating $LEADS leads at $RATE per second…"
 bin/starter simulate --leads "$LEADS" --rate "$RATE"
 
+today=$(TZ=America/New_York date +%F)
+echo
+echo "today's numbers from the ledger (bin/starter report --from $today --to $today):"
+bin/starter report --from "$today" --to "$today" || true
+
 query='WorkflowType="LeadWorkflow" AND LeadStage="handoff" AND SLABreached=true'
 enc=$(python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1]))' "$query" 2>/dev/null || echo "")
 cat <<MSG
@@ -78,6 +83,8 @@ cat <<MSG
 Temporal UI:   http://127.0.0.1:$UI_PORT/namespaces/default/workflows
 Stuck leads:   http://127.0.0.1:$UI_PORT/namespaces/default/workflows?query=$enc
                ($query)
+Rep inbox:     http://$LEADFLOW_HTTP_ADDR/ui/inbox?rep=rep-1
+Dashboard:     http://$LEADFLOW_HTTP_ADDR/ui/dashboard
 Lead API:      http://$LEADFLOW_HTTP_ADDR/v1/leads/<leadId>   (bin/starter lead show <leadId>)
 Metrics:       http://$LEADFLOW_METRICS_ADDR/metrics
 
