@@ -15,6 +15,7 @@ import (
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/hubspot"
+	"github.com/leadflow/leadflow/internal/policy"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/temporalx"
 	"github.com/leadflow/leadflow/internal/webui"
@@ -108,8 +109,15 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	if err := mountHubSpot(srv, cfg, st, logger); err != nil {
 		return err
 	}
+	// Dashboard days are days in the policy's time zone, as in starter report.
+	loc := time.UTC
+	if p, err := policy.Load(cfg.PolicyPath); err == nil {
+		loc = p.Location
+	} else {
+		logger.Warn("cannot read the policy for its time zone; dashboard dates are UTC", zap.Error(err))
+	}
 	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, PublicURL: cfg.PublicURL,
-		Tasks: st, Data: webui.StoreData{Store: st}, Logger: logger}); err != nil {
+		Tasks: st, Data: webui.StoreData{Store: st}, Logger: logger, Location: loc}); err != nil {
 		return fmt.Errorf("mount the web UI: %w", err)
 	}
 

@@ -174,22 +174,29 @@ func (u *UI) workflowURL(leadID string) string {
 	return u.cfg.TemporalUIURL + url.PathEscape("lead/"+leadID)
 }
 
-// period reads from/to: dates (YYYY-MM-DD, UTC midnight) or RFC 3339
-// times; the window is [from, to). The default is the last four weeks up to
-// the end of today.
+// period reads from/to: dates (YYYY-MM-DD, midnight in the policy's time
+// zone, as `starter report` reads its days) or RFC 3339 times; the window
+// is [from, to). The default is the last four weeks up to the end of today.
+// Dashboard from=A&to=B covers the same period as `starter report --from A
+// --to <the day before B>`.
 func (u *UI) period(q url.Values) (Period, string, string, error) {
 	fromS, toS := strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
-	today := u.cfg.Now().UTC().Truncate(24 * time.Hour)
+	loc := u.cfg.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, m, d := u.cfg.Now().In(loc).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	p := Period{To: today.AddDate(0, 0, 1)}
 	var err error
 	if toS != "" {
-		if p.To, err = parseWhen(toS); err != nil {
+		if p.To, err = parseWhen(toS, loc); err != nil {
 			return Period{}, fromS, toS, fmt.Errorf("to: %v", err)
 		}
 	}
 	p.From = p.To.AddDate(0, 0, -defaultDays)
 	if fromS != "" {
-		if p.From, err = parseWhen(fromS); err != nil {
+		if p.From, err = parseWhen(fromS, loc); err != nil {
 			return Period{}, fromS, toS, fmt.Errorf("from: %v", err)
 		}
 	}
@@ -200,16 +207,16 @@ func (u *UI) period(q url.Values) (Period, string, string, error) {
 		return Period{}, fromS, toS, fmt.Errorf("the period is longer than %d weeks", MaxWeeks)
 	}
 	if fromS == "" {
-		fromS = p.From.UTC().Format("2006-01-02")
+		fromS = p.From.In(loc).Format("2006-01-02")
 	}
 	if toS == "" {
-		toS = p.To.UTC().Format("2006-01-02")
+		toS = p.To.In(loc).Format("2006-01-02")
 	}
 	return p, fromS, toS, nil
 }
 
-func parseWhen(s string) (time.Time, error) {
-	if t, err := time.Parse("2006-01-02", s); err == nil {
+func parseWhen(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
 		return t, nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {

@@ -62,6 +62,9 @@ type Config struct {
 	Data          DashboardData    // required
 	Now           func() time.Time // default time.Now
 	Logger        *zap.Logger      // default: none
+	// Location is the policy's time zone: dashboard dates are days there,
+	// as in `starter report` (default UTC).
+	Location *time.Location
 }
 
 // UI serves the pages. Build it with Mount (or New for tests of the pieces).
