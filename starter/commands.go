@@ -44,6 +44,9 @@ timing, competitor, other (needs --note).`},
 	{name: "directory import", args: "FILE", summary: "import the sales directory into Postgres", run: cmdDirectoryImport},
 	{name: "rep away", args: "REP --from YYYY-MM-DD --to YYYY-MM-DD", summary: "mark a rep out of office (dates inclusive, rep's timezone)", run: cmdRepAway},
 	{name: "rep back", args: "REP", summary: "mark a rep back as of today (rep's timezone)", run: cmdRepBack},
+	{name: "rep token", args: "REP", summary: "print a web UI token that opens only REP's inbox", run: cmdRepToken, detail: `
+Derived from LEADFLOW_API_TOKEN (HMAC): rotating that token revokes every rep
+token. Sign in at /ui/login with it.`},
 	{name: "report", args: "[--from YYYY-MM-DD --to YYYY-MM-DD] [--by segment|source|territory|pool|rep|policy] [--format table|json|csv]", summary: "the weekly numbers from the ledger", run: cmdReport, detail: reportDetail},
 	{name: "db migrate", summary: "create the database if needed and apply migrations", run: cmdDBMigrate},
 	{name: "simulate", args: "[--leads N] [--rate R] [--seed S] [--reps-act=true] [--run ID]", summary: "drive a realistic stream of leads through the HTTP API", run: cmdSimulate, detail: `
