@@ -278,8 +278,13 @@ func notifySubject(kind, body, leadID string) string {
 	return truncate(prefix+first, 200)
 }
 
+// WeeklyReportKind is the Notify kind of the weekly governance report
+// (internal/governance.NotifyKind): a task for the manager with no contact.
+const WeeklyReportKind = "weekly_report"
+
 // Notify creates a task due now for the recipient (a rep or a manager),
-// associated with the contact, exactly once per key.
+// associated with the contact (none for the weekly report), exactly once
+// per key.
 func (c *CRM) Notify(ctx context.Context, in actions.NotifyInput) error {
 	if in.To == "" {
 		return invalid(actions.ErrInvalidInput, store.ErrInvalidInput, "notify about lead %s: empty recipient", in.LeadID)
@@ -288,9 +293,13 @@ func (c *CRM) Notify(ctx context.Context, in actions.NotifyInput) error {
 	if err != nil {
 		return unknownRep("notify "+in.To+" about lead "+in.LeadID, err)
 	}
-	contact, err := c.contact(ctx, in.LeadID, in.Email)
-	if err != nil {
-		return err
+	// The weekly governance report is about no contact: its task stands
+	// alone in the manager's task list.
+	var contact string
+	if in.Kind != WeeklyReportKind {
+		if contact, err = c.contact(ctx, in.LeadID, in.Email); err != nil {
+			return err
+		}
 	}
 	priority := "MEDIUM"
 	if in.Kind == "escalate" {
@@ -518,7 +527,11 @@ func (c *CRM) createOnce(ctx context.Context, key, kind string, props map[string
 	if kind == KindNote {
 		assoc = AssocNoteToContact
 	}
-	id, err := c.client.CreateObject(ctx, objectType(kind), p, ToContact(contact, assoc))
+	var assocs []Association
+	if contact != "" {
+		assocs = append(assocs, ToContact(contact, assoc))
+	}
+	id, err := c.client.CreateObject(ctx, objectType(kind), p, assocs...)
 	if err != nil {
 		if notCreated(err) {
 			// Refused outright: the next attempt need not wait for the index.

@@ -702,3 +702,23 @@ func TestUnauthorizedCRM(t *testing.T) {
 		t.Errorf("401 does not wrap ErrInvalidInput: %v", err)
 	}
 }
+
+// The weekly governance report notifies a manager with a task of its own:
+// no contact exists for it.
+func TestWeeklyReportNotifyHasNoContact(t *testing.T) {
+	e := newEnv(t, nil)
+	in := actions.NotifyInput{Key: "weekly-report:2026-11-16:mgr-1", LeadID: "weekly-report-2026-11-16", To: "mgr-1",
+		Kind: hubspot.WeeklyReportKind, Body: "Last week: 12 handed off, 9 accepted."}
+	for range 2 {
+		if err := e.crm.Notify(t.Context(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tasks := e.fake.Tasks()
+	if len(tasks) != 1 || len(tasks[0].Associations) != 0 || tasks[0].Properties["hubspot_owner_id"] != ownerChris {
+		t.Fatalf("tasks: %+v", tasks)
+	}
+	if len(e.fake.Contacts()) != 0 {
+		t.Fatalf("a contact was created for the report: %+v", e.fake.Contacts())
+	}
+}
