@@ -31,17 +31,6 @@ func TestPolicyCheckOK(t *testing.T) {
 	}
 }
 
-func TestPolicyCheckSharedExample(t *testing.T) {
-	const example = "/work/shared/policy.example.yaml"
-	if _, err := os.Stat(example); err != nil {
-		t.Skipf("%s not present outside the development workspace", example)
-	}
-	ta := newTestApp(t, nil)
-	if code := ta.run(t, "policy", "check", example); code != exitOK {
-		t.Fatalf("exit %d", code)
-	}
-}
-
 func TestPolicyCheckErrors(t *testing.T) {
 	src, err := os.ReadFile(deployPolicy)
 	if err != nil {
