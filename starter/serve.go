@@ -96,25 +96,29 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	}
 	cancel()
 
+	// The policy gives new leads' summaries their segment and the
+	// dashboard its time zone (days as in starter report). Serve runs
+	// without it, with UTC and no segment in summaries.
+	loc := time.UTC
+	leads := temporalx.NewLeadClient(tc, cfg.TaskQueue)
+	if p, err := policy.Load(cfg.PolicyPath); err == nil {
+		loc = p.Location
+		leads.Segment = temporalx.SegmentBy(p)
+	} else {
+		logger.Warn("cannot read the policy: dashboard dates are UTC and lead summaries name no segment", zap.Error(err))
+	}
 	srv, err := api.New(api.Config{
 		WebhookSecret: []byte(cfg.WebhookSecret),
 		IDKey:         []byte(cfg.IDKey),
 		APIToken:      cfg.APIToken,
 		Logger:        logger,
 		Ready:         []func(context.Context) error{st.Ping},
-	}, temporalx.NewLeadClient(tc, cfg.TaskQueue), st, store.Receipts{Store: st}, reg)
+	}, leads, st, store.Receipts{Store: st}, reg)
 	if err != nil {
 		return err
 	}
 	if err := mountHubSpot(srv, cfg, st, logger); err != nil {
 		return err
-	}
-	// Dashboard days are days in the policy's time zone, as in starter report.
-	loc := time.UTC
-	if p, err := policy.Load(cfg.PolicyPath); err == nil {
-		loc = p.Location
-	} else {
-		logger.Warn("cannot read the policy for its time zone; dashboard dates are UTC", zap.Error(err))
 	}
 	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, PublicURL: cfg.PublicURL,
 		Tasks: st, Data: webui.StoreData{Store: st}, Logger: logger, Location: loc}); err != nil {

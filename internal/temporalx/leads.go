@@ -20,6 +20,9 @@ import (
 type LeadClient struct {
 	c         client.Client
 	taskQueue string
+	// Segment, if set, names the segment of a new lead's first event for
+	// its static summary (the policy's segments; see SegmentBy).
+	Segment func(*lead.Profile) string
 }
 
 var _ api.Leads = (*LeadClient)(nil)
@@ -40,7 +43,7 @@ func (l *LeadClient) Deliver(ctx context.Context, leadID string, ev lead.Event) 
 		// a later event; the API checks merges before delivering.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		// Shown in the UI and CLI: IDs only, never PII.
-		StaticSummary: fmt.Sprintf("lead %s · source %s", leadID, summaryText(ev.Source, "unknown")),
+		StaticSummary: l.summary(leadID, ev),
 		StaticDetails: fmt.Sprintf("Started by event %s (%s) that occurred at %s.",
 			summaryText(ev.ID, "?"), summaryText(ev.Type, "?"), ev.OccurredAt.UTC().Format(time.RFC3339)),
 	}
@@ -143,6 +146,18 @@ func innermostMessage(appErr *temporal.ApplicationError) string {
 		msg = appErr.Error()
 	}
 	return msg
+}
+
+// summary is the lead's one-line static summary: lead, source and, when
+// known, segment. IDs and names of segments only, never PII.
+func (l *LeadClient) summary(leadID string, ev lead.Event) string {
+	s := fmt.Sprintf("lead %s · source %s", leadID, summaryText(ev.Source, "unknown"))
+	if l.Segment != nil && ev.Profile != nil {
+		if seg := l.Segment(ev.Profile); seg != "" {
+			s += " · segment " + summaryText(seg, "")
+		}
+	}
+	return s
 }
 
 // summaryText bounds a caller-supplied string for the UI summary.

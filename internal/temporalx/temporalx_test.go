@@ -34,6 +34,7 @@ import (
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/policy"
 )
 
 // --- logger ---
@@ -509,5 +510,24 @@ func TestPrometheusMetrics(t *testing.T) {
 	}
 	if _, _, err := NewPrometheusMetrics(nil); err == nil {
 		t.Error("nil registerer accepted")
+	}
+}
+
+// With the policy's segments, a new lead's summary names its segment.
+func TestDeliverSummaryNamesSegment(t *testing.T) {
+	p, err := policy.Load("../../deploy/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeClient{}
+	lc := NewLeadClient(f, "tq")
+	lc.Segment = SegmentBy(p)
+	ev := lead.Event{ID: "evt-1", Type: "form.submit", Source: "website", OccurredAt: time.Now(),
+		Profile: &lead.Profile{Email: "ana@acme.io", Employees: 250}}
+	if err := lc.Deliver(context.Background(), "L-1", ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.startOpts.StaticSummary; got != "lead L-1 · source website · segment mid-market" {
+		t.Errorf("StaticSummary = %q", got)
 	}
 }
