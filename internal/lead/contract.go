@@ -17,7 +17,17 @@ const (
 	UpdateReassign = "reassign"
 	QueryState     = "state"
 	QueryExplain   = "explain"
+
+	// UpdateRetryEffects re-drives the lead's failed side effects (an
+	// operator's `starter lead retry-effects`): an addition to the contract.
+	UpdateRetryEffects = "retryEffects"
 )
+
+// ErrTypeUnavailable is the Temporal application-error type an update
+// handler returns when a dependency (the directory in Postgres) could not
+// answer in time: the request was not applied and may be retried. The HTTP
+// edge answers 503 for it, never 422.
+const ErrTypeUnavailable = "Unavailable"
 
 // Search attribute names (types in SearchAttributeTypes).
 const (

@@ -30,6 +30,24 @@ type ReassignRequest struct {
 	Note    string `json:"note,omitempty"`
 }
 
+// RetryEffectsRequest is the `retryEffects` update: start the lead's failed
+// side effects again, under their original keys.
+type RetryEffectsRequest struct {
+	ID string `json:"id"`
+	By string `json:"by"`
+}
+
+// Check validates what can be validated without the lead's state.
+func (r RetryEffectsRequest) Check() error {
+	if r.ID == "" {
+		return fmt.Errorf("id is required")
+	}
+	if r.By == "" {
+		return fmt.Errorf("by is required: who re-drives the effects")
+	}
+	return nil
+}
+
 // Check validates what can be validated without the lead's state.
 func (r AcceptRequest) Check() error {
 	if r.ID == "" {

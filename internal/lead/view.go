@@ -20,6 +20,32 @@ type View struct {
 	MergedInto    string       `json:"mergedInto,omitempty"`
 	Play          *PlayView    `json:"play,omitempty"`
 	History       []Transition `json:"history"`
+	// Effects are side effects decided but not yet confirmed done (CRM,
+	// nurture, notifications, ledger): the lead moved on without waiting.
+	Effects []EffectView `json:"effects,omitempty"`
+	// Stale is set by the HTTP edge when no worker answered the query and
+	// the state is the last one the lead published to Postgres, at
+	// PublishedAt.
+	Stale       bool       `json:"stale,omitempty"`
+	PublishedAt *time.Time `json:"publishedAt,omitempty"`
+}
+
+// Effect statuses.
+const (
+	EffectPending = "pending" // waiting for an earlier effect it is ordered after
+	EffectRunning = "running" // started; retrying until it succeeds or its window ends
+	EffectFailed  = "failed"  // gave up: alerted; `starter lead retry-effects` starts it again
+)
+
+// EffectView is one side effect in the lead's outbox.
+type EffectView struct {
+	Key       string    `json:"key"`
+	Kind      string    `json:"kind"`
+	Summary   string    `json:"summary"`
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"` // times the workflow started it (re-drives count)
+	Since     time.Time `json:"since"`
+	LastError string    `json:"lastError,omitempty"`
 }
 
 // ScoreView is the score with its breakdown.
@@ -104,6 +130,7 @@ type Explanation struct {
 	Ladder        []LadderTaken  `json:"ladder"`
 	Refusals      []Refusal      `json:"refusals,omitempty"`
 	Alerts        []Alert        `json:"alerts,omitempty"`
+	Effects       []EffectView   `json:"effects,omitempty"`
 	History       []Transition   `json:"history"`
 	Timeline      []TimelineItem `json:"timeline"`
 }
