@@ -235,9 +235,21 @@ type LedgerEntry struct {
 	Data          map[string]any `json:"data,omitempty"`
 }
 
-// RecordInput is a batch of ledger entries written in one transaction.
+// RecordInput is a batch of ledger entries written in one transaction,
+// and with them the lead state as of this write (the HTTP edge serves it,
+// marked stale, when no worker can answer a query).
 type RecordInput struct {
-	Entries []LedgerEntry `json:"entries"`
+	Entries []LedgerEntry  `json:"entries"`
+	State   *StateSnapshot `json:"state,omitempty"`
+}
+
+// StateSnapshot is a lead's published state. Seq grows with every write of
+// one lead's chain of runs, so a late retry never overwrites a newer state.
+type StateSnapshot struct {
+	LeadID string    `json:"leadId"`
+	Seq    int64     `json:"seq"`
+	At     time.Time `json:"at"`
+	View   lead.View `json:"view"`
 }
 
 // ForwardInput hands a merged lead's events to the surviving lead.
