@@ -41,7 +41,7 @@ type decoder struct {
 }
 
 func (p *parser) policy(root field) *Policy {
-	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture", "report")
+	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture", "report", "effects")
 	if m == nil {
 		return nil
 	}
@@ -81,6 +81,10 @@ func (p *parser) policy(root field) *Policy {
 	pol.Report = Report{Cron: DefaultReportCron, Timezone: pol.Timezone, Location: pol.Location}
 	if f, ok := m["report"]; ok {
 		pol.Report = d.report(f, pol.Timezone, pol.Location)
+	}
+	pol.Effects = Effects{RetryFor: DefaultEffectRetryFor}
+	if f, ok := m["effects"]; ok {
+		pol.Effects = d.effects(f)
 	}
 	return pol
 }

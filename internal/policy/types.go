@@ -19,7 +19,8 @@ type Policy struct {
 	Suppression Suppression
 	Plays       map[string]Play
 	Nurture     Nurture
-	Report      Report // when the weekly governance report runs
+	Report      Report  // when the weekly governance report runs
+	Effects     Effects // how long side effects are retried
 
 	// Source is the YAML the policy was parsed from and Digest its SHA-256
 	// (hex). Workflows carry Source so a replay re-parses the same contract.
