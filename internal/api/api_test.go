@@ -694,3 +694,67 @@ func TestReadyzTimesOutAHungCheck(t *testing.T) {
 		t.Errorf("failed = %v", got)
 	}
 }
+
+func TestEventsByteBounds(t *testing.T) {
+	e := newEnv(t, nil)
+	okAttrs := map[string]any{}
+	for i := range lead.MaxAttributes {
+		okAttrs[fmt.Sprintf("a%02d", i)] = "v"
+	}
+	tooMany := map[string]any{"extra": 1}
+	for k, v := range okAttrs {
+		tooMany[k] = v
+	}
+	max := ev("e1", "L-1", lead.EventFormSubmit)
+	max["attributes"] = okAttrs
+	max["profile"] = map[string]any{"company": strings.Repeat("c", lead.MaxProfileValueBytes)}
+	wantStatus(t, e.postEvents(batch(t, max), "sign"), http.StatusAccepted)
+
+	over := ev("e2", "L-1", lead.EventFormSubmit)
+	over["attributes"] = tooMany
+	big := ev("e3", "L-2", lead.EventFormSubmit)
+	big["attributes"] = map[string]any{"blob": strings.Repeat("x", lead.MaxAttributeValueBytes)}
+	long := ev("e4", "L-3", lead.EventFormSubmit)
+	long["profile"] = map[string]any{"title": strings.Repeat("t", lead.MaxProfileValueBytes+1)}
+	rec := e.postEvents(batch(t, over, big, long), "sign")
+	wantStatus(t, rec, http.StatusBadRequest)
+	got := map[EventError]bool{}
+	for _, ee := range decode[eventErrors](t, rec).Errors {
+		got[EventError{Index: ee.Index, Field: ee.Field}] = true
+		if !strings.Contains(ee.Message, "at most") {
+			t.Errorf("%+v does not state the bound", ee)
+		}
+	}
+	for _, want := range []EventError{{Index: 0, Field: "attributes"}, {Index: 1, Field: "attributes.blob"}, {Index: 2, Field: "profile.title"}} {
+		if !got[want] {
+			t.Errorf("missing %+v in %s", want, rec.Body)
+		}
+	}
+	if n := e.leads.totalApplied(); n != 1 {
+		t.Errorf("applied %d events, want only the first batch's", n)
+	}
+}
+
+func TestUpdateByteBounds(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	note := func(n int) string { return strings.Repeat("n", n) }
+	for _, c := range []struct {
+		path, body, field string
+	}{
+		{"/v1/leads/L-1/reject", `{"id":"u1","repId":"rep-7","reason":"other","note":"` + note(lead.MaxNoteBytes+1) + `"}`, "note"},
+		{"/v1/leads/L-1/reassign", `{"id":"u2","ownerId":"rep-8","by":"mgr","note":"` + note(lead.MaxNoteBytes+1) + `"}`, "note"},
+		{"/v1/leads/L-1/accept", `{"id":"u3","repId":"` + note(lead.MaxRefBytes+1) + `"}`, "repId"},
+	} {
+		rec := e.postJSON(c.path, c.body, "")
+		wantStatus(t, rec, http.StatusBadRequest)
+		if b := decode[errorBody](t, rec); b.Field != c.field || !strings.Contains(b.Error, "at most") {
+			t.Errorf("%s: %+v, want a 400 on %s", c.path, b, c.field)
+		}
+	}
+	if len(e.leads.updates) != 0 {
+		t.Errorf("over-long requests reached the workflow: %+v", e.leads.updates)
+	}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u4","repId":"rep-7","reason":"other","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
+	wantStatus(t, e.postJSON("/v1/leads/L-1/reassign", `{"id":"u5","ownerId":"rep-8","by":"mgr","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
+}

@@ -64,6 +64,11 @@ func handleUpdate[R any](s *Server, name string, check func(req R, leadID string
 			return
 		}
 		updateID, err := check(req, id)
+		if fe, ok := errors.AsType[lead.FieldError](err); ok {
+			// A byte bound (lead.Max*): the request is malformed, not refused.
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: fe.Error(), Field: fe.Field})
+			return
+		}
 		if err != nil {
 			writeError(w, http.StatusUnprocessableEntity, err.Error())
 			return

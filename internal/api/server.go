@@ -290,6 +290,7 @@ func (w *recorder) Flush() {
 
 type errorBody struct {
 	Error  string   `json:"error"`
+	Field  string   `json:"field,omitempty"` // the request field a 400 is about
 	Failed []string `json:"failed,omitempty"`
 }
 
