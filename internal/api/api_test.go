@@ -3,6 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -443,6 +446,15 @@ func TestUpdates(t *testing.T) {
 		{"trailing", "/v1/leads/L-1/accept", `{"id":"u6","repId":"rep-7"}{}`, nil, 400, "after"},
 		{"not found", "/v1/leads/L-404/accept", `{"id":"u7","repId":"rep-7"}`, nil, 404, "no such lead"},
 		{"temporal down", "/v1/leads/L-1/accept", `{"id":"u8","repId":"rep-7"}`, errUnavailable, 503, "retry"},
+		{"no worker", "/v1/leads/L-1/accept", `{"id":"u8","repId":"rep-7"}`,
+			&Unavailable{Message: "no worker took the accept update within 10s: the lead's workflow is not being processed; retry later"}, 503, "no worker took the accept update within 10s"},
+		{"temporal silent", "/v1/leads/L-1/reject", `{"id":"u8","repId":"rep-7","reason":"timing"}`,
+			fmt.Errorf("wrapped: %w", &Unavailable{Message: "Temporal did not answer the reject update within 10s; retry later"}), 503, "Temporal did not answer"},
+		{"directory down in the handler", "/v1/leads/L-1/reassign", `{"id":"u8","ownerId":"rep-8","by":"mgr-1"}`,
+			&Unavailable{Message: "the lead could not apply the reassign update (directory did not answer) and applied nothing; retry later"}, 503, "directory did not answer"},
+		{"retry effects", "/v1/leads/L-1/retry-effects", `{"id":"u10","by":"ops-1"}`, nil, 200, ""},
+		{"retry effects without by", "/v1/leads/L-1/retry-effects", `{"id":"u11"}`, nil, 422, "by is required"},
+		{"retry effects refused", "/v1/leads/L-1/retry-effects", `{"id":"u12","by":"ops-1"}`, &Refused{"no failed effects to retry"}, 422, "no failed effects"},
 		{"bad leadId", "/v1/leads/bad%20id/accept", `{"id":"u9","repId":"rep-7"}`, nil, 400, "leadId"},
 	}
 	for _, c := range cases {
@@ -461,6 +473,9 @@ func TestUpdates(t *testing.T) {
 			}
 			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
 				t.Errorf("error %q does not mention %q", msg, c.msg)
+			}
+			if ra := rec.Header().Get("Retry-After"); (c.code == 503) != (ra != "") {
+				t.Errorf("status %d with Retry-After %q", c.code, ra)
 			}
 			if c.code == 400 || c.code == 422 && c.updateErr == nil {
 				if len(e.leads.updates) != 0 {
@@ -483,6 +498,36 @@ func TestUpdatePassesRequestAndID(t *testing.T) {
 	if u.LeadID != "L-1" || u.Name != lead.UpdateReject || u.UpdateID != "u1" || u.Req != want {
 		t.Errorf("update = %+v", u)
 	}
+}
+
+func TestRetryEffectsPassesRequest(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, ""), 200)
+	if len(e.leads.updates) != 1 {
+		t.Fatalf("updates = %+v", e.leads.updates)
+	}
+	u := e.leads.updates[0]
+	if u.LeadID != "L-1" || u.Name != lead.UpdateRetryEffects || u.UpdateID != "r1" || u.Req != (lead.RetryEffectsRequest{ID: "r1", By: "ops-1"}) {
+		t.Errorf("update = %+v", u)
+	}
+}
+
+// retry-effects is an operator's: the admin token, never a rep-scoped one.
+func TestRetryEffectsAdminOnly(t *testing.T) {
+	const admin = "s3cret"
+	e := newEnv(t, func(c *Config) { c.APIToken = admin })
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	m := hmac.New(sha256.New, []byte(admin))
+	m.Write([]byte("rep:rep-7"))
+	repToken := "rep:rep-7:" + hex.EncodeToString(m.Sum(nil)) // as webui.RepToken mints it
+	for _, tok := range []string{"", repToken, "wrong"} {
+		wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, tok), 401)
+	}
+	if len(e.leads.updates) != 0 {
+		t.Fatal("an unauthenticated retry-effects reached the workflow")
+	}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, admin), 200)
 }
 
 func TestQueries(t *testing.T) {

@@ -82,8 +82,17 @@ func handleUpdate[R any](s *Server, name string, check func(req R, leadID string
 	}
 }
 
-// leadError maps the port's errors: a refusal is the caller's (422), a missing
-// lead is 404, anything else is Temporal being unavailable (503).
+// leadError maps the Leads port's errors to HTTP:
+//
+//	*Refused                        422, its message: the update's validator refused it, or
+//	                                the handler found a rule broken (nothing applied)
+//	ErrNotFound                     404 "no such lead"
+//	*Unavailable                    503 + Retry-After, its message: no worker took the update
+//	                                (or answered the query) in time, Temporal did not answer,
+//	                                or the handler's dependency was down (lead.ErrTypeUnavailable)
+//	anything else                   503 + Retry-After: Temporal is unavailable
+//
+// 422 is never a timeout or an outage: a client may show it to the rep as is.
 func (s *Server) leadError(w http.ResponseWriter, err error, what string) {
 	if ref, ok := errors.AsType[*Refused](err); ok {
 		writeError(w, http.StatusUnprocessableEntity, ref.Message)
@@ -95,6 +104,10 @@ func (s *Server) leadError(w http.ResponseWriter, err error, what string) {
 	}
 	s.log.Warn("lead "+what+" failed", zap.Error(err))
 	w.Header().Set("Retry-After", retryAfter)
+	if u, ok := errors.AsType[*Unavailable](err); ok {
+		writeError(w, http.StatusServiceUnavailable, u.Message)
+		return
+	}
 	writeError(w, http.StatusServiceUnavailable, what+" failed: Temporal is unavailable; retry later")
 }
 

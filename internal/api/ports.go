@@ -14,10 +14,14 @@ type Leads interface {
 	// if it does not exist (SignalWithStart). It returns only once Temporal
 	// has durably accepted the signal.
 	Deliver(ctx context.Context, leadID string, ev lead.Event) error
-	// Update runs the named update (accept, reject, reassign) and returns the
-	// lead state. A validator refusal is returned as *Refused.
+	// Update runs the named update (accept, reject, reassign, retryEffects)
+	// and returns the lead state. A refusal (the validator's, or a rule the
+	// handler found broken) is *Refused; no such lead is ErrNotFound; not
+	// taken or not finished in time, or a handler's lead.ErrTypeUnavailable,
+	// is *Unavailable.
 	Update(ctx context.Context, leadID, name, updateID string, req any) (lead.View, error)
-	// Query runs a query (state, explain) into out.
+	// Query runs a query (state, explain) into out. No such lead is
+	// ErrNotFound; no answer in time is *Unavailable.
 	Query(ctx context.Context, leadID, name string, out any) error
 	// Ready reports whether Temporal is reachable.
 	Ready(ctx context.Context) error
@@ -25,6 +29,32 @@ type Leads interface {
 
 // ErrNotFound: leadflow has no such lead.
 var ErrNotFound = errors.New("lead not found")
+
+// ErrLeadClosed is what Deliver returns (wrapped) when the lead's workflow
+// has completed: a LeadWorkflow completes successfully only when it was
+// merged, so its events go to the surviving lead (Merges).
+var ErrLeadClosed = errors.New("the lead's workflow has completed (merged)")
+
+// Unavailable is a request Temporal could not take or answer in time: no
+// worker took the update or answered the query, Temporal itself did not
+// answer, or the workflow could not reach a dependency (an update handler's
+// lead.ErrTypeUnavailable). The HTTP edge answers 503 with Retry-After and
+// Message, which says which. Nothing was applied, except for an update
+// that timed out after a worker took it, which the worker still finishes:
+// a retry with the same id returns that outcome, never applies it twice.
+type Unavailable struct {
+	Message string // for the caller
+	Err     error  // the cause, for the log
+}
+
+func (e *Unavailable) Error() string {
+	if e.Err == nil {
+		return e.Message
+	}
+	return e.Message + ": " + e.Err.Error()
+}
+
+func (e *Unavailable) Unwrap() error { return e.Err }
 
 // Refused is a validator's or handler's refusal of an update: the caller's
 // request broke a rule. The message says which.

@@ -100,6 +100,10 @@ func New(cfg Config, leads Leads, merges Merges, receipts Receipts, reg promethe
 		func(q lead.RejectRequest, leadID string) (string, error) { return q.ID, q.Check(leadID) }))
 	s.Handle("POST /v1/leads/{leadId}/reassign", handleUpdate(s, lead.UpdateReassign,
 		func(q lead.ReassignRequest, _ string) (string, error) { return q.ID, q.Check() }))
+	// Admin only: like every /v1 route it needs LEADFLOW_API_TOKEN itself
+	// when that is set; rep-scoped tokens open only the web UI.
+	s.Handle("POST /v1/leads/{leadId}/retry-effects", handleUpdate(s, lead.UpdateRetryEffects,
+		func(q lead.RetryEffectsRequest, _ string) (string, error) { return q.ID, q.Check() }))
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	s.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
