@@ -101,6 +101,7 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	// without it, with UTC and no segment in summaries.
 	loc := time.UTC
 	leads := temporalx.NewLeadClient(tc, cfg.TaskQueue)
+	leads.UpdateTimeout = cfg.UpdateTimeout
 	if p, err := policy.Load(cfg.PolicyPath); err == nil {
 		loc = p.Location
 		leads.Segment = temporalx.SegmentBy(p)
@@ -113,6 +114,7 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		APIToken:      cfg.APIToken,
 		Logger:        logger,
 		Ready:         []func(context.Context) error{st.Ping},
+		States:        st, // the last published state, when no worker answers
 	}, leads, st, store.Receipts{Store: st}, reg)
 	if err != nil {
 		return err

@@ -803,3 +803,78 @@ func TestUpdateByteBounds(t *testing.T) {
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u4","repId":"rep-7","reason":"other","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reassign", `{"id":"u5","ownerId":"rep-8","by":"mgr","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
 }
+
+func TestStateFallsBackToPublishedState(t *testing.T) {
+	published := testNow.Add(-3 * time.Minute)
+	noWorker := &Unavailable{Message: "no worker answered the state query within 5s: the lead's workflow is not being processed"}
+	pgDown := errors.New("postgres: connection refused")
+	cases := []struct {
+		name           string
+		queryErr, pgEr error
+		lead           string
+		code           int
+		stale          bool
+		msg            []string
+	}{
+		{"query answers", nil, nil, "L-1", 200, false, nil},
+		{"no worker: published state", noWorker, nil, "L-1", 200, true, nil},
+		{"Temporal down: published state", errUnavailable, nil, "L-1", 200, true, nil},
+		{"Temporal has no workflow, Postgres has a state", ErrNotFound, nil, "L-1", 200, true, nil},
+		{"neither knows the lead", ErrNotFound, nil, "L-2", 404, false, []string{"no such lead"}},
+		{"no worker, never published", noWorker, nil, "L-2", 503, false, []string{"no worker answered", "published no state"}},
+		{"both fail", noWorker, pgDown, "L-1", 503, false, []string{"no worker answered", "postgres did not answer"}},
+		{"no workflow, Postgres fails", ErrNotFound, pgDown, "L-1", 503, false, []string{"no workflow", "postgres"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			states := &fakeStates{states: map[string]lead.View{"L-1": {LeadID: "L-1", Stage: lead.StageHandoff, OwnerID: "rep-old"}},
+				at: map[string]time.Time{"L-1": published}, err: c.pgEr}
+			e := newEnv(t, func(cfg *Config) { cfg.States = states })
+			e.leads.views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.StageSAL, OwnerID: "rep-7"}
+			e.leads.queryErr = c.queryErr
+			rec := e.get("/v1/leads/"+c.lead, "")
+			wantStatus(t, rec, c.code)
+			wantJSON(t, rec)
+			if c.code != 200 {
+				body := decode[errorBody](t, rec)
+				for _, m := range c.msg {
+					if !strings.Contains(body.Error, m) {
+						t.Errorf("error %q does not mention %q", body.Error, m)
+					}
+				}
+				if (c.code == 503) != (rec.Header().Get("Retry-After") != "") {
+					t.Errorf("Retry-After %q on %d", rec.Header().Get("Retry-After"), c.code)
+				}
+				return
+			}
+			var raw map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
+				t.Fatal(err)
+			}
+			v := decode[lead.View](t, rec)
+			if !c.stale {
+				if v.Stale || v.PublishedAt != nil || v.OwnerID != "rep-7" || raw["stale"] != nil {
+					t.Errorf("fresh answer %s", rec.Body)
+				}
+				if states.calls != 0 {
+					t.Error("Postgres asked although the query answered")
+				}
+				return
+			}
+			if !v.Stale || raw["stale"] != true || v.PublishedAt == nil || !v.PublishedAt.Equal(published) || v.OwnerID != "rep-old" {
+				t.Errorf("stale answer %s", rec.Body)
+			}
+		})
+	}
+}
+
+// Without a States port the edge answers as before: 503 when the query fails.
+func TestStateWithoutStates(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.queryErr = &Unavailable{Message: "no worker answered the state query within 5s"}
+	rec := e.get("/v1/leads/L-1", "")
+	wantStatus(t, rec, 503)
+	if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, "no worker answered") {
+		t.Errorf("error %q", msg)
+	}
+}

@@ -28,8 +28,9 @@ type fakeLeads struct {
 	views   map[string]lead.View
 	explain map[string]lead.Explanation
 	updates []fakeUpdate
-	// updateErr, when set, is returned by Update.
+	// updateErr, when set, is returned by Update; queryErr by Query.
 	updateErr error
+	queryErr  error
 	readyErr  error
 }
 
@@ -100,6 +101,9 @@ func (f *fakeLeads) Update(_ context.Context, leadID, name, updateID string, req
 func (f *fakeLeads) Query(_ context.Context, leadID, name string, out any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.queryErr != nil {
+		return f.queryErr
+	}
 	switch o := out.(type) {
 	case *lead.View:
 		v, ok := f.views[leadID]
@@ -165,4 +169,27 @@ func (r *fakeReceipts) Record(_ context.Context, eventID, _ string) (bool, error
 	}
 	r.seen[eventID] = true
 	return true, nil
+}
+
+// fakeStates is the published states of store.LastState.
+type fakeStates struct {
+	mu     sync.Mutex
+	states map[string]lead.View
+	at     map[string]time.Time
+	err    error
+	calls  int
+}
+
+func (f *fakeStates) LastState(ctx context.Context, leadID string) (lead.View, time.Time, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.err != nil {
+		return lead.View{}, time.Time{}, false, f.err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		return lead.View{}, time.Time{}, false, errors.New("fakeStates: LastState called without a deadline")
+	}
+	v, ok := f.states[leadID]
+	return v, f.at[leadID], ok, nil
 }

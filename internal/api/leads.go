@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,9 +28,64 @@ func pathLeadID(w http.ResponseWriter, r *http.Request) string {
 	return id
 }
 
+// getState answers from the workflow's state query. When that fails (no
+// worker answered within the query deadline, Temporal is down, or Temporal
+// has no workflow) it asks Postgres for the last state the lead published:
+//
+//	query ok                                  200 the state
+//	query fails, Postgres has a state         200 that state, "stale": true, "publishedAt"
+//	Temporal: no workflow, Postgres: none     404
+//	Temporal: no workflow, Postgres fails     503 (cannot tell whether the lead exists)
+//	query fails, Postgres: none               503 with the query's reason
+//	query fails, Postgres fails               503 naming both
+//
+// The query's deadline is temporalx's: LEADFLOW_UPDATE_TIMEOUT, at most 5 s.
 func (s *Server) getState(w http.ResponseWriter, r *http.Request) {
+	id := pathLeadID(w, r)
+	if id == "" {
+		return
+	}
 	var v lead.View
-	s.query(w, r, lead.QueryState, &v)
+	qerr := s.leads.Query(r.Context(), id, lead.QueryState, &v)
+	if qerr == nil {
+		writeJSON(w, http.StatusOK, v)
+		return
+	}
+	if s.cfg.States == nil {
+		s.leadError(w, qerr, "query state")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), postgresTimeout)
+	defer cancel()
+	sv, at, found, serr := s.cfg.States.LastState(ctx, id)
+	notFound := errors.Is(qerr, ErrNotFound)
+	switch {
+	case serr == nil && found:
+		if !notFound {
+			s.log.Warn("state query failed: serving the last published state", zap.Time("publishedAt", at), zap.Error(qerr))
+		}
+		sv.Stale, sv.PublishedAt = true, &at
+		writeJSON(w, http.StatusOK, sv)
+	case serr == nil && notFound:
+		writeError(w, http.StatusNotFound, "no such lead")
+	default:
+		reason := "Temporal has no workflow for this lead"
+		if !notFound {
+			reason = "the state query failed: Temporal is unavailable"
+			if u, ok := errors.AsType[*Unavailable](qerr); ok {
+				reason = u.Message
+			}
+		}
+		if serr == nil {
+			s.log.Warn("state query failed and the lead has published no state", zap.Error(qerr))
+			reason += "; the lead has published no state to fall back on"
+		} else {
+			s.log.Warn("state query and last published state both failed", zap.NamedError("query", qerr), zap.NamedError("postgres", serr))
+			reason += "; and postgres did not answer for the last published state"
+		}
+		w.Header().Set("Retry-After", retryAfter)
+		writeError(w, http.StatusServiceUnavailable, reason+"; retry later")
+	}
 }
 
 func (s *Server) getExplain(w http.ResponseWriter, r *http.Request) {

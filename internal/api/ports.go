@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/leadflow/leadflow/internal/lead"
 )
@@ -73,4 +74,13 @@ type Merges interface {
 // true when the ID was new.
 type Receipts interface {
 	Record(ctx context.Context, eventID, leadID string) (bool, error)
+}
+
+// States is the last state each lead published (Postgres, written by the
+// worker: store.Store implements it). GET /v1/leads/{leadId} serves it,
+// marked stale, when the workflow's state query cannot be answered.
+type States interface {
+	// LastState returns the lead's last published state and when it was
+	// published; found is false when it never published one.
+	LastState(ctx context.Context, leadID string) (v lead.View, publishedAt time.Time, found bool, err error)
 }

@@ -30,6 +30,9 @@ type Config struct {
 	Logger        *zap.Logger                   // default: no logging
 	Concurrency   int                           // parallel deliveries across leads in one batch (default 16)
 	Ready         []func(context.Context) error // extra readiness checks (e.g. Postgres ping)
+	// States, when set, answers GET /v1/leads/{leadId} with the last
+	// published state (marked stale) when no worker answers the query.
+	States States
 }
 
 const (
@@ -39,6 +42,11 @@ const (
 
 // readyTimeout bounds /readyz; a variable so tests need not wait it out.
 var readyTimeout = 3 * time.Second
+
+// postgresTimeout bounds each Postgres lookup of a request (merges, the
+// published state, receipts): Postgres answers in milliseconds or is down,
+// and a hung pool must not hold the request.
+var postgresTimeout = 3 * time.Second
 
 // Server serves the HTTP API. Build it with New.
 type Server struct {
