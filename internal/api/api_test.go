@@ -35,7 +35,7 @@ type env struct {
 	srv      *Server
 	h        http.Handler
 	leads    *fakeLeads
-	merges   fakeMerges
+	merges   *fakeMerges
 	receipts *fakeReceipts
 	reg      *prometheus.Registry
 	logs     *observer.ObservedLogs
@@ -51,7 +51,7 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e := &env{t: t, leads: newFakeLeads(), merges: fakeMerges{}, receipts: &fakeReceipts{},
+	e := &env{t: t, leads: newFakeLeads(), merges: newFakeMerges(), receipts: &fakeReceipts{},
 		reg: prometheus.NewRegistry(), logs: logs}
 	srv, err := New(cfg, e.leads, e.merges, e.receipts, e.reg)
 	if err != nil {
@@ -143,7 +143,7 @@ func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 
 func TestNewNeedsKeys(t *testing.T) {
 	for _, cfg := range []Config{{IDKey: testIDKey}, {WebhookSecret: testSecret}} {
-		if _, err := New(cfg, newFakeLeads(), fakeMerges{}, &fakeReceipts{}, nil); err == nil {
+		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
 			t.Errorf("New(%+v) succeeded without a key", cfg)
 		}
 	}
@@ -339,15 +339,120 @@ func TestEventsEmailOnlyGetsDerivedLeadID(t *testing.T) {
 
 func TestEventsMergedLeadRedirected(t *testing.T) {
 	e := newEnv(t, nil)
-	e.merges["L-old"] = "L-mid"
-	e.merges["L-mid"] = "L-new"
-	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-old", lead.EventEmailOpen)), "sign"), http.StatusAccepted)
-	got := e.leads.applied["L-new"]
-	if len(got) != 1 || got[0].LeadID != "L-new" {
-		t.Fatalf("survivor got %+v; all %v", got, e.leads.applied)
+	e.leads.closed["L-old"], e.leads.closed["L-mid"] = true, true
+	e.merges.set("L-old", "L-mid")
+	e.merges.set("L-mid", "L-new")
+	body := batch(t, ev("e1", "L-old", lead.EventEmailOpen), ev("e2", "L-old", lead.EventEmailClick), ev("e3", "L-new", lead.EventWebPageView))
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusAccepted)
+	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 3}) {
+		t.Errorf("result %+v", got)
+	}
+	got := e.leads.appliedIDs("L-new")
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"e1", "e2", "e3"}) {
+		t.Fatalf("survivor got %v; all %v", got, e.leads.applied)
+	}
+	for _, x := range e.leads.applied["L-new"] {
+		if x.LeadID != "L-new" {
+			t.Errorf("redirected event %s carries leadId %s", x.ID, x.LeadID)
+		}
+	}
+	// e1 tried L-old, L-mid, L-new; e2 went straight to the survivor; e3 is L-new's.
+	if e.leads.calls != 5 {
+		t.Errorf("%d Deliver calls, want 5", e.leads.calls)
+	}
+	if e.merges.calls != 2 {
+		t.Errorf("%d merge lookups, want 2 (one per hop of e1)", e.merges.calls)
+	}
+}
+
+// Postgres down: events for leads that are not merged are delivered and
+// accepted (Postgres is not asked); a merged lead's events cannot be
+// redirected, and only then is the batch 503, naming postgres.
+func TestEventsWhilePostgresIsDown(t *testing.T) {
+	pgDown := errors.New("postgres: connection refused")
+	e := newEnv(t, nil)
+	e.merges.err, e.receipts.err = pgDown, pgDown
+	body := batch(t, ev("e1", "L-1", lead.EventFormSubmit), ev("e2", "L-2", lead.EventEmailOpen), ev("e3", "L-1", lead.EventEmailClick))
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusAccepted)
+	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 3}) {
+		t.Errorf("result %+v, want 3 accepted", got)
+	}
+	if !slices.Equal(e.leads.appliedIDs("L-1"), []string{"e1", "e3"}) || !slices.Equal(e.leads.appliedIDs("L-2"), []string{"e2"}) {
+		t.Errorf("applied %v", e.leads.applied)
+	}
+	if e.merges.calls != 0 {
+		t.Errorf("%d merge lookups for leads that are not merged", e.merges.calls)
+	}
+	// L-1 and L-2 run in parallel and may each ask once; after a failure
+	// the batch stops asking, so e3 does not.
+	if e.receipts.calls > 2 {
+		t.Errorf("%d receipt attempts, want at most one per lead: after the first failure the batch stops asking", e.receipts.calls)
+	}
+	if n := e.logs.FilterMessageSnippet("receipts not recorded").Len(); n != 1 {
+		t.Errorf("%d warnings about unrecorded receipts, want 1", n)
+	}
+	// A resend is safe: the workflow ignores ids it has, so nothing is applied twice.
+	wantStatus(t, e.postEvents(body, "sign"), http.StatusAccepted)
+	if n := e.leads.totalApplied(); n != 3 {
+		t.Errorf("applied %d events after a resend, want 3", n)
+	}
+
+	e.leads.closed["L-old"] = true
+	rec = e.postEvents(batch(t, ev("e4", "L-old", lead.EventEmailOpen), ev("e5", "L-3", lead.EventEmailOpen)), "sign")
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, "postgres") || strings.Contains(msg, "Temporal") {
+		t.Errorf("error %q should name postgres, not Temporal", msg)
 	}
 	if len(e.leads.applied["L-old"]) != 0 {
-		t.Error("merged lead still received the event")
+		t.Error("the merged lead took the event")
+	}
+}
+
+// A completed lead whose merge Postgres does not know: the closed
+// workflow's state names the survivor.
+func TestEventsMergedLeadWithoutMergeRecord(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.closed["L-old"] = true
+	e.leads.views["L-old"] = lead.View{LeadID: "L-old", Stage: lead.StageMerged, MergedInto: "L-new"}
+	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-old", lead.EventEmailOpen)), "sign"), http.StatusAccepted)
+	if got := e.leads.appliedIDs("L-new"); !slices.Equal(got, []string{"e1"}) {
+		t.Errorf("survivor got %v", got)
+	}
+	// Neither Postgres nor the state names one: 503, nothing lost.
+	e.leads.closed["L-lost"] = true
+	rec := e.postEvents(batch(t, ev("e2", "L-lost", lead.EventEmailOpen)), "sign")
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+}
+
+func TestEventsMergeLoopsAndLongChains(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.closed["L-a"], e.leads.closed["L-b"] = true, true
+	e.merges.set("L-a", "L-b")
+	e.merges.set("L-b", "L-a")
+	rec := e.postEvents(batch(t, ev("e1", "L-a", lead.EventEmailOpen)), "sign")
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+	if e.leads.calls != 2 {
+		t.Errorf("%d Deliver calls around a loop, want 2", e.leads.calls)
+	}
+
+	e = newEnv(t, nil)
+	for i := range maxMergeHops + 2 {
+		id := fmt.Sprintf("L-%d", i)
+		e.leads.closed[id] = true
+		e.merges.set(id, fmt.Sprintf("L-%d", i+1))
+	}
+	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-0", lead.EventEmailOpen)), "sign"), http.StatusServiceUnavailable)
+	if e.leads.calls != maxMergeHops+1 {
+		t.Errorf("%d Deliver calls along a long chain, want %d", e.leads.calls, maxMergeHops+1)
+	}
+	if e.leads.totalApplied() != 0 {
+		t.Error("delivered past the bound")
 	}
 }
 
@@ -690,7 +795,7 @@ func TestSharedRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey}
 	for range 2 {
-		if _, err := New(cfg, newFakeLeads(), fakeMerges{}, &fakeReceipts{}, reg); err != nil {
+		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, reg); err != nil {
 			t.Fatalf("New on a shared registry: %v", err)
 		}
 	}

@@ -24,6 +24,9 @@ type fakeLeads struct {
 	// failOn, when set, is asked before each Deliver (n counts from 1).
 	failOn func(n int, leadID string, ev lead.Event) error
 	delay  time.Duration
+	// closed leads' workflows have completed (merged): Deliver refuses them
+	// with ErrLeadClosed, as Temporal does under ALLOW_DUPLICATE_FAILED_ONLY.
+	closed map[string]bool
 
 	views   map[string]lead.View
 	explain map[string]lead.Explanation
@@ -43,6 +46,7 @@ func newFakeLeads() *fakeLeads {
 	return &fakeLeads{
 		applied: map[string][]lead.Event{}, seen: map[string]map[string]bool{},
 		inFlight: map[string]int{}, views: map[string]lead.View{}, explain: map[string]lead.Explanation{},
+		closed: map[string]bool{},
 	}
 }
 
@@ -74,6 +78,9 @@ func (f *fakeLeads) Deliver(ctx context.Context, leadID string, ev lead.Event) e
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.closed[leadID] {
+		return fmt.Errorf("deliver event %s to lead/%s: %w", ev.ID, leadID, ErrLeadClosed)
+	}
 	if f.seen[leadID] == nil {
 		f.seen[leadID] = map[string]bool{}
 	}
@@ -146,21 +153,47 @@ func (f *fakeLeads) totalApplied() int {
 	return n
 }
 
-type fakeMerges map[string]string
+// fakeMerges is one hop of the merges table; err stands for Postgres down.
+type fakeMerges struct {
+	mu    sync.Mutex
+	into  map[string]string
+	err   error
+	calls int
+}
 
-func (m fakeMerges) MergedInto(_ context.Context, leadID string) (string, bool, error) {
-	to, ok := m[leadID]
+func newFakeMerges() *fakeMerges { return &fakeMerges{into: map[string]string{}} }
+
+func (m *fakeMerges) set(from, to string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.into[from] = to
+}
+
+func (m *fakeMerges) MergedInto(_ context.Context, leadID string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.err != nil {
+		return "", false, m.err
+	}
+	to, ok := m.into[leadID]
 	return to, ok, nil
 }
 
 type fakeReceipts struct {
-	mu   sync.Mutex
-	seen map[string]bool
+	mu    sync.Mutex
+	seen  map[string]bool
+	err   error // Postgres down
+	calls int
 }
 
 func (r *fakeReceipts) Record(_ context.Context, eventID, _ string) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.calls++
+	if r.err != nil {
+		return false, r.err
+	}
 	if r.seen == nil {
 		r.seen = map[string]bool{}
 	}

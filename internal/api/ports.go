@@ -12,8 +12,10 @@ import (
 // implements it over a Temporal client; tests of the HTTP edge may use a fake.
 type Leads interface {
 	// Deliver hands one event to the lead's workflow, starting the workflow
-	// if it does not exist (SignalWithStart). It returns only once Temporal
-	// has durably accepted the signal.
+	// if it does not exist or ended other than by completing (SignalWithStart,
+	// ALLOW_DUPLICATE_FAILED_ONLY). It returns only once Temporal has durably
+	// accepted the signal. A lead whose workflow completed (merged) is an
+	// error wrapping ErrLeadClosed: the caller redirects to the survivor.
 	Deliver(ctx context.Context, leadID string, ev lead.Event) error
 	// Update runs the named update (accept, reject, reassign, retryEffects)
 	// and returns the lead state. A refusal (the validator's, or a rule the
@@ -63,7 +65,8 @@ type Refused struct{ Message string }
 
 func (e *Refused) Error() string { return e.Message }
 
-// Merges tells where a merged lead's events now go.
+// Merges tells where a merged lead's events now go. The edge asks only
+// when Deliver reports the lead closed (ErrLeadClosed).
 type Merges interface {
 	// MergedInto returns the surviving lead of a merged lead, if any.
 	MergedInto(ctx context.Context, leadID string) (string, bool, error)
@@ -71,7 +74,8 @@ type Merges interface {
 
 // Receipts remembers which event IDs were delivered, so a batch can report
 // duplicates. Record is called only after delivery succeeded; it returns
-// true when the ID was new.
+// true when the ID was new. A failure only costs the duplicates count: the
+// event is counted accepted (see deliverLead).
 type Receipts interface {
 	Record(ctx context.Context, eventID, leadID string) (bool, error)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -122,6 +123,42 @@ func TestLeadClientOnDevServer(t *testing.T) {
 		_, err = accept(lc, "L-404", "u-6", "rep-7")
 		if !errors.Is(err, api.ErrNotFound) {
 			t.Errorf("missing lead: %v", err)
+		}
+	})
+
+	t.Run("deliver to closed leads", func(t *testing.T) {
+		// Completed (merged): refused, ErrLeadClosed; nothing new starts.
+		if err := lc.Deliver(ctx, "L-merged", event("evt-1", lead.EventFormSubmit)); err != nil {
+			t.Fatal(err)
+		}
+		if err := lc.Deliver(ctx, "L-merged", event("evt-2", lead.EventOpportunityWon)); err != nil {
+			t.Fatal(err)
+		}
+		run := c.GetWorkflow(ctx, lead.WorkflowID("L-merged"), "")
+		if err := run.Get(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		err := lc.Deliver(ctx, "L-merged", event("evt-3", lead.EventEmailOpen))
+		if !errors.Is(err, api.ErrLeadClosed) {
+			t.Fatalf("Deliver to a completed lead: %v, want api.ErrLeadClosed", err)
+		}
+		d, err := c.DescribeWorkflowExecution(ctx, lead.WorkflowID("L-merged"), "")
+		if err != nil || d.GetWorkflowExecutionInfo().GetExecution().GetRunId() != run.GetRunID() {
+			t.Errorf("a new run started for a completed lead: %v", err)
+		}
+		// Terminated by an operator: a later event starts a new life.
+		if err := lc.Deliver(ctx, "L-term", event("evt-1", lead.EventFormSubmit)); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.TerminateWorkflow(ctx, lead.WorkflowID("L-term"), "", "operator fix"); err != nil {
+			t.Fatal(err)
+		}
+		if err := lc.Deliver(ctx, "L-term", event("evt-2", lead.EventEmailOpen)); err != nil {
+			t.Fatalf("Deliver to a terminated lead: %v, want a new run", err)
+		}
+		d, err = c.DescribeWorkflowExecution(ctx, lead.WorkflowID("L-term"), "")
+		if err != nil || d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			t.Errorf("terminated lead after an event: %v, %v", d.GetWorkflowExecutionInfo().GetStatus(), err)
 		}
 	})
 

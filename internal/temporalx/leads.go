@@ -54,21 +54,28 @@ func NewLeadClient(c client.Client, taskQueue string) *LeadClient {
 }
 
 // Deliver signals ev to the lead's workflow, starting it if needed. The
-// call returns once the server has persisted the signal.
+// call returns once the server has persisted the signal. A lead whose last
+// run completed successfully is merged (a LeadWorkflow completes only
+// then): Temporal refuses to start it again and Deliver returns an error
+// wrapping api.ErrLeadClosed, so the API sends the event to the survivor.
 func (l *LeadClient) Deliver(ctx context.Context, leadID string, ev lead.Event) error {
 	wfID := lead.WorkflowID(leadID)
 	opts := client.StartWorkflowOptions{
 		ID:        wfID,
 		TaskQueue: l.taskQueue,
-		// A lead whose workflow has closed (merged) may be started again by
-		// a later event; the API checks merges before delivering.
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		// Running: signalled. Terminated, failed, timed out or cancelled (an
+		// operator's fix, a bug): a later event starts a new life. Completed
+		// (merged): WorkflowExecutionAlreadyStarted.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		// Shown in the UI and CLI: IDs only, never PII.
 		StaticSummary: l.summary(leadID, ev),
 		StaticDetails: fmt.Sprintf("Started by event %s (%s) that occurred at %s.",
 			summaryText(ev.ID, "?"), summaryText(ev.Type, "?"), ev.OccurredAt.UTC().Format(time.RFC3339)),
 	}
 	if _, err := l.c.SignalWithStartWorkflow(ctx, wfID, lead.SignalEvent, ev, opts, lead.WorkflowType, lead.StartInput{LeadID: leadID}); err != nil {
+		if _, ok := errors.AsType[*serviceerror.WorkflowExecutionAlreadyStarted](err); ok {
+			return fmt.Errorf("deliver event %s to %s: %w (%w)", ev.ID, wfID, api.ErrLeadClosed, err)
+		}
 		return fmt.Errorf("deliver event %s to %s: %w", ev.ID, wfID, err)
 	}
 	return nil

@@ -251,7 +251,7 @@ func TestDeliver(t *testing.T) {
 		t.Errorf("start args = %#v", f.startArgs)
 	}
 	o := f.startOpts
-	if o.ID != "lead/L-1" || o.TaskQueue != "tq" || o.WorkflowIDReusePolicy != enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE {
+	if o.ID != "lead/L-1" || o.TaskQueue != "tq" || o.WorkflowIDReusePolicy != enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY {
 		t.Errorf("start options = %+v", o)
 	}
 	if o.StaticSummary != "lead L-1 · source website" {
@@ -266,8 +266,14 @@ func TestDeliver(t *testing.T) {
 	f.signalErr = serviceerror.NewUnavailable("frontend down")
 	err := lc.Deliver(context.Background(), "L-1", ev)
 	var unavailable *serviceerror.Unavailable
-	if !errors.As(err, &unavailable) || !strings.Contains(err.Error(), "deliver event evt-1 to lead/L-1") {
+	if !errors.As(err, &unavailable) || !strings.Contains(err.Error(), "deliver event evt-1 to lead/L-1") || errors.Is(err, api.ErrLeadClosed) {
 		t.Errorf("Deliver error = %v", err)
+	}
+	// The last run completed (merged): the server refuses to start it again.
+	f.signalErr = serviceerror.NewWorkflowExecutionAlreadyStarted("Workflow execution already finished successfully.", "", "run-1")
+	err = lc.Deliver(context.Background(), "L-1", ev)
+	if !errors.Is(err, api.ErrLeadClosed) {
+		t.Errorf("Deliver to a completed lead = %v, want api.ErrLeadClosed", err)
 	}
 }
 
