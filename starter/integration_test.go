@@ -107,7 +107,7 @@ func TestServeSendDirectory(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"listening"`) || !strings.Contains(logs.String(), `"addr":"`+addr+`"`) {
 		t.Errorf("no listening line with the address in the log:\n%s", logs)
 	}
-	if code, body := get(t, base+"/readyz", ""); code != http.StatusOK {
+	if code, body := get(t, base+"/readyz", ""); code != http.StatusOK || !strings.Contains(body, `"status":"ready"`) {
 		t.Errorf("/readyz = %d %s, want 200 (Temporal and Postgres are up)", code, body)
 	}
 

@@ -722,10 +722,17 @@ func TestNeedsToken(t *testing.T) {
 }
 
 func TestHealthAndReady(t *testing.T) {
+	pgUp := true
 	e := newEnv(t, func(c *Config) {
-		c.Ready = []func(context.Context) error{
-			func(context.Context) error { return nil },
-			func(context.Context) error { return errors.New("postgres: connection refused") },
+		c.Ready = []ReadyCheck{
+			{Name: "cache", Check: func(context.Context) error { return nil }},
+			{Name: "postgres", Degrades: true, Impact: "events for leads that are not merged are still accepted",
+				Check: func(context.Context) error {
+					if pgUp {
+						return nil
+					}
+					return errors.New("postgres: connection refused to 10.0.0.7")
+				}},
 		}
 	})
 	rec := e.get("/healthz", "")
@@ -734,20 +741,59 @@ func TestHealthAndReady(t *testing.T) {
 		t.Errorf("healthz body %q", rec.Body)
 	}
 	rec = e.get("/readyz", "")
-	wantStatus(t, rec, 503)
+	wantStatus(t, rec, 200)
 	wantJSON(t, rec)
-	if got := decode[errorBody](t, rec).Failed; !slices.Equal(got, []string{"check[1]"}) {
-		t.Errorf("failed = %v", got)
+	if b := decode[readyBody](t, rec); b.Status != "ready" || len(b.Failed) != 0 {
+		t.Errorf("all up: %+v", b)
 	}
+
+	// Postgres down, Temporal up: degraded, still in service.
+	pgUp = false
+	rec = e.get("/readyz", "")
+	wantStatus(t, rec, 200)
+	b := decode[readyBody](t, rec)
+	if b.Status != "degraded" || !slices.Equal(b.Failed, []string{"postgres"}) || !strings.Contains(b.Message, "events for leads that are not merged are still accepted") {
+		t.Errorf("postgres down: %s", rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "10.0.0.7") {
+		t.Error("readyz leaks the check's error")
+	}
+
+	// Temporal down too: 503, both named.
 	e.leads.readyErr = errUnavailable
-	if got := decode[errorBody](t, e.get("/readyz", "")).Failed; !slices.Equal(got, []string{"temporal", "check[1]"}) {
-		t.Errorf("failed = %v", got)
+	rec = e.get("/readyz", "")
+	wantStatus(t, rec, 503)
+	b = decode[readyBody](t, rec)
+	if b.Status != "down" || !slices.Equal(b.Failed, []string{"temporal", "postgres"}) || b.Error != "not ready: temporal, postgres" {
+		t.Errorf("both down: %s", rec.Body)
+	}
+	// Temporal alone down: 503.
+	pgUp = true
+	rec = e.get("/readyz", "")
+	wantStatus(t, rec, 503)
+	if b := decode[readyBody](t, rec); !slices.Equal(b.Failed, []string{"temporal"}) {
+		t.Errorf("temporal down: %s", rec.Body)
 	}
 
 	ok := newEnv(t, nil)
 	rec = ok.get("/readyz", "")
 	wantStatus(t, rec, 200)
 	wantJSON(t, rec)
+}
+
+func TestReadyChecksNeedNames(t *testing.T) {
+	nop := func(context.Context) error { return nil }
+	for _, checks := range [][]ReadyCheck{
+		{{Check: nop}},
+		{{Name: "temporal", Check: nop}},
+		{{Name: "postgres", Check: nop}, {Name: "postgres", Check: nop}},
+		{{Name: "postgres"}},
+	} {
+		cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey, Ready: checks}
+		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
+			t.Errorf("New accepted checks %+v", checks)
+		}
+	}
 }
 
 func (e *env) metrics() string {
@@ -836,11 +882,11 @@ func TestReadyzTimesOutAHungCheck(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	e := newEnv(t, func(c *Config) {
-		c.Ready = []func(context.Context) error{func(context.Context) error { <-release; return nil }}
+		c.Ready = []ReadyCheck{{Name: "directory", Check: func(context.Context) error { <-release; return nil }}}
 	})
 	rec := e.get("/readyz", "")
 	wantStatus(t, rec, 503)
-	if got := decode[errorBody](t, rec).Failed; !slices.Equal(got, []string{"check[0]"}) {
+	if got := decode[readyBody](t, rec).Failed; !slices.Equal(got, []string{"directory"}) {
 		t.Errorf("failed = %v", got)
 	}
 }

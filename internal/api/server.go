@@ -23,16 +23,28 @@ import (
 
 // Config is the HTTP edge's configuration (CONTRACT.md, "Configuration").
 type Config struct {
-	WebhookSecret []byte                        // LEADFLOW_WEBHOOK_SECRET: Leadflow-Signature HMAC key
-	IDKey         []byte                        // LEADFLOW_ID_KEY: lead.DeriveLeadID of email-only events
-	APIToken      string                        // LEADFLOW_API_TOKEN: bearer token for /v1 and /ui (empty: open)
-	Now           func() time.Time              // default time.Now
-	Logger        *zap.Logger                   // default: no logging
-	Concurrency   int                           // parallel deliveries across leads in one batch (default 16)
-	Ready         []func(context.Context) error // extra readiness checks (e.g. Postgres ping)
+	WebhookSecret []byte           // LEADFLOW_WEBHOOK_SECRET: Leadflow-Signature HMAC key
+	IDKey         []byte           // LEADFLOW_ID_KEY: lead.DeriveLeadID of email-only events
+	APIToken      string           // LEADFLOW_API_TOKEN: bearer token for /v1 and /ui (empty: open)
+	Now           func() time.Time // default time.Now
+	Logger        *zap.Logger      // default: no logging
+	Concurrency   int              // parallel deliveries across leads in one batch (default 16)
+	Ready         []ReadyCheck     // readiness checks besides Temporal (e.g. Postgres)
 	// States, when set, answers GET /v1/leads/{leadId} with the last
 	// published state (marked stale) when no worker answers the query.
 	States States
+}
+
+// ReadyCheck is one dependency /readyz checks besides Temporal.
+type ReadyCheck struct {
+	Name  string // named in /readyz's "failed", e.g. "postgres"
+	Check func(context.Context) error
+	// Degrades marks a dependency the API can run without: when only such
+	// checks fail, signed events are still accepted and /readyz answers 200
+	// "degraded" with Impact, so a load balancer keeps sending traffic.
+	// Otherwise (and always for Temporal) a failure is 503.
+	Degrades bool
+	Impact   string // what still works and what does not while it fails
 }
 
 const (
@@ -77,6 +89,13 @@ func New(cfg Config, leads Leads, merges Merges, receipts Receipts, reg promethe
 	}
 	if leads == nil || merges == nil || receipts == nil {
 		return nil, errors.New("api: Leads, Merges and Receipts are all required")
+	}
+	names := map[string]bool{"temporal": true}
+	for _, c := range cfg.Ready {
+		if c.Name == "" || names[c.Name] || c.Check == nil {
+			return nil, fmt.Errorf("api: readiness check %q needs a unique name (not temporal) and a Check", c.Name)
+		}
+		names[c.Name] = true
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -301,9 +320,8 @@ func (w *recorder) Flush() {
 }
 
 type errorBody struct {
-	Error  string   `json:"error"`
-	Field  string   `json:"field,omitempty"` // the request field a 400 is about
-	Failed []string `json:"failed,omitempty"`
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"` // the request field a 400 is about
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -321,20 +339,26 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok"))
 }
 
-// readyz passes only when Temporal and every extra check answer. The body
-// names the failed checks; their errors go to the log only, since connection
-// strings and hosts are not for unauthenticated callers.
+// readyBody is /readyz's answer.
+type readyBody struct {
+	Status  string   `json:"status"`          // ready | degraded | down
+	Error   string   `json:"error,omitempty"` // down: "not ready: <names>"
+	Failed  []string `json:"failed,omitempty"`
+	Message string   `json:"message,omitempty"` // degraded: what still works
+}
+
+// readyz checks Temporal and every Config.Ready check at once, each named:
+//
+//	all pass                                   200 {"status":"ready"}
+//	only Degrades checks fail (e.g. postgres)  200 {"status":"degraded","failed":[…],"message":…}
+//	temporal or another check fails            503 {"status":"down","error":"not ready: …","failed":[…]}
+//
+// The body names the failed checks; their errors go to the log only, since
+// connection strings and hosts are not for unauthenticated callers.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	type check struct {
-		name string
-		fn   func(context.Context) error
-	}
-	checks := []check{{"temporal", s.leads.Ready}}
-	for i, fn := range s.cfg.Ready {
-		checks = append(checks, check{fmt.Sprintf("check[%d]", i), fn})
-	}
+	checks := append([]ReadyCheck{{Name: "temporal", Check: s.leads.Ready}}, s.cfg.Ready...)
 	// Results arrive on a buffered channel, so a check that ignores ctx
 	// cannot hold readyz past its timeout; it counts as failed.
 	type result struct {
@@ -343,7 +367,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	results := make(chan result, len(checks))
 	for i, c := range checks {
-		go func() { results <- result{i, c.fn(ctx)} }()
+		go func() { results <- result{i, c.Check(ctx)} }()
 	}
 	errs := make([]error, len(checks))
 	for i := range errs {
@@ -358,18 +382,28 @@ collect:
 			break collect
 		}
 	}
-	var failed []string
+	var failed, impacts []string
+	down := false
 	for i, err := range errs {
 		if err != nil {
-			failed = append(failed, checks[i].name)
-			s.log.Warn("readiness check failed", zap.String("check", checks[i].name), zap.Error(err))
+			c := checks[i]
+			failed = append(failed, c.Name)
+			s.log.Warn("readiness check failed", zap.String("check", c.Name), zap.Bool("degrades", c.Degrades), zap.Error(err))
+			if !c.Degrades {
+				down = true
+			} else if c.Impact != "" {
+				impacts = append(impacts, c.Name+" is unavailable: "+c.Impact)
+			}
 		}
 	}
-	if len(failed) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{
-			Error: "not ready: " + strings.Join(failed, ", "), Failed: failed,
+	switch {
+	case down:
+		writeJSON(w, http.StatusServiceUnavailable, readyBody{
+			Status: "down", Error: "not ready: " + strings.Join(failed, ", "), Failed: failed,
 		})
-		return
+	case len(failed) > 0:
+		writeJSON(w, http.StatusOK, readyBody{Status: "degraded", Failed: failed, Message: strings.Join(impacts, "; ")})
+	default:
+		writeJSON(w, http.StatusOK, readyBody{Status: "ready"})
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
