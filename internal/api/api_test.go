@@ -1029,3 +1029,59 @@ func TestStateWithoutStates(t *testing.T) {
 		t.Errorf("error %q", msg)
 	}
 }
+
+// A duplicate rejection must name an open lead: checked with one describe
+// before the update is sent.
+func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
+	body := func(dup string) string {
+		return `{"id":"u1","repId":"rep-7","reason":"duplicate","duplicateOf":"` + dup + `"}`
+	}
+	cases := []struct {
+		name, dup string
+		isOpenErr error
+		code      int
+		msg       string
+	}{
+		{"open survivor", "L-2", nil, 200, ""},
+		{"no such lead", "L-9", nil, 422, "duplicateOf L-9 is not an open lead"},
+		{"closed lead", "L-done", nil, 422, "duplicateOf L-done is not an open lead"},
+		{"Temporal does not answer", "L-2", errUnavailable, 503, "could not check that duplicateOf L-2 is an open lead"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.leads.views["L-1"] = lead.View{LeadID: "L-1", OwnerID: "rep-7"}
+			e.leads.views["L-2"] = lead.View{LeadID: "L-2"}
+			e.leads.views["L-done"] = lead.View{LeadID: "L-done"}
+			e.leads.closed["L-done"] = true
+			e.leads.isOpenErr = c.isOpenErr
+			rec := e.postJSON("/v1/leads/L-1/reject", body(c.dup), "")
+			wantStatus(t, rec, c.code)
+			if !slices.Equal(e.leads.opened, []string{c.dup}) {
+				t.Errorf("IsOpen calls %v, want one for %s", e.leads.opened, c.dup)
+			}
+			if c.code == 200 {
+				if len(e.leads.updates) != 1 {
+					t.Errorf("updates %+v", e.leads.updates)
+				}
+				return
+			}
+			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
+				t.Errorf("error %q, want %q", msg, c.msg)
+			}
+			if len(e.leads.updates) != 0 {
+				t.Error("the update was sent")
+			}
+			if (c.code == 503) != (rec.Header().Get("Retry-After") != "") {
+				t.Errorf("Retry-After %q on %d", rec.Header().Get("Retry-After"), c.code)
+			}
+		})
+	}
+	// Other reasons do not ask.
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u2","repId":"rep-7","reason":"timing"}`, ""), 200)
+	if len(e.leads.opened) != 0 {
+		t.Errorf("IsOpen asked for a timing rejection: %v", e.leads.opened)
+	}
+}

@@ -31,10 +31,13 @@ type fakeLeads struct {
 	views   map[string]lead.View
 	explain map[string]lead.Explanation
 	updates []fakeUpdate
-	// updateErr, when set, is returned by Update; queryErr by Query.
+	// updateErr, when set, is returned by Update; queryErr by Query;
+	// isOpenErr by IsOpen.
 	updateErr error
 	queryErr  error
+	isOpenErr error
 	readyErr  error
+	opened    []string // IsOpen calls
 }
 
 type fakeUpdate struct {
@@ -131,6 +134,21 @@ func (f *fakeLeads) Query(_ context.Context, leadID, name string, out any) error
 }
 
 func (f *fakeLeads) Ready(context.Context) error { return f.readyErr }
+
+// IsOpen (api.OpenLeads): a lead with a view that is not closed.
+func (f *fakeLeads) IsOpen(ctx context.Context, leadID string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.opened = append(f.opened, leadID)
+	if _, ok := ctx.Deadline(); !ok {
+		return false, errors.New("fakeLeads: IsOpen called without a deadline")
+	}
+	if f.isOpenErr != nil {
+		return false, f.isOpenErr
+	}
+	_, ok := f.views[leadID]
+	return ok && !f.closed[leadID], nil
+}
 
 // appliedIDs returns a lead's applied event ids in order.
 func (f *fakeLeads) appliedIDs(leadID string) []string {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -106,9 +107,11 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, name string, out 
 }
 
 // handleUpdate serves one of the rep updates: decode req strictly, run its
-// static check (which yields the update ID), then the workflow update. The
-// request's id is the update ID, so a rep's retried click is one update, not two.
-func handleUpdate[R any](s *Server, name string, check func(req R, leadID string) (updateID string, err error)) http.HandlerFunc {
+// check (which yields the update ID), then the workflow update. The
+// request's id is the update ID, so a rep's retried click is one update,
+// not two. A check's lead.FieldError (a byte bound) is 400, its
+// *Unavailable 503, any other error 422.
+func handleUpdate[R any](s *Server, name string, check func(ctx context.Context, req R, leadID string) (updateID string, err error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := pathLeadID(w, r)
 		if id == "" {
@@ -119,10 +122,14 @@ func handleUpdate[R any](s *Server, name string, check func(req R, leadID string
 			writeError(w, code, msg)
 			return
 		}
-		updateID, err := check(req, id)
+		updateID, err := check(r.Context(), req, id)
 		if fe, ok := errors.AsType[lead.FieldError](err); ok {
 			// A byte bound (lead.Max*): the request is malformed, not refused.
 			writeJSON(w, http.StatusBadRequest, errorBody{Error: fe.Error(), Field: fe.Field})
+			return
+		}
+		if _, ok := errors.AsType[*Unavailable](err); ok {
+			s.leadError(w, err, "check "+name)
 			return
 		}
 		if err != nil {
@@ -136,6 +143,33 @@ func handleUpdate[R any](s *Server, name string, check func(req R, leadID string
 		}
 		writeJSON(w, http.StatusOK, v)
 	}
+}
+
+// openCheckTimeout bounds the duplicateOf check of a reject.
+var openCheckTimeout = 3 * time.Second
+
+// checkReject is the reject request's static check, then, for a duplicate,
+// that duplicateOf names an open lead (one describe of lead/<duplicateOf>,
+// with a deadline): otherwise the workflow would merge this lead into one
+// that does not exist or has closed, and forward its events into nothing.
+func (s *Server) checkReject(ctx context.Context, q lead.RejectRequest, leadID string) (string, error) {
+	if err := q.Check(leadID); err != nil {
+		return "", err
+	}
+	ol, ok := s.leads.(OpenLeads)
+	if q.Reason != lead.ReasonDuplicate || q.DuplicateOf == "" || !ok {
+		return q.ID, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, openCheckTimeout)
+	defer cancel()
+	open, err := ol.IsOpen(ctx, q.DuplicateOf)
+	if err != nil {
+		return "", &Unavailable{Err: err, Message: fmt.Sprintf("could not check that duplicateOf %s is an open lead: Temporal did not answer; retry later", q.DuplicateOf)}
+	}
+	if !open {
+		return "", fmt.Errorf("duplicateOf %s is not an open lead", q.DuplicateOf)
+	}
+	return q.ID, nil
 }
 
 // leadError maps the Leads port's errors to HTTP:

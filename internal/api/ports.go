@@ -30,6 +30,16 @@ type Leads interface {
 	Ready(ctx context.Context) error
 }
 
+// OpenLeads is an optional extension of Leads (temporalx.LeadClient has
+// it): with it, a reject that names duplicateOf is checked before the
+// update is sent, so a rep cannot merge a lead into one that does not exist
+// or has closed.
+type OpenLeads interface {
+	// IsOpen reports whether the lead's workflow exists and is running; a
+	// missing or closed lead is false with no error.
+	IsOpen(ctx context.Context, leadID string) (bool, error)
+}
+
 // ErrNotFound: leadflow has no such lead.
 var ErrNotFound = errors.New("lead not found")
 

@@ -122,15 +122,14 @@ func New(cfg Config, leads Leads, merges Merges, receipts Receipts, reg promethe
 	s.Handle("GET /v1/leads/{leadId}", http.HandlerFunc(s.getState))
 	s.Handle("GET /v1/leads/{leadId}/explain", http.HandlerFunc(s.getExplain))
 	s.Handle("POST /v1/leads/{leadId}/accept", handleUpdate(s, lead.UpdateAccept,
-		func(q lead.AcceptRequest, _ string) (string, error) { return q.ID, q.Check() }))
-	s.Handle("POST /v1/leads/{leadId}/reject", handleUpdate(s, lead.UpdateReject,
-		func(q lead.RejectRequest, leadID string) (string, error) { return q.ID, q.Check(leadID) }))
+		func(_ context.Context, q lead.AcceptRequest, _ string) (string, error) { return q.ID, q.Check() }))
+	s.Handle("POST /v1/leads/{leadId}/reject", handleUpdate(s, lead.UpdateReject, s.checkReject))
 	s.Handle("POST /v1/leads/{leadId}/reassign", handleUpdate(s, lead.UpdateReassign,
-		func(q lead.ReassignRequest, _ string) (string, error) { return q.ID, q.Check() }))
+		func(_ context.Context, q lead.ReassignRequest, _ string) (string, error) { return q.ID, q.Check() }))
 	// Admin only: like every /v1 route it needs LEADFLOW_API_TOKEN itself
 	// when that is set; rep-scoped tokens open only the web UI.
 	s.Handle("POST /v1/leads/{leadId}/retry-effects", handleUpdate(s, lead.UpdateRetryEffects,
-		func(q lead.RetryEffectsRequest, _ string) (string, error) { return q.ID, q.Check() }))
+		func(_ context.Context, q lead.RetryEffectsRequest, _ string) (string, error) { return q.ID, q.Check() }))
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	s.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))

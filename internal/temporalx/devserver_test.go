@@ -162,6 +162,14 @@ func TestLeadClientOnDevServer(t *testing.T) {
 		}
 	})
 
+	t.Run("is open", func(t *testing.T) {
+		for id, want := range map[string]bool{"L-1": true, "L-term": true, "L-merged": false, "L-404": false} {
+			if open, err := lc.IsOpen(ctx, id); err != nil || open != want {
+				t.Errorf("IsOpen(%s) = %v, %v; want %v", id, open, err, want)
+			}
+		}
+	})
+
 	// A lead on a task queue no worker polls: Temporal admits the update and
 	// the query, and nobody takes them.
 	idle := temporalx.NewLeadClient(c, "leadflow-nobody")
@@ -193,6 +201,13 @@ func TestLeadClientOnDevServer(t *testing.T) {
 		wantUnavailable(t, err, "Temporal did not answer the accept update within 1s")
 		if d := time.Since(start); d > 6*time.Second {
 			t.Errorf("answered after %v", d)
+		}
+		start = time.Now()
+		if _, err := idle.IsOpen(ctx, "L-idle"); err == nil || errors.Is(err, api.ErrNotFound) {
+			t.Errorf("IsOpen with Temporal down: %v, want an error", err)
+		}
+		if d := time.Since(start); d > 4*time.Second {
+			t.Errorf("IsOpen answered after %v", d)
 		}
 	})
 }

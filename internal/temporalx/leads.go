@@ -46,7 +46,10 @@ type LeadClient struct {
 	QueryTimeout time.Duration
 }
 
-var _ api.Leads = (*LeadClient)(nil)
+var (
+	_ api.Leads     = (*LeadClient)(nil)
+	_ api.OpenLeads = (*LeadClient)(nil)
+)
 
 // NewLeadClient returns a LeadClient starting workflows on taskQueue.
 func NewLeadClient(c client.Client, taskQueue string) *LeadClient {
@@ -190,6 +193,22 @@ func (l *LeadClient) Query(ctx context.Context, leadID, name string, out any) er
 		return fmt.Errorf("query %s on %s: decode result: %w", name, wfID, err)
 	}
 	return nil
+}
+
+// IsOpen reports whether the lead's workflow exists and is running (a
+// describe, bounded by probeTimeout). A missing or closed lead is false
+// with no error.
+func (l *LeadClient) IsOpen(ctx context.Context, leadID string) (bool, error) {
+	dctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	d, err := l.c.DescribeWorkflowExecution(dctx, lead.WorkflowID(leadID), "")
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe %s: %w", lead.WorkflowID(leadID), err)
+	}
+	return d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 }
 
 // Ready reports whether the Temporal frontend answers a health check.
