@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/config"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
@@ -58,6 +61,7 @@ func TestServeSendDirectory(t *testing.T) {
 		config.EnvIDKey:             testIDKey,
 		config.EnvHTTPAddr:          addr,
 		config.EnvAPIToken:          token,
+		config.EnvUpdateTimeout:     "1s",
 	}
 	ta := newTestApp(t, env)
 	cfg, err := ta.loadConfig()
@@ -103,7 +107,7 @@ func TestServeSendDirectory(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"listening"`) || !strings.Contains(logs.String(), `"addr":"`+addr+`"`) {
 		t.Errorf("no listening line with the address in the log:\n%s", logs)
 	}
-	if code, body := get(t, base+"/readyz", ""); code != http.StatusOK {
+	if code, body := get(t, base+"/readyz", ""); code != http.StatusOK || !strings.Contains(body, `"status":"ready"`) {
 		t.Errorf("/readyz = %d %s, want 200 (Temporal and Postgres are up)", code, body)
 	}
 
@@ -154,7 +158,37 @@ func TestServeSendDirectory(t *testing.T) {
 		t.Errorf("lead show unknown: stderr %q lacks \"not found\"", ta.errOut)
 	}
 
-	code, body := get(t, base+"/metrics", "")
+	// No worker answers for L-it-1: updates give up after
+	// LEADFLOW_UPDATE_TIMEOUT, reads fall back to the published state.
+	start := time.Now()
+	code, body := post(t, base+"/v1/leads/L-it-1/accept", `{"id":"it-u-1","repId":"rep-1"}`, token)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "no worker took the accept update within 1s") {
+		t.Errorf("accept without a worker = %d %s", code, body)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("accept without a worker took %v, want about the 1s timeout", d)
+	}
+	if code, body := get(t, base+"/v1/leads/L-it-1", token); code != http.StatusServiceUnavailable || !strings.Contains(body, "published no state") {
+		t.Errorf("GET a lead that published nothing, no worker = %d %s", code, body)
+	}
+	st, err := store.Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishedAt := time.Date(2026, 11, 22, 10, 2, 0, 0, time.UTC)
+	err = st.PublishState(t.Context(), actions.StateSnapshot{LeadID: "L-it-1", Seq: 1, At: publishedAt,
+		View: lead.View{LeadID: "L-it-1", Stage: lead.StageHandoff, OwnerID: "rep-1"}})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body = get(t, base+"/v1/leads/L-it-1", token)
+	if code != http.StatusOK || !strings.Contains(body, `"stale":true`) || !strings.Contains(body, `"publishedAt":"2026-11-22T10:02:00Z"`) ||
+		!strings.Contains(body, `"ownerId":"rep-1"`) {
+		t.Errorf("GET with a published state, no worker = %d %s", code, body)
+	}
+
+	code, body = get(t, base+"/metrics", "")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
 	}
@@ -203,6 +237,25 @@ func get(t *testing.T, url, token string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func post(t *testing.T, url, body, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

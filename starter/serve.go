@@ -101,6 +101,7 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	// without it, with UTC and no segment in summaries.
 	loc := time.UTC
 	leads := temporalx.NewLeadClient(tc, cfg.TaskQueue)
+	leads.UpdateTimeout = cfg.UpdateTimeout
 	if p, err := policy.Load(cfg.PolicyPath); err == nil {
 		loc = p.Location
 		leads.Segment = temporalx.SegmentBy(p)
@@ -112,7 +113,12 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		IDKey:         []byte(cfg.IDKey),
 		APIToken:      cfg.APIToken,
 		Logger:        logger,
-		Ready:         []func(context.Context) error{st.Ping},
+		Ready: []api.ReadyCheck{{
+			Name: "postgres", Check: st.Ping, Degrades: true,
+			Impact: "signed events for leads that are not merged are still accepted and delivered; " +
+				"merged leads' events, HubSpot webhook lookups, the stale-state fallback of GET /v1/leads/{leadId} and the web UI fail until it is back",
+		}},
+		States: st, // the last published state, when no worker answers
 	}, leads, st, store.Receipts{Store: st}, reg)
 	if err != nil {
 		return err

@@ -3,6 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,7 +35,7 @@ type env struct {
 	srv      *Server
 	h        http.Handler
 	leads    *fakeLeads
-	merges   fakeMerges
+	merges   *fakeMerges
 	receipts *fakeReceipts
 	reg      *prometheus.Registry
 	logs     *observer.ObservedLogs
@@ -48,7 +51,7 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e := &env{t: t, leads: newFakeLeads(), merges: fakeMerges{}, receipts: &fakeReceipts{},
+	e := &env{t: t, leads: newFakeLeads(), merges: newFakeMerges(), receipts: &fakeReceipts{},
 		reg: prometheus.NewRegistry(), logs: logs}
 	srv, err := New(cfg, e.leads, e.merges, e.receipts, e.reg)
 	if err != nil {
@@ -140,7 +143,7 @@ func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 
 func TestNewNeedsKeys(t *testing.T) {
 	for _, cfg := range []Config{{IDKey: testIDKey}, {WebhookSecret: testSecret}} {
-		if _, err := New(cfg, newFakeLeads(), fakeMerges{}, &fakeReceipts{}, nil); err == nil {
+		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
 			t.Errorf("New(%+v) succeeded without a key", cfg)
 		}
 	}
@@ -336,15 +339,120 @@ func TestEventsEmailOnlyGetsDerivedLeadID(t *testing.T) {
 
 func TestEventsMergedLeadRedirected(t *testing.T) {
 	e := newEnv(t, nil)
-	e.merges["L-old"] = "L-mid"
-	e.merges["L-mid"] = "L-new"
-	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-old", lead.EventEmailOpen)), "sign"), http.StatusAccepted)
-	got := e.leads.applied["L-new"]
-	if len(got) != 1 || got[0].LeadID != "L-new" {
-		t.Fatalf("survivor got %+v; all %v", got, e.leads.applied)
+	e.leads.closed["L-old"], e.leads.closed["L-mid"] = true, true
+	e.merges.set("L-old", "L-mid")
+	e.merges.set("L-mid", "L-new")
+	body := batch(t, ev("e1", "L-old", lead.EventEmailOpen), ev("e2", "L-old", lead.EventEmailClick), ev("e3", "L-new", lead.EventWebPageView))
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusAccepted)
+	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 3}) {
+		t.Errorf("result %+v", got)
+	}
+	got := e.leads.appliedIDs("L-new")
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"e1", "e2", "e3"}) {
+		t.Fatalf("survivor got %v; all %v", got, e.leads.applied)
+	}
+	for _, x := range e.leads.applied["L-new"] {
+		if x.LeadID != "L-new" {
+			t.Errorf("redirected event %s carries leadId %s", x.ID, x.LeadID)
+		}
+	}
+	// e1 tried L-old, L-mid, L-new; e2 went straight to the survivor; e3 is L-new's.
+	if e.leads.calls != 5 {
+		t.Errorf("%d Deliver calls, want 5", e.leads.calls)
+	}
+	if e.merges.calls != 2 {
+		t.Errorf("%d merge lookups, want 2 (one per hop of e1)", e.merges.calls)
+	}
+}
+
+// Postgres down: events for leads that are not merged are delivered and
+// accepted (Postgres is not asked); a merged lead's events cannot be
+// redirected, and only then is the batch 503, naming postgres.
+func TestEventsWhilePostgresIsDown(t *testing.T) {
+	pgDown := errors.New("postgres: connection refused")
+	e := newEnv(t, nil)
+	e.merges.err, e.receipts.err = pgDown, pgDown
+	body := batch(t, ev("e1", "L-1", lead.EventFormSubmit), ev("e2", "L-2", lead.EventEmailOpen), ev("e3", "L-1", lead.EventEmailClick))
+	rec := e.postEvents(body, "sign")
+	wantStatus(t, rec, http.StatusAccepted)
+	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 3}) {
+		t.Errorf("result %+v, want 3 accepted", got)
+	}
+	if !slices.Equal(e.leads.appliedIDs("L-1"), []string{"e1", "e3"}) || !slices.Equal(e.leads.appliedIDs("L-2"), []string{"e2"}) {
+		t.Errorf("applied %v", e.leads.applied)
+	}
+	if e.merges.calls != 0 {
+		t.Errorf("%d merge lookups for leads that are not merged", e.merges.calls)
+	}
+	// L-1 and L-2 run in parallel and may each ask once; after a failure
+	// the batch stops asking, so e3 does not.
+	if e.receipts.calls > 2 {
+		t.Errorf("%d receipt attempts, want at most one per lead: after the first failure the batch stops asking", e.receipts.calls)
+	}
+	if n := e.logs.FilterMessageSnippet("receipts not recorded").Len(); n != 1 {
+		t.Errorf("%d warnings about unrecorded receipts, want 1", n)
+	}
+	// A resend is safe: the workflow ignores ids it has, so nothing is applied twice.
+	wantStatus(t, e.postEvents(body, "sign"), http.StatusAccepted)
+	if n := e.leads.totalApplied(); n != 3 {
+		t.Errorf("applied %d events after a resend, want 3", n)
+	}
+
+	e.leads.closed["L-old"] = true
+	rec = e.postEvents(batch(t, ev("e4", "L-old", lead.EventEmailOpen), ev("e5", "L-3", lead.EventEmailOpen)), "sign")
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, "postgres") || strings.Contains(msg, "Temporal") {
+		t.Errorf("error %q should name postgres, not Temporal", msg)
 	}
 	if len(e.leads.applied["L-old"]) != 0 {
-		t.Error("merged lead still received the event")
+		t.Error("the merged lead took the event")
+	}
+}
+
+// A completed lead whose merge Postgres does not know: the closed
+// workflow's state names the survivor.
+func TestEventsMergedLeadWithoutMergeRecord(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.closed["L-old"] = true
+	e.leads.views["L-old"] = lead.View{LeadID: "L-old", Stage: lead.StageMerged, MergedInto: "L-new"}
+	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-old", lead.EventEmailOpen)), "sign"), http.StatusAccepted)
+	if got := e.leads.appliedIDs("L-new"); !slices.Equal(got, []string{"e1"}) {
+		t.Errorf("survivor got %v", got)
+	}
+	// Neither Postgres nor the state names one: 503, nothing lost.
+	e.leads.closed["L-lost"] = true
+	rec := e.postEvents(batch(t, ev("e2", "L-lost", lead.EventEmailOpen)), "sign")
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+}
+
+func TestEventsMergeLoopsAndLongChains(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.closed["L-a"], e.leads.closed["L-b"] = true, true
+	e.merges.set("L-a", "L-b")
+	e.merges.set("L-b", "L-a")
+	rec := e.postEvents(batch(t, ev("e1", "L-a", lead.EventEmailOpen)), "sign")
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+	if e.leads.calls != 2 {
+		t.Errorf("%d Deliver calls around a loop, want 2", e.leads.calls)
+	}
+
+	e = newEnv(t, nil)
+	for i := range maxMergeHops + 2 {
+		id := fmt.Sprintf("L-%d", i)
+		e.leads.closed[id] = true
+		e.merges.set(id, fmt.Sprintf("L-%d", i+1))
+	}
+	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-0", lead.EventEmailOpen)), "sign"), http.StatusServiceUnavailable)
+	if e.leads.calls != maxMergeHops+1 {
+		t.Errorf("%d Deliver calls along a long chain, want %d", e.leads.calls, maxMergeHops+1)
+	}
+	if e.leads.totalApplied() != 0 {
+		t.Error("delivered past the bound")
 	}
 }
 
@@ -443,6 +551,15 @@ func TestUpdates(t *testing.T) {
 		{"trailing", "/v1/leads/L-1/accept", `{"id":"u6","repId":"rep-7"}{}`, nil, 400, "after"},
 		{"not found", "/v1/leads/L-404/accept", `{"id":"u7","repId":"rep-7"}`, nil, 404, "no such lead"},
 		{"temporal down", "/v1/leads/L-1/accept", `{"id":"u8","repId":"rep-7"}`, errUnavailable, 503, "retry"},
+		{"no worker", "/v1/leads/L-1/accept", `{"id":"u8","repId":"rep-7"}`,
+			&Unavailable{Message: "no worker took the accept update within 10s: the lead's workflow is not being processed; retry later"}, 503, "no worker took the accept update within 10s"},
+		{"temporal silent", "/v1/leads/L-1/reject", `{"id":"u8","repId":"rep-7","reason":"timing"}`,
+			fmt.Errorf("wrapped: %w", &Unavailable{Message: "Temporal did not answer the reject update within 10s; retry later"}), 503, "Temporal did not answer"},
+		{"directory down in the handler", "/v1/leads/L-1/reassign", `{"id":"u8","ownerId":"rep-8","by":"mgr-1"}`,
+			&Unavailable{Message: "the lead could not apply the reassign update (directory did not answer) and applied nothing; retry later"}, 503, "directory did not answer"},
+		{"retry effects", "/v1/leads/L-1/retry-effects", `{"id":"u10","by":"ops-1"}`, nil, 200, ""},
+		{"retry effects without by", "/v1/leads/L-1/retry-effects", `{"id":"u11"}`, nil, 422, "by is required"},
+		{"retry effects refused", "/v1/leads/L-1/retry-effects", `{"id":"u12","by":"ops-1"}`, &Refused{"no failed effects to retry"}, 422, "no failed effects"},
 		{"bad leadId", "/v1/leads/bad%20id/accept", `{"id":"u9","repId":"rep-7"}`, nil, 400, "leadId"},
 	}
 	for _, c := range cases {
@@ -461,6 +578,9 @@ func TestUpdates(t *testing.T) {
 			}
 			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
 				t.Errorf("error %q does not mention %q", msg, c.msg)
+			}
+			if ra := rec.Header().Get("Retry-After"); (c.code == 503) != (ra != "") {
+				t.Errorf("status %d with Retry-After %q", c.code, ra)
 			}
 			if c.code == 400 || c.code == 422 && c.updateErr == nil {
 				if len(e.leads.updates) != 0 {
@@ -483,6 +603,36 @@ func TestUpdatePassesRequestAndID(t *testing.T) {
 	if u.LeadID != "L-1" || u.Name != lead.UpdateReject || u.UpdateID != "u1" || u.Req != want {
 		t.Errorf("update = %+v", u)
 	}
+}
+
+func TestRetryEffectsPassesRequest(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, ""), 200)
+	if len(e.leads.updates) != 1 {
+		t.Fatalf("updates = %+v", e.leads.updates)
+	}
+	u := e.leads.updates[0]
+	if u.LeadID != "L-1" || u.Name != lead.UpdateRetryEffects || u.UpdateID != "r1" || u.Req != (lead.RetryEffectsRequest{ID: "r1", By: "ops-1"}) {
+		t.Errorf("update = %+v", u)
+	}
+}
+
+// retry-effects is an operator's: the admin token, never a rep-scoped one.
+func TestRetryEffectsAdminOnly(t *testing.T) {
+	const admin = "s3cret"
+	e := newEnv(t, func(c *Config) { c.APIToken = admin })
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	m := hmac.New(sha256.New, []byte(admin))
+	m.Write([]byte("rep:rep-7"))
+	repToken := "rep:rep-7:" + hex.EncodeToString(m.Sum(nil)) // as webui.RepToken mints it
+	for _, tok := range []string{"", repToken, "wrong"} {
+		wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, tok), 401)
+	}
+	if len(e.leads.updates) != 0 {
+		t.Fatal("an unauthenticated retry-effects reached the workflow")
+	}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, admin), 200)
 }
 
 func TestQueries(t *testing.T) {
@@ -572,10 +722,17 @@ func TestNeedsToken(t *testing.T) {
 }
 
 func TestHealthAndReady(t *testing.T) {
+	pgUp := true
 	e := newEnv(t, func(c *Config) {
-		c.Ready = []func(context.Context) error{
-			func(context.Context) error { return nil },
-			func(context.Context) error { return errors.New("postgres: connection refused") },
+		c.Ready = []ReadyCheck{
+			{Name: "cache", Check: func(context.Context) error { return nil }},
+			{Name: "postgres", Degrades: true, Impact: "events for leads that are not merged are still accepted",
+				Check: func(context.Context) error {
+					if pgUp {
+						return nil
+					}
+					return errors.New("postgres: connection refused to 10.0.0.7")
+				}},
 		}
 	})
 	rec := e.get("/healthz", "")
@@ -584,20 +741,59 @@ func TestHealthAndReady(t *testing.T) {
 		t.Errorf("healthz body %q", rec.Body)
 	}
 	rec = e.get("/readyz", "")
-	wantStatus(t, rec, 503)
+	wantStatus(t, rec, 200)
 	wantJSON(t, rec)
-	if got := decode[errorBody](t, rec).Failed; !slices.Equal(got, []string{"check[1]"}) {
-		t.Errorf("failed = %v", got)
+	if b := decode[readyBody](t, rec); b.Status != "ready" || len(b.Failed) != 0 {
+		t.Errorf("all up: %+v", b)
 	}
+
+	// Postgres down, Temporal up: degraded, still in service.
+	pgUp = false
+	rec = e.get("/readyz", "")
+	wantStatus(t, rec, 200)
+	b := decode[readyBody](t, rec)
+	if b.Status != "degraded" || !slices.Equal(b.Failed, []string{"postgres"}) || !strings.Contains(b.Message, "events for leads that are not merged are still accepted") {
+		t.Errorf("postgres down: %s", rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "10.0.0.7") {
+		t.Error("readyz leaks the check's error")
+	}
+
+	// Temporal down too: 503, both named.
 	e.leads.readyErr = errUnavailable
-	if got := decode[errorBody](t, e.get("/readyz", "")).Failed; !slices.Equal(got, []string{"temporal", "check[1]"}) {
-		t.Errorf("failed = %v", got)
+	rec = e.get("/readyz", "")
+	wantStatus(t, rec, 503)
+	b = decode[readyBody](t, rec)
+	if b.Status != "down" || !slices.Equal(b.Failed, []string{"temporal", "postgres"}) || b.Error != "not ready: temporal, postgres" {
+		t.Errorf("both down: %s", rec.Body)
+	}
+	// Temporal alone down: 503.
+	pgUp = true
+	rec = e.get("/readyz", "")
+	wantStatus(t, rec, 503)
+	if b := decode[readyBody](t, rec); !slices.Equal(b.Failed, []string{"temporal"}) {
+		t.Errorf("temporal down: %s", rec.Body)
 	}
 
 	ok := newEnv(t, nil)
 	rec = ok.get("/readyz", "")
 	wantStatus(t, rec, 200)
 	wantJSON(t, rec)
+}
+
+func TestReadyChecksNeedNames(t *testing.T) {
+	nop := func(context.Context) error { return nil }
+	for _, checks := range [][]ReadyCheck{
+		{{Check: nop}},
+		{{Name: "temporal", Check: nop}},
+		{{Name: "postgres", Check: nop}, {Name: "postgres", Check: nop}},
+		{{Name: "postgres"}},
+	} {
+		cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey, Ready: checks}
+		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
+			t.Errorf("New accepted checks %+v", checks)
+		}
+	}
 }
 
 func (e *env) metrics() string {
@@ -645,7 +841,7 @@ func TestSharedRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey}
 	for range 2 {
-		if _, err := New(cfg, newFakeLeads(), fakeMerges{}, &fakeReceipts{}, reg); err != nil {
+		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, reg); err != nil {
 			t.Fatalf("New on a shared registry: %v", err)
 		}
 	}
@@ -686,11 +882,206 @@ func TestReadyzTimesOutAHungCheck(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	e := newEnv(t, func(c *Config) {
-		c.Ready = []func(context.Context) error{func(context.Context) error { <-release; return nil }}
+		c.Ready = []ReadyCheck{{Name: "directory", Check: func(context.Context) error { <-release; return nil }}}
 	})
 	rec := e.get("/readyz", "")
 	wantStatus(t, rec, 503)
-	if got := decode[errorBody](t, rec).Failed; !slices.Equal(got, []string{"check[0]"}) {
+	if got := decode[readyBody](t, rec).Failed; !slices.Equal(got, []string{"directory"}) {
 		t.Errorf("failed = %v", got)
+	}
+}
+
+func TestEventsByteBounds(t *testing.T) {
+	e := newEnv(t, nil)
+	okAttrs := map[string]any{}
+	for i := range lead.MaxAttributes {
+		okAttrs[fmt.Sprintf("a%02d", i)] = "v"
+	}
+	tooMany := map[string]any{"extra": 1}
+	for k, v := range okAttrs {
+		tooMany[k] = v
+	}
+	max := ev("e1", "L-1", lead.EventFormSubmit)
+	max["attributes"] = okAttrs
+	max["profile"] = map[string]any{"company": strings.Repeat("c", lead.MaxProfileValueBytes)}
+	wantStatus(t, e.postEvents(batch(t, max), "sign"), http.StatusAccepted)
+
+	over := ev("e2", "L-1", lead.EventFormSubmit)
+	over["attributes"] = tooMany
+	big := ev("e3", "L-2", lead.EventFormSubmit)
+	big["attributes"] = map[string]any{"blob": strings.Repeat("x", lead.MaxAttributeValueBytes)}
+	long := ev("e4", "L-3", lead.EventFormSubmit)
+	long["profile"] = map[string]any{"title": strings.Repeat("t", lead.MaxProfileValueBytes+1)}
+	rec := e.postEvents(batch(t, over, big, long), "sign")
+	wantStatus(t, rec, http.StatusBadRequest)
+	got := map[EventError]bool{}
+	for _, ee := range decode[eventErrors](t, rec).Errors {
+		got[EventError{Index: ee.Index, Field: ee.Field}] = true
+		if !strings.Contains(ee.Message, "at most") {
+			t.Errorf("%+v does not state the bound", ee)
+		}
+	}
+	for _, want := range []EventError{{Index: 0, Field: "attributes"}, {Index: 1, Field: "attributes.blob"}, {Index: 2, Field: "profile.title"}} {
+		if !got[want] {
+			t.Errorf("missing %+v in %s", want, rec.Body)
+		}
+	}
+	if n := e.leads.totalApplied(); n != 1 {
+		t.Errorf("applied %d events, want only the first batch's", n)
+	}
+}
+
+func TestUpdateByteBounds(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	note := func(n int) string { return strings.Repeat("n", n) }
+	for _, c := range []struct {
+		path, body, field string
+	}{
+		{"/v1/leads/L-1/reject", `{"id":"u1","repId":"rep-7","reason":"other","note":"` + note(lead.MaxNoteBytes+1) + `"}`, "note"},
+		{"/v1/leads/L-1/reassign", `{"id":"u2","ownerId":"rep-8","by":"mgr","note":"` + note(lead.MaxNoteBytes+1) + `"}`, "note"},
+		{"/v1/leads/L-1/accept", `{"id":"u3","repId":"` + note(lead.MaxRefBytes+1) + `"}`, "repId"},
+	} {
+		rec := e.postJSON(c.path, c.body, "")
+		wantStatus(t, rec, http.StatusBadRequest)
+		if b := decode[errorBody](t, rec); b.Field != c.field || !strings.Contains(b.Error, "at most") {
+			t.Errorf("%s: %+v, want a 400 on %s", c.path, b, c.field)
+		}
+	}
+	if len(e.leads.updates) != 0 {
+		t.Errorf("over-long requests reached the workflow: %+v", e.leads.updates)
+	}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u4","repId":"rep-7","reason":"other","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
+	wantStatus(t, e.postJSON("/v1/leads/L-1/reassign", `{"id":"u5","ownerId":"rep-8","by":"mgr","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
+}
+
+func TestStateFallsBackToPublishedState(t *testing.T) {
+	published := testNow.Add(-3 * time.Minute)
+	noWorker := &Unavailable{Message: "no worker answered the state query within 5s: the lead's workflow is not being processed"}
+	pgDown := errors.New("postgres: connection refused")
+	cases := []struct {
+		name           string
+		queryErr, pgEr error
+		lead           string
+		code           int
+		stale          bool
+		msg            []string
+	}{
+		{"query answers", nil, nil, "L-1", 200, false, nil},
+		{"no worker: published state", noWorker, nil, "L-1", 200, true, nil},
+		{"Temporal down: published state", errUnavailable, nil, "L-1", 200, true, nil},
+		{"Temporal has no workflow, Postgres has a state", ErrNotFound, nil, "L-1", 200, true, nil},
+		{"neither knows the lead", ErrNotFound, nil, "L-2", 404, false, []string{"no such lead"}},
+		{"no worker, never published", noWorker, nil, "L-2", 503, false, []string{"no worker answered", "published no state"}},
+		{"both fail", noWorker, pgDown, "L-1", 503, false, []string{"no worker answered", "postgres did not answer"}},
+		{"no workflow, Postgres fails", ErrNotFound, pgDown, "L-1", 503, false, []string{"no workflow", "postgres"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			states := &fakeStates{states: map[string]lead.View{"L-1": {LeadID: "L-1", Stage: lead.StageHandoff, OwnerID: "rep-old"}},
+				at: map[string]time.Time{"L-1": published}, err: c.pgEr}
+			e := newEnv(t, func(cfg *Config) { cfg.States = states })
+			e.leads.views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.StageSAL, OwnerID: "rep-7"}
+			e.leads.queryErr = c.queryErr
+			rec := e.get("/v1/leads/"+c.lead, "")
+			wantStatus(t, rec, c.code)
+			wantJSON(t, rec)
+			if c.code != 200 {
+				body := decode[errorBody](t, rec)
+				for _, m := range c.msg {
+					if !strings.Contains(body.Error, m) {
+						t.Errorf("error %q does not mention %q", body.Error, m)
+					}
+				}
+				if (c.code == 503) != (rec.Header().Get("Retry-After") != "") {
+					t.Errorf("Retry-After %q on %d", rec.Header().Get("Retry-After"), c.code)
+				}
+				return
+			}
+			var raw map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
+				t.Fatal(err)
+			}
+			v := decode[lead.View](t, rec)
+			if !c.stale {
+				if v.Stale || v.PublishedAt != nil || v.OwnerID != "rep-7" || raw["stale"] != nil {
+					t.Errorf("fresh answer %s", rec.Body)
+				}
+				if states.calls != 0 {
+					t.Error("Postgres asked although the query answered")
+				}
+				return
+			}
+			if !v.Stale || raw["stale"] != true || v.PublishedAt == nil || !v.PublishedAt.Equal(published) || v.OwnerID != "rep-old" {
+				t.Errorf("stale answer %s", rec.Body)
+			}
+		})
+	}
+}
+
+// Without a States port the edge answers as before: 503 when the query fails.
+func TestStateWithoutStates(t *testing.T) {
+	e := newEnv(t, nil)
+	e.leads.queryErr = &Unavailable{Message: "no worker answered the state query within 5s"}
+	rec := e.get("/v1/leads/L-1", "")
+	wantStatus(t, rec, 503)
+	if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, "no worker answered") {
+		t.Errorf("error %q", msg)
+	}
+}
+
+// A duplicate rejection must name an open lead: checked with one describe
+// before the update is sent.
+func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
+	body := func(dup string) string {
+		return `{"id":"u1","repId":"rep-7","reason":"duplicate","duplicateOf":"` + dup + `"}`
+	}
+	cases := []struct {
+		name, dup string
+		isOpenErr error
+		code      int
+		msg       string
+	}{
+		{"open survivor", "L-2", nil, 200, ""},
+		{"no such lead", "L-9", nil, 422, "duplicateOf L-9 is not an open lead"},
+		{"closed lead", "L-done", nil, 422, "duplicateOf L-done is not an open lead"},
+		{"Temporal does not answer", "L-2", errUnavailable, 503, "could not check that duplicateOf L-2 is an open lead"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.leads.views["L-1"] = lead.View{LeadID: "L-1", OwnerID: "rep-7"}
+			e.leads.views["L-2"] = lead.View{LeadID: "L-2"}
+			e.leads.views["L-done"] = lead.View{LeadID: "L-done"}
+			e.leads.closed["L-done"] = true
+			e.leads.isOpenErr = c.isOpenErr
+			rec := e.postJSON("/v1/leads/L-1/reject", body(c.dup), "")
+			wantStatus(t, rec, c.code)
+			if !slices.Equal(e.leads.opened, []string{c.dup}) {
+				t.Errorf("IsOpen calls %v, want one for %s", e.leads.opened, c.dup)
+			}
+			if c.code == 200 {
+				if len(e.leads.updates) != 1 {
+					t.Errorf("updates %+v", e.leads.updates)
+				}
+				return
+			}
+			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
+				t.Errorf("error %q, want %q", msg, c.msg)
+			}
+			if len(e.leads.updates) != 0 {
+				t.Error("the update was sent")
+			}
+			if (c.code == 503) != (rec.Header().Get("Retry-After") != "") {
+				t.Errorf("Retry-After %q on %d", rec.Header().Get("Retry-After"), c.code)
+			}
+		})
+	}
+	// Other reasons do not ask.
+	e := newEnv(t, nil)
+	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u2","repId":"rep-7","reason":"timing"}`, ""), 200)
+	if len(e.leads.opened) != 0 {
+		t.Errorf("IsOpen asked for a timing rejection: %v", e.leads.opened)
 	}
 }

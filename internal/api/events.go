@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -181,7 +182,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		// and the workflow ignores a repeated id, so nothing is applied twice.
 		s.log.Warn("event batch not delivered", zap.Int("events", len(events)), zap.Error(err))
 		w.Header().Set("Retry-After", retryAfter)
-		writeError(w, http.StatusServiceUnavailable, "events could not be handed to Temporal; retry the whole batch")
+		writeError(w, http.StatusServiceUnavailable, batchErrorMessage(err)+"; retry the whole batch")
 		return
 	}
 	s.events.WithLabelValues("accepted").Add(float64(res.Accepted))
@@ -355,12 +356,12 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 	return keys
 }
 
-// deliverBatch hands a valid batch to Temporal: merged leads are redirected
-// to their survivor, repeated ids are sent once, each lead's events go in
-// batch order one at a time, and different leads go in parallel.
+// deliverBatch hands a valid batch to Temporal: repeated ids are sent once,
+// each lead's events go in batch order one at a time, and different leads
+// go in parallel. A merged lead's events are redirected to its survivor by
+// deliverEvent; Postgres is asked only then.
 func (s *Server) deliverBatch(ctx context.Context, events []lead.Event) (BatchResult, error) {
 	var res BatchResult
-	survivor := map[string]string{}
 	type group struct {
 		leadID string
 		events []lead.Event
@@ -374,19 +375,10 @@ func (s *Server) deliverBatch(ctx context.Context, events []lead.Event) (BatchRe
 			continue
 		}
 		seen[ev.ID] = true
-		to, ok := survivor[ev.LeadID]
-		if !ok {
-			var err error
-			if to, err = s.resolveMerge(ctx, ev.LeadID); err != nil {
-				return BatchResult{}, err
-			}
-			survivor[ev.LeadID] = to
-		}
-		ev.LeadID = to
-		g := byLead[to]
+		g := byLead[ev.LeadID]
 		if g == nil {
-			g = &group{leadID: to}
-			byLead[to] = g
+			g = &group{leadID: ev.LeadID}
+			byLead[ev.LeadID] = g
 			groups = append(groups, g)
 		}
 		g.events = append(g.events, ev)
@@ -401,6 +393,7 @@ func (s *Server) deliverBatch(ctx context.Context, events []lead.Event) (BatchRe
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, s.cfg.Concurrency)
 		firstErr error
+		rcpt     = &receiptState{}
 	)
 	for _, g := range groups {
 		wg.Add(1)
@@ -412,7 +405,7 @@ func (s *Server) deliverBatch(ctx context.Context, events []lead.Event) (BatchRe
 			case <-ctx.Done():
 				return
 			}
-			accepted, dups, err := s.deliverLead(ctx, g.leadID, g.events)
+			accepted, dups, err := s.deliverLead(ctx, g.leadID, g.events, rcpt)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Accepted += accepted
@@ -424,6 +417,10 @@ func (s *Server) deliverBatch(ctx context.Context, events []lead.Event) (BatchRe
 		}()
 	}
 	wg.Wait()
+	if n := rcpt.unrecorded.Load(); n > 0 {
+		s.log.Warn("receipts not recorded: delivered events counted as accepted; a resend of them will not be counted as duplicates",
+			zap.Int64("events", n), zap.Error(rcpt.firstErr()))
+	}
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = context.Cause(ctx) // the request itself was cancelled
 	}
@@ -433,41 +430,144 @@ func (s *Server) deliverBatch(ctx context.Context, events []lead.Event) (BatchRe
 	return res, nil
 }
 
+// receiptState is a batch's view of the receipts store: after the first
+// failure the batch stops asking, so a Postgres outage costs one timeout per
+// batch, not one per event.
+type receiptState struct {
+	down       atomic.Bool
+	unrecorded atomic.Int64
+	mu         sync.Mutex
+	err        error
+}
+
+func (r *receiptState) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.down.Store(true)
+}
+
+func (r *receiptState) firstErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
 // deliverLead sends one lead's events in order, stopping at the first error
-// so a later event never overtakes an earlier one.
-func (s *Server) deliverLead(ctx context.Context, leadID string, events []lead.Event) (accepted, dups int, err error) {
+// so a later event never overtakes an earlier one. Once one event found the
+// lead merged, the rest go straight to the survivor.
+//
+// Receipts only count duplicates: the workflow itself ignores an event id
+// it has seen, which is what makes a resend safe. So when recording a
+// receipt fails after the delivery succeeded (Postgres is down), the event
+// is still accepted and counted as such, and the failure is logged: nothing
+// is lost (Temporal has the event) and nothing is applied twice (the
+// workflow dedupes by id); only the duplicates count of a later resend is
+// off. Answering 503 instead would make the sender resend events Temporal
+// already holds, for as long as Postgres is down.
+func (s *Server) deliverLead(ctx context.Context, leadID string, events []lead.Event, rcpt *receiptState) (accepted, dups int, err error) {
+	target := leadID
 	for _, ev := range events {
 		if err := ctx.Err(); err != nil {
 			return accepted, dups, err
 		}
-		if err := s.leads.Deliver(ctx, leadID, ev); err != nil {
-			return accepted, dups, fmt.Errorf("delivering event %s to lead %s: %w", ev.ID, leadID, err)
-		}
-		isNew, err := s.receipts.Record(ctx, ev.ID, leadID)
+		to, err := s.deliverEvent(ctx, target, ev)
 		if err != nil {
-			return accepted, dups, fmt.Errorf("recording receipt of event %s: %w", ev.ID, err)
+			return accepted, dups, err
 		}
-		if isNew {
+		target = to
+		if rcpt.down.Load() {
+			rcpt.unrecorded.Add(1)
 			accepted++
-		} else {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, postgresTimeout)
+		isNew, err := s.receipts.Record(rctx, ev.ID, to)
+		cancel()
+		switch {
+		case err != nil:
+			rcpt.fail(fmt.Errorf("recording receipt of event %s: %w", ev.ID, err))
+			rcpt.unrecorded.Add(1)
+			accepted++
+		case isNew:
+			accepted++
+		default:
 			dups++
 		}
 	}
 	return accepted, dups, nil
 }
 
-// resolveMerge follows merges to the surviving lead.
-func (s *Server) resolveMerge(ctx context.Context, leadID string) (string, error) {
-	id := leadID
-	for range maxMergeHops {
-		to, merged, err := s.merges.MergedInto(ctx, id)
+// errMerges marks a batch that failed because a merged lead's survivor
+// could not be found: the 503 names Postgres, not Temporal.
+type errMerges struct{ err error }
+
+func (e *errMerges) Error() string { return e.err.Error() }
+func (e *errMerges) Unwrap() error { return e.err }
+
+// deliverEvent delivers ev to leadID, or, when that lead's workflow has
+// completed (a LeadWorkflow completes successfully only when merged, and
+// SignalWithStart's ALLOW_DUPLICATE_FAILED_ONLY refuses to start it again),
+// to its survivor: merges in Postgres, else the closed workflow's own state
+// (mergedInto), followed for at most maxMergeHops and never around a loop.
+// It returns the lead that took the event. Postgres is consulted only for
+// merged leads, so events for every other lead flow while it is down.
+func (s *Server) deliverEvent(ctx context.Context, leadID string, ev lead.Event) (string, error) {
+	target := leadID
+	visited := map[string]bool{}
+	for hop := 0; ; hop++ {
+		ev.LeadID = target
+		err := s.leads.Deliver(ctx, target, ev)
+		if err == nil {
+			return target, nil
+		}
+		if !errors.Is(err, ErrLeadClosed) {
+			return "", fmt.Errorf("delivering event %s to lead %s: %w", ev.ID, target, err)
+		}
+		visited[target] = true
+		if hop >= maxMergeHops {
+			return "", &errMerges{fmt.Errorf("lead %s: merge chain longer than %d hops", leadID, maxMergeHops)}
+		}
+		next, err := s.survivor(ctx, target)
 		if err != nil {
-			return "", fmt.Errorf("looking up merges of lead %s: %w", id, err)
+			return "", &errMerges{err}
 		}
-		if !merged || to == "" || to == id {
-			return id, nil
+		if visited[next] {
+			return "", &errMerges{fmt.Errorf("lead %s: merges loop back to %s", leadID, next)}
 		}
-		id = to
+		target = next
 	}
-	return "", fmt.Errorf("lead %s: merge chain longer than %d hops", leadID, maxMergeHops)
+}
+
+// survivor is where a merged lead's events go: Postgres merges (which
+// follows a chain itself), or, when Postgres has no merge recorded, the
+// mergedInto of the closed workflow's state.
+func (s *Server) survivor(ctx context.Context, leadID string) (string, error) {
+	pctx, cancel := context.WithTimeout(ctx, postgresTimeout)
+	to, merged, err := s.merges.MergedInto(pctx, leadID)
+	cancel()
+	if err != nil {
+		return "", fmt.Errorf("looking up the survivor of merged lead %s in postgres: %w", leadID, err)
+	}
+	if merged && to != "" && to != leadID {
+		return to, nil
+	}
+	var v lead.View
+	if err := s.leads.Query(ctx, leadID, lead.QueryState, &v); err != nil {
+		return "", fmt.Errorf("lead %s has completed, postgres records no merge, and its state cannot be read: %w", leadID, err)
+	}
+	if v.MergedInto == "" || v.MergedInto == leadID || !lead.ValidLeadID(v.MergedInto) {
+		return "", fmt.Errorf("lead %s has completed but neither postgres nor its state names a survivor", leadID)
+	}
+	return v.MergedInto, nil
+}
+
+// batchErrorMessage says which dependency failed a batch.
+func batchErrorMessage(err error) string {
+	if _, ok := errors.AsType[*errMerges](err); ok {
+		return "events for a merged lead could not be redirected: postgres (merges) did not answer or names no survivor"
+	}
+	return "events could not be handed to Temporal"
 }

@@ -24,13 +24,20 @@ type fakeLeads struct {
 	// failOn, when set, is asked before each Deliver (n counts from 1).
 	failOn func(n int, leadID string, ev lead.Event) error
 	delay  time.Duration
+	// closed leads' workflows have completed (merged): Deliver refuses them
+	// with ErrLeadClosed, as Temporal does under ALLOW_DUPLICATE_FAILED_ONLY.
+	closed map[string]bool
 
 	views   map[string]lead.View
 	explain map[string]lead.Explanation
 	updates []fakeUpdate
-	// updateErr, when set, is returned by Update.
+	// updateErr, when set, is returned by Update; queryErr by Query;
+	// isOpenErr by IsOpen.
 	updateErr error
+	queryErr  error
+	isOpenErr error
 	readyErr  error
+	opened    []string // IsOpen calls
 }
 
 type fakeUpdate struct {
@@ -42,6 +49,7 @@ func newFakeLeads() *fakeLeads {
 	return &fakeLeads{
 		applied: map[string][]lead.Event{}, seen: map[string]map[string]bool{},
 		inFlight: map[string]int{}, views: map[string]lead.View{}, explain: map[string]lead.Explanation{},
+		closed: map[string]bool{},
 	}
 }
 
@@ -73,6 +81,9 @@ func (f *fakeLeads) Deliver(ctx context.Context, leadID string, ev lead.Event) e
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.closed[leadID] {
+		return fmt.Errorf("deliver event %s to lead/%s: %w", ev.ID, leadID, ErrLeadClosed)
+	}
 	if f.seen[leadID] == nil {
 		f.seen[leadID] = map[string]bool{}
 	}
@@ -100,6 +111,9 @@ func (f *fakeLeads) Update(_ context.Context, leadID, name, updateID string, req
 func (f *fakeLeads) Query(_ context.Context, leadID, name string, out any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.queryErr != nil {
+		return f.queryErr
+	}
 	switch o := out.(type) {
 	case *lead.View:
 		v, ok := f.views[leadID]
@@ -120,6 +134,21 @@ func (f *fakeLeads) Query(_ context.Context, leadID, name string, out any) error
 }
 
 func (f *fakeLeads) Ready(context.Context) error { return f.readyErr }
+
+// IsOpen (api.OpenLeads): a lead with a view that is not closed.
+func (f *fakeLeads) IsOpen(ctx context.Context, leadID string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.opened = append(f.opened, leadID)
+	if _, ok := ctx.Deadline(); !ok {
+		return false, errors.New("fakeLeads: IsOpen called without a deadline")
+	}
+	if f.isOpenErr != nil {
+		return false, f.isOpenErr
+	}
+	_, ok := f.views[leadID]
+	return ok && !f.closed[leadID], nil
+}
 
 // appliedIDs returns a lead's applied event ids in order.
 func (f *fakeLeads) appliedIDs(leadID string) []string {
@@ -142,21 +171,47 @@ func (f *fakeLeads) totalApplied() int {
 	return n
 }
 
-type fakeMerges map[string]string
+// fakeMerges is one hop of the merges table; err stands for Postgres down.
+type fakeMerges struct {
+	mu    sync.Mutex
+	into  map[string]string
+	err   error
+	calls int
+}
 
-func (m fakeMerges) MergedInto(_ context.Context, leadID string) (string, bool, error) {
-	to, ok := m[leadID]
+func newFakeMerges() *fakeMerges { return &fakeMerges{into: map[string]string{}} }
+
+func (m *fakeMerges) set(from, to string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.into[from] = to
+}
+
+func (m *fakeMerges) MergedInto(_ context.Context, leadID string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.err != nil {
+		return "", false, m.err
+	}
+	to, ok := m.into[leadID]
 	return to, ok, nil
 }
 
 type fakeReceipts struct {
-	mu   sync.Mutex
-	seen map[string]bool
+	mu    sync.Mutex
+	seen  map[string]bool
+	err   error // Postgres down
+	calls int
 }
 
 func (r *fakeReceipts) Record(_ context.Context, eventID, _ string) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.calls++
+	if r.err != nil {
+		return false, r.err
+	}
 	if r.seen == nil {
 		r.seen = map[string]bool{}
 	}
@@ -165,4 +220,27 @@ func (r *fakeReceipts) Record(_ context.Context, eventID, _ string) (bool, error
 	}
 	r.seen[eventID] = true
 	return true, nil
+}
+
+// fakeStates is the published states of store.LastState.
+type fakeStates struct {
+	mu     sync.Mutex
+	states map[string]lead.View
+	at     map[string]time.Time
+	err    error
+	calls  int
+}
+
+func (f *fakeStates) LastState(ctx context.Context, leadID string) (lead.View, time.Time, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.err != nil {
+		return lead.View{}, time.Time{}, false, f.err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		return lead.View{}, time.Time{}, false, errors.New("fakeStates: LastState called without a deadline")
+	}
+	v, ok := f.states[leadID]
+	return v, f.at[leadID], ok, nil
 }

@@ -207,7 +207,7 @@ func (h *hubspotHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			log.Warn("hubspot batch not delivered", zap.Int("events", len(events)), zap.Error(err))
 			w.Header().Set("Retry-After", retryAfter)
-			writeError(w, http.StatusServiceUnavailable, "events could not be handed to Temporal; HubSpot will retry")
+			writeError(w, http.StatusServiceUnavailable, batchErrorMessage(err)+"; HubSpot will retry")
 			return
 		}
 		res.Accepted, res.Duplicates = br.Accepted, br.Duplicates

@@ -158,6 +158,22 @@ func TestHubSpotBatchDelivered(t *testing.T) {
 	}
 }
 
+// The edge's own Postgres lookups (merges, receipts) being down does not
+// stop a HubSpot batch for leads that are not merged.
+func TestHubSpotWhileMergesAndReceiptsAreDown(t *testing.T) {
+	e := newHubSpotEnv(t, &hsDeps{}, nil)
+	e.merges.err = errors.New("postgres down")
+	e.receipts.err = errors.New("postgres down")
+	rec := e.postHubSpot(HubSpotWebhookPath, sampleHubSpotBatch(), nil)
+	wantStatus(t, rec, http.StatusOK)
+	if res := decode[HubSpotResult](t, rec); res.Accepted != 4 {
+		t.Errorf("result %+v, want 4 accepted", res)
+	}
+	if n := e.leads.totalApplied(); n != 4 {
+		t.Errorf("applied %d, want 4", n)
+	}
+}
+
 // HubSpot redelivers the batch (attemptNumber 1, a new timestamp and
 // signature): everything is a duplicate, nothing is applied twice.
 func TestHubSpotRedeliveryIsDuplicate(t *testing.T) {

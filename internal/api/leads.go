@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -27,9 +29,64 @@ func pathLeadID(w http.ResponseWriter, r *http.Request) string {
 	return id
 }
 
+// getState answers from the workflow's state query. When that fails (no
+// worker answered within the query deadline, Temporal is down, or Temporal
+// has no workflow) it asks Postgres for the last state the lead published:
+//
+//	query ok                                  200 the state
+//	query fails, Postgres has a state         200 that state, "stale": true, "publishedAt"
+//	Temporal: no workflow, Postgres: none     404
+//	Temporal: no workflow, Postgres fails     503 (cannot tell whether the lead exists)
+//	query fails, Postgres: none               503 with the query's reason
+//	query fails, Postgres fails               503 naming both
+//
+// The query's deadline is temporalx's: LEADFLOW_UPDATE_TIMEOUT, at most 5 s.
 func (s *Server) getState(w http.ResponseWriter, r *http.Request) {
+	id := pathLeadID(w, r)
+	if id == "" {
+		return
+	}
 	var v lead.View
-	s.query(w, r, lead.QueryState, &v)
+	qerr := s.leads.Query(r.Context(), id, lead.QueryState, &v)
+	if qerr == nil {
+		writeJSON(w, http.StatusOK, v)
+		return
+	}
+	if s.cfg.States == nil {
+		s.leadError(w, qerr, "query state")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), postgresTimeout)
+	defer cancel()
+	sv, at, found, serr := s.cfg.States.LastState(ctx, id)
+	notFound := errors.Is(qerr, ErrNotFound)
+	switch {
+	case serr == nil && found:
+		if !notFound {
+			s.log.Warn("state query failed: serving the last published state", zap.Time("publishedAt", at), zap.Error(qerr))
+		}
+		sv.Stale, sv.PublishedAt = true, &at
+		writeJSON(w, http.StatusOK, sv)
+	case serr == nil && notFound:
+		writeError(w, http.StatusNotFound, "no such lead")
+	default:
+		reason := "Temporal has no workflow for this lead"
+		if !notFound {
+			reason = "the state query failed: Temporal is unavailable"
+			if u, ok := errors.AsType[*Unavailable](qerr); ok {
+				reason = u.Message
+			}
+		}
+		if serr == nil {
+			s.log.Warn("state query failed and the lead has published no state", zap.Error(qerr))
+			reason += "; the lead has published no state to fall back on"
+		} else {
+			s.log.Warn("state query and last published state both failed", zap.NamedError("query", qerr), zap.NamedError("postgres", serr))
+			reason += "; and postgres did not answer for the last published state"
+		}
+		w.Header().Set("Retry-After", retryAfter)
+		writeError(w, http.StatusServiceUnavailable, reason+"; retry later")
+	}
 }
 
 func (s *Server) getExplain(w http.ResponseWriter, r *http.Request) {
@@ -50,9 +107,11 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, name string, out 
 }
 
 // handleUpdate serves one of the rep updates: decode req strictly, run its
-// static check (which yields the update ID), then the workflow update. The
-// request's id is the update ID, so a rep's retried click is one update, not two.
-func handleUpdate[R any](s *Server, name string, check func(req R, leadID string) (updateID string, err error)) http.HandlerFunc {
+// check (which yields the update ID), then the workflow update. The
+// request's id is the update ID, so a rep's retried click is one update,
+// not two. A check's lead.FieldError (a byte bound) is 400, its
+// *Unavailable 503, any other error 422.
+func handleUpdate[R any](s *Server, name string, check func(ctx context.Context, req R, leadID string) (updateID string, err error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := pathLeadID(w, r)
 		if id == "" {
@@ -63,7 +122,16 @@ func handleUpdate[R any](s *Server, name string, check func(req R, leadID string
 			writeError(w, code, msg)
 			return
 		}
-		updateID, err := check(req, id)
+		updateID, err := check(r.Context(), req, id)
+		if fe, ok := errors.AsType[lead.FieldError](err); ok {
+			// A byte bound (lead.Max*): the request is malformed, not refused.
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: fe.Error(), Field: fe.Field})
+			return
+		}
+		if _, ok := errors.AsType[*Unavailable](err); ok {
+			s.leadError(w, err, "check "+name)
+			return
+		}
 		if err != nil {
 			writeError(w, http.StatusUnprocessableEntity, err.Error())
 			return
@@ -77,8 +145,44 @@ func handleUpdate[R any](s *Server, name string, check func(req R, leadID string
 	}
 }
 
-// leadError maps the port's errors: a refusal is the caller's (422), a missing
-// lead is 404, anything else is Temporal being unavailable (503).
+// openCheckTimeout bounds the duplicateOf check of a reject.
+var openCheckTimeout = 3 * time.Second
+
+// checkReject is the reject request's static check, then, for a duplicate,
+// that duplicateOf names an open lead (one describe of lead/<duplicateOf>,
+// with a deadline): otherwise the workflow would merge this lead into one
+// that does not exist or has closed, and forward its events into nothing.
+func (s *Server) checkReject(ctx context.Context, q lead.RejectRequest, leadID string) (string, error) {
+	if err := q.Check(leadID); err != nil {
+		return "", err
+	}
+	ol, ok := s.leads.(OpenLeads)
+	if q.Reason != lead.ReasonDuplicate || q.DuplicateOf == "" || !ok {
+		return q.ID, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, openCheckTimeout)
+	defer cancel()
+	open, err := ol.IsOpen(ctx, q.DuplicateOf)
+	if err != nil {
+		return "", &Unavailable{Err: err, Message: fmt.Sprintf("could not check that duplicateOf %s is an open lead: Temporal did not answer; retry later", q.DuplicateOf)}
+	}
+	if !open {
+		return "", fmt.Errorf("duplicateOf %s is not an open lead", q.DuplicateOf)
+	}
+	return q.ID, nil
+}
+
+// leadError maps the Leads port's errors to HTTP:
+//
+//	*Refused                        422, its message: the update's validator refused it, or
+//	                                the handler found a rule broken (nothing applied)
+//	ErrNotFound                     404 "no such lead"
+//	*Unavailable                    503 + Retry-After, its message: no worker took the update
+//	                                (or answered the query) in time, Temporal did not answer,
+//	                                or the handler's dependency was down (lead.ErrTypeUnavailable)
+//	anything else                   503 + Retry-After: Temporal is unavailable
+//
+// 422 is never a timeout or an outage: a client may show it to the rep as is.
 func (s *Server) leadError(w http.ResponseWriter, err error, what string) {
 	if ref, ok := errors.AsType[*Refused](err); ok {
 		writeError(w, http.StatusUnprocessableEntity, ref.Message)
@@ -90,6 +194,10 @@ func (s *Server) leadError(w http.ResponseWriter, err error, what string) {
 	}
 	s.log.Warn("lead "+what+" failed", zap.Error(err))
 	w.Header().Set("Retry-After", retryAfter)
+	if u, ok := errors.AsType[*Unavailable](err); ok {
+		writeError(w, http.StatusServiceUnavailable, u.Message)
+		return
+	}
 	writeError(w, http.StatusServiceUnavailable, what+" failed: Temporal is unavailable; retry later")
 }
 

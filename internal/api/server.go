@@ -23,13 +23,28 @@ import (
 
 // Config is the HTTP edge's configuration (CONTRACT.md, "Configuration").
 type Config struct {
-	WebhookSecret []byte                        // LEADFLOW_WEBHOOK_SECRET: Leadflow-Signature HMAC key
-	IDKey         []byte                        // LEADFLOW_ID_KEY: lead.DeriveLeadID of email-only events
-	APIToken      string                        // LEADFLOW_API_TOKEN: bearer token for /v1 and /ui (empty: open)
-	Now           func() time.Time              // default time.Now
-	Logger        *zap.Logger                   // default: no logging
-	Concurrency   int                           // parallel deliveries across leads in one batch (default 16)
-	Ready         []func(context.Context) error // extra readiness checks (e.g. Postgres ping)
+	WebhookSecret []byte           // LEADFLOW_WEBHOOK_SECRET: Leadflow-Signature HMAC key
+	IDKey         []byte           // LEADFLOW_ID_KEY: lead.DeriveLeadID of email-only events
+	APIToken      string           // LEADFLOW_API_TOKEN: bearer token for /v1 and /ui (empty: open)
+	Now           func() time.Time // default time.Now
+	Logger        *zap.Logger      // default: no logging
+	Concurrency   int              // parallel deliveries across leads in one batch (default 16)
+	Ready         []ReadyCheck     // readiness checks besides Temporal (e.g. Postgres)
+	// States, when set, answers GET /v1/leads/{leadId} with the last
+	// published state (marked stale) when no worker answers the query.
+	States States
+}
+
+// ReadyCheck is one dependency /readyz checks besides Temporal.
+type ReadyCheck struct {
+	Name  string // named in /readyz's "failed", e.g. "postgres"
+	Check func(context.Context) error
+	// Degrades marks a dependency the API can run without: when only such
+	// checks fail, signed events are still accepted and /readyz answers 200
+	// "degraded" with Impact, so a load balancer keeps sending traffic.
+	// Otherwise (and always for Temporal) a failure is 503.
+	Degrades bool
+	Impact   string // what still works and what does not while it fails
 }
 
 const (
@@ -39,6 +54,11 @@ const (
 
 // readyTimeout bounds /readyz; a variable so tests need not wait it out.
 var readyTimeout = 3 * time.Second
+
+// postgresTimeout bounds each Postgres lookup of a request (merges, the
+// published state, receipts): Postgres answers in milliseconds or is down,
+// and a hung pool must not hold the request.
+var postgresTimeout = 3 * time.Second
 
 // Server serves the HTTP API. Build it with New.
 type Server struct {
@@ -70,6 +90,13 @@ func New(cfg Config, leads Leads, merges Merges, receipts Receipts, reg promethe
 	if leads == nil || merges == nil || receipts == nil {
 		return nil, errors.New("api: Leads, Merges and Receipts are all required")
 	}
+	names := map[string]bool{"temporal": true}
+	for _, c := range cfg.Ready {
+		if c.Name == "" || names[c.Name] || c.Check == nil {
+			return nil, fmt.Errorf("api: readiness check %q needs a unique name (not temporal) and a Check", c.Name)
+		}
+		names[c.Name] = true
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -95,11 +122,14 @@ func New(cfg Config, leads Leads, merges Merges, receipts Receipts, reg promethe
 	s.Handle("GET /v1/leads/{leadId}", http.HandlerFunc(s.getState))
 	s.Handle("GET /v1/leads/{leadId}/explain", http.HandlerFunc(s.getExplain))
 	s.Handle("POST /v1/leads/{leadId}/accept", handleUpdate(s, lead.UpdateAccept,
-		func(q lead.AcceptRequest, _ string) (string, error) { return q.ID, q.Check() }))
-	s.Handle("POST /v1/leads/{leadId}/reject", handleUpdate(s, lead.UpdateReject,
-		func(q lead.RejectRequest, leadID string) (string, error) { return q.ID, q.Check(leadID) }))
+		func(_ context.Context, q lead.AcceptRequest, _ string) (string, error) { return q.ID, q.Check() }))
+	s.Handle("POST /v1/leads/{leadId}/reject", handleUpdate(s, lead.UpdateReject, s.checkReject))
 	s.Handle("POST /v1/leads/{leadId}/reassign", handleUpdate(s, lead.UpdateReassign,
-		func(q lead.ReassignRequest, _ string) (string, error) { return q.ID, q.Check() }))
+		func(_ context.Context, q lead.ReassignRequest, _ string) (string, error) { return q.ID, q.Check() }))
+	// Admin only: like every /v1 route it needs LEADFLOW_API_TOKEN itself
+	// when that is set; rep-scoped tokens open only the web UI.
+	s.Handle("POST /v1/leads/{leadId}/retry-effects", handleUpdate(s, lead.UpdateRetryEffects,
+		func(_ context.Context, q lead.RetryEffectsRequest, _ string) (string, error) { return q.ID, q.Check() }))
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	s.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
@@ -289,8 +319,8 @@ func (w *recorder) Flush() {
 }
 
 type errorBody struct {
-	Error  string   `json:"error"`
-	Failed []string `json:"failed,omitempty"`
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"` // the request field a 400 is about
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -308,20 +338,26 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok"))
 }
 
-// readyz passes only when Temporal and every extra check answer. The body
-// names the failed checks; their errors go to the log only, since connection
-// strings and hosts are not for unauthenticated callers.
+// readyBody is /readyz's answer.
+type readyBody struct {
+	Status  string   `json:"status"`          // ready | degraded | down
+	Error   string   `json:"error,omitempty"` // down: "not ready: <names>"
+	Failed  []string `json:"failed,omitempty"`
+	Message string   `json:"message,omitempty"` // degraded: what still works
+}
+
+// readyz checks Temporal and every Config.Ready check at once, each named:
+//
+//	all pass                                   200 {"status":"ready"}
+//	only Degrades checks fail (e.g. postgres)  200 {"status":"degraded","failed":[…],"message":…}
+//	temporal or another check fails            503 {"status":"down","error":"not ready: …","failed":[…]}
+//
+// The body names the failed checks; their errors go to the log only, since
+// connection strings and hosts are not for unauthenticated callers.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	type check struct {
-		name string
-		fn   func(context.Context) error
-	}
-	checks := []check{{"temporal", s.leads.Ready}}
-	for i, fn := range s.cfg.Ready {
-		checks = append(checks, check{fmt.Sprintf("check[%d]", i), fn})
-	}
+	checks := append([]ReadyCheck{{Name: "temporal", Check: s.leads.Ready}}, s.cfg.Ready...)
 	// Results arrive on a buffered channel, so a check that ignores ctx
 	// cannot hold readyz past its timeout; it counts as failed.
 	type result struct {
@@ -330,7 +366,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	results := make(chan result, len(checks))
 	for i, c := range checks {
-		go func() { results <- result{i, c.fn(ctx)} }()
+		go func() { results <- result{i, c.Check(ctx)} }()
 	}
 	errs := make([]error, len(checks))
 	for i := range errs {
@@ -345,18 +381,28 @@ collect:
 			break collect
 		}
 	}
-	var failed []string
+	var failed, impacts []string
+	down := false
 	for i, err := range errs {
 		if err != nil {
-			failed = append(failed, checks[i].name)
-			s.log.Warn("readiness check failed", zap.String("check", checks[i].name), zap.Error(err))
+			c := checks[i]
+			failed = append(failed, c.Name)
+			s.log.Warn("readiness check failed", zap.String("check", c.Name), zap.Bool("degrades", c.Degrades), zap.Error(err))
+			if !c.Degrades {
+				down = true
+			} else if c.Impact != "" {
+				impacts = append(impacts, c.Name+" is unavailable: "+c.Impact)
+			}
 		}
 	}
-	if len(failed) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{
-			Error: "not ready: " + strings.Join(failed, ", "), Failed: failed,
+	switch {
+	case down:
+		writeJSON(w, http.StatusServiceUnavailable, readyBody{
+			Status: "down", Error: "not ready: " + strings.Join(failed, ", "), Failed: failed,
 		})
-		return
+	case len(failed) > 0:
+		writeJSON(w, http.StatusOK, readyBody{Status: "degraded", Failed: failed, Message: strings.Join(impacts, "; ")})
+	default:
+		writeJSON(w, http.StatusOK, readyBody{Status: "ready"})
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

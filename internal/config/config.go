@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/leadflow/leadflow/internal/lead"
 )
@@ -41,6 +42,7 @@ const (
 	EnvAPIToken              = "LEADFLOW_API_TOKEN"
 	EnvMetricsAddr           = "LEADFLOW_METRICS_ADDR"
 	EnvLogLevel              = "LEADFLOW_LOG_LEVEL"
+	EnvUpdateTimeout         = "LEADFLOW_UPDATE_TIMEOUT"
 )
 
 // Defaults of the contract.
@@ -51,6 +53,12 @@ const (
 	DefaultHTTPAddr       = "127.0.0.1:8080"
 	DefaultMetricsAddr    = "127.0.0.1:9090"
 	DefaultLogLevel       = "info"
+	DefaultUpdateTimeout  = 10 * time.Second
+	// MinUpdateTimeout and MaxUpdateTimeout bound LEADFLOW_UPDATE_TIMEOUT:
+	// under a second no update could be taken; over a minute the caller's
+	// HTTP client and serve's 90 s write timeout give up first.
+	MinUpdateTimeout = time.Second
+	MaxUpdateTimeout = time.Minute
 
 	CRMBuiltin     = "builtin"
 	CRMHubSpot     = "hubspot"
@@ -65,7 +73,7 @@ var vars = []string{
 	EnvDatabaseURL, EnvPolicy, EnvWebhookSecret, EnvIDKey,
 	EnvCRM, EnvHubSpotToken, EnvHubSpotBaseURL, EnvHubSpotClientSecret, EnvHubSpotStageMap,
 	EnvNurture, EnvNurtureWebhookURL, EnvNurtureWebhookSecret,
-	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel,
+	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel, EnvUpdateTimeout,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -118,6 +126,9 @@ type Config struct {
 	APIToken    string
 	MetricsAddr string
 	LogLevel    string // debug | info | warn | error
+	// UpdateTimeout is how long accept/reject/reassign/retry-effects wait
+	// for the lead's workflow to take the update before the API answers 503.
+	UpdateTimeout time.Duration
 }
 
 // FromEnv reads the process environment.
@@ -182,6 +193,19 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	var errs []error
 	bad := func(name, value, reason string) {
 		errs = append(errs, fmt.Errorf("%s=%q: %s", name, value, reason))
+	}
+
+	c.UpdateTimeout = DefaultUpdateTimeout
+	if v := get(EnvUpdateTimeout, ""); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			bad(EnvUpdateTimeout, v, "must be a duration with a unit, e.g. 10s or 1m")
+		case d < MinUpdateTimeout || d > MaxUpdateTimeout:
+			bad(EnvUpdateTimeout, v, fmt.Sprintf("must be between %s and %s", MinUpdateTimeout, MaxUpdateTimeout))
+		default:
+			c.UpdateTimeout = d
+		}
 	}
 
 	if err := hostPort(c.TemporalAddress); err != nil {
@@ -284,11 +308,11 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("temporal=%s namespace=%s taskQueue=%s tls=%t apiKey=%s db=%s policy=%s "+
 		"webhookSecret=%s idKey=%s crm=%s hubspotBaseURL=%s hubspotToken=%s hubspotClientSecret=%s "+
-		"nurture=%s nurtureWebhookURL=%s nurtureWebhookSecret=%s http=%s publicURL=%s apiToken=%s metrics=%s logLevel=%s",
+		"nurture=%s nurtureWebhookURL=%s nurtureWebhookSecret=%s http=%s publicURL=%s apiToken=%s metrics=%s logLevel=%s updateTimeout=%s",
 		c.TemporalAddress, c.Namespace, c.TaskQueue, c.TemporalTLS.Enabled() || c.TemporalAPIKey != "", mask(c.TemporalAPIKey),
 		db, c.PolicyPath, mask(c.WebhookSecret), mask(c.IDKey), c.CRM, c.HubSpotBaseURL, mask(c.HubSpotToken),
 		mask(c.HubSpotClientSecret), c.Nurture, c.NurtureWebhookURL, mask(c.NurtureWebhookSecret),
-		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel)
+		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout)
 }
 
 func hostPort(s string) error {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func lookupMap(m map[string]string) func(string) (string, bool) {
@@ -28,6 +29,7 @@ func TestDefaults(t *testing.T) {
 		PublicURL:       "http://127.0.0.1:8080",
 		MetricsAddr:     "127.0.0.1:9090",
 		LogLevel:        "info",
+		UpdateTimeout:   10 * time.Second,
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -105,6 +107,23 @@ func TestFromLookup(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "update timeout",
+			env:  map[string]string{EnvUpdateTimeout: " 1m "},
+			check: func(t *testing.T, c Config) {
+				if c.UpdateTimeout != time.Minute {
+					t.Errorf("UpdateTimeout = %v", c.UpdateTimeout)
+				}
+				if !strings.Contains(c.String(), "updateTimeout=1m0s") {
+					t.Errorf("String() = %s", c)
+				}
+			},
+		},
+		{name: "update timeout without unit", env: map[string]string{EnvUpdateTimeout: "10"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="10": must be a duration with a unit, e.g. 10s or 1m`}},
+		{name: "update timeout not a duration", env: map[string]string{EnvUpdateTimeout: "soon"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="soon": must be a duration`}},
+		{name: "update timeout too short", env: map[string]string{EnvUpdateTimeout: "500ms"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="500ms": must be between 1s and 1m0s`}},
+		{name: "update timeout too long", env: map[string]string{EnvUpdateTimeout: "61s"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="61s": must be between 1s and 1m0s`}},
+		{name: "update timeout negative", env: map[string]string{EnvUpdateTimeout: "-5s"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="-5s": must be between`}},
 		{name: "unknown CRM", env: map[string]string{EnvCRM: "salesforce"}, wantErr: []string{`LEADFLOW_CRM="salesforce": must be builtin or hubspot`}},
 		{name: "unknown nurture", env: map[string]string{EnvNurture: "mailchimp"}, wantErr: []string{`LEADFLOW_NURTURE="mailchimp": must be builtin or webhook`}},
 		{name: "bad address", env: map[string]string{EnvTemporalAddress: "localhost"}, wantErr: []string{`TEMPORAL_ADDRESS="localhost": must be host:port`}},

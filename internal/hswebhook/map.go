@@ -216,6 +216,11 @@ func (m mapper) contactProperty(ctx context.Context) ([]lead.Event, error) {
 		if v == "" {
 			return nil, skip(SkipCleared, "contact property %s cleared", name)
 		}
+		if len(v) > lead.MaxProfileValueBytes {
+			// lead.Validate would refuse the event (and the batch answer 500
+			// forever): keep the last value instead. The value may be PII.
+			return nil, skip(SkipUnmapped, "contact property %s: value over %d bytes", name, lead.MaxProfileValueBytes)
+		}
 		p := &lead.Profile{}
 		if !set(p, v) {
 			return nil, skip(SkipUnmapped, "contact property %s: value not usable", name) // no value: may be PII

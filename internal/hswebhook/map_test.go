@@ -200,6 +200,7 @@ func TestMapContactProperties(t *testing.T) {
 			[]lead.Event{withProfile(evt("hs-100-7-502", "hs-502", lead.EventProfileUpdate, map[string]any{"property": "jobtitle"}), lead.Profile{Title: "VP Sales"})}, ""},
 		{"cleared email", note("contact.propertyChange", "502", "email", ""), nil, SkipCleared},
 		{"unusable email", note("contact.propertyChange", "502", "email", "nobody"), nil, SkipUnmapped},
+		{"company over the profile bound", note("contact.propertyChange", "502", "company", strings.Repeat("c", lead.MaxProfileValueBytes+1)), nil, SkipUnmapped},
 		{"SQL → lead.accepted by the owner's rep", note("contact.propertyChange", "501", "lifecyclestage", "salesqualifiedlead"),
 			[]lead.Event{evt("hs-100-7-501", "L-1001", lead.EventLeadAccepted, map[string]any{"repId": "rep-7", "lifecycleStage": "salesqualifiedlead"})}, ""},
 		{"SQL, owner not a rep", note("contact.propertyChange", "503", "lifecyclestage", "salesqualifiedlead"), nil, SkipNoRep},

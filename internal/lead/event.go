@@ -113,6 +113,13 @@ func (e *Event) Validate() []FieldError {
 	if e.Profile != nil && e.Profile.Employees < 0 {
 		add("profile.employees", "must not be negative")
 	}
+	if fe := tooLong("source", e.Source, MaxProfileValueBytes); fe != nil {
+		errs = append(errs, *fe)
+	}
+	if e.Profile != nil {
+		errs = append(errs, e.Profile.bounds()...)
+	}
+	errs = append(errs, attributeBounds(e.Attributes)...)
 	str := func(k string) string { s, _ := e.Attributes[k].(string); return s }
 	switch e.Type {
 	case EventRepTouch, EventLeadAccepted:
@@ -125,6 +132,9 @@ func (e *Event) Validate() []FieldError {
 		}
 		if r := Reason(str("reason")); !r.Valid() {
 			add("attributes.reason", "must be one of %s", reasonList())
+		}
+		if fe := tooLong("attributes.note", str("note"), MaxNoteBytes); fe != nil {
+			errs = append(errs, *fe)
 		}
 	case EventProfileUpdate:
 		if e.Profile == nil {

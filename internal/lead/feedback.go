@@ -37,8 +37,12 @@ type RetryEffectsRequest struct {
 	By string `json:"by"`
 }
 
-// Check validates what can be validated without the lead's state.
+// Check validates what can be validated without the lead's state, byte
+// bounds (Bounds) first.
 func (r RetryEffectsRequest) Check() error {
+	if fe := r.Bounds(); fe != nil {
+		return *fe
+	}
 	if r.ID == "" {
 		return fmt.Errorf("id is required")
 	}
@@ -48,8 +52,12 @@ func (r RetryEffectsRequest) Check() error {
 	return nil
 }
 
-// Check validates what can be validated without the lead's state.
+// Check validates what can be validated without the lead's state, byte
+// bounds (Bounds) first.
 func (r AcceptRequest) Check() error {
+	if fe := r.Bounds(); fe != nil {
+		return *fe
+	}
 	if r.ID == "" {
 		return fmt.Errorf("id is required")
 	}
@@ -59,8 +67,12 @@ func (r AcceptRequest) Check() error {
 	return nil
 }
 
-// Check validates what can be validated without the lead's state.
+// Check validates what can be validated without the lead's state, byte
+// bounds (Bounds) first.
 func (r RejectRequest) Check(self string) error {
+	if fe := r.Bounds(); fe != nil {
+		return *fe
+	}
 	if r.ID == "" {
 		return fmt.Errorf("id is required")
 	}
@@ -95,8 +107,12 @@ func (r RejectRequest) Check(self string) error {
 	return nil
 }
 
-// Check validates what can be validated without the lead's state.
+// Check validates what can be validated without the lead's state, byte
+// bounds (Bounds) first.
 func (r ReassignRequest) Check() error {
+	if fe := r.Bounds(); fe != nil {
+		return *fe
+	}
 	if r.ID == "" {
 		return fmt.Errorf("id is required")
 	}

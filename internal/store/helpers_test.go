@@ -15,6 +15,7 @@ import (
 var (
 	_ api.Merges   = (*store.Store)(nil)
 	_ api.Receipts = store.Receipts{}
+	_ api.States   = (*store.Store)(nil)
 )
 
 // count runs a count(*) query.

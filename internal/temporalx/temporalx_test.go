@@ -22,6 +22,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
@@ -75,11 +77,12 @@ func TestLoggerFields(t *testing.T) {
 
 func TestUpdateErrorMapping(t *testing.T) {
 	tests := []struct {
-		name      string
-		err       error
-		notFound  bool
-		refused   string
-		wrapsOrig bool
+		name        string
+		err         error
+		notFound    bool
+		refused     string
+		unavailable string // substring of the *api.Unavailable message
+		wrapsOrig   bool
 	}{
 		{name: "no workflow", err: serviceerror.NewNotFound("workflow not found for ID: lead/L-1"), notFound: true},
 		{name: "wrapped not found", err: fmt.Errorf("x: %w", serviceerror.NewNotFound("sql: no rows")), notFound: true},
@@ -91,6 +94,17 @@ func TestUpdateErrorMapping(t *testing.T) {
 			err:     temporal.NewApplicationErrorWithCause("update refused", "Refusal", temporal.NewApplicationError("reason other needs a note", "Validation")),
 			refused: "reason other needs a note",
 		},
+		{
+			name:        "handler could not reach the directory",
+			err:         temporal.NewApplicationError("directory did not answer", lead.ErrTypeUnavailable),
+			unavailable: "the lead could not apply the accept update (directory did not answer) and applied nothing; retry later",
+		},
+		{
+			name:        "unavailable as a cause",
+			err:         temporal.NewApplicationErrorWithCause("accept failed", "", temporal.NewApplicationError("postgres down", lead.ErrTypeUnavailable)),
+			unavailable: "postgres down",
+		},
+		{name: "other types are refusals", err: temporal.NewApplicationError("no", "Unavailability"), refused: "no"},
 		{name: "timeout passes through", err: context.DeadlineExceeded, wrapsOrig: true},
 		{name: "unavailable passes through", err: serviceerror.NewUnavailable("down"), wrapsOrig: true},
 	}
@@ -106,6 +120,11 @@ func TestUpdateErrorMapping(t *testing.T) {
 			case tt.refused != "":
 				if !errors.As(got, &refused) || refused.Message != tt.refused {
 					t.Fatalf("got %#v, want Refused %q", got, tt.refused)
+				}
+			case tt.unavailable != "":
+				u, ok := errors.AsType[*api.Unavailable](got)
+				if !ok || !strings.Contains(u.Message, tt.unavailable) || errors.As(got, &refused) {
+					t.Fatalf("got %#v, want Unavailable %q", got, tt.unavailable)
 				}
 			case tt.wrapsOrig:
 				if !errors.Is(got, tt.err) || errors.As(got, &refused) || errors.Is(got, api.ErrNotFound) {
@@ -135,11 +154,30 @@ type fakeClient struct {
 	updateErr  error
 	handleErr  error
 	handleView lead.View
+	// updateHangs and getHangs make UpdateWorkflow or the handle's Get
+	// wait for their context, as the SDK does when nobody takes the update.
+	updateHangs, getHangs bool
 
 	queryErr    error
 	queryResult any
+	queryHangs  bool
+
+	describeErr   error
+	describeHangs bool
+	describeInfo  *workflowpb.WorkflowExecutionInfo
 
 	healthErr error
+}
+
+func (f *fakeClient) DescribeWorkflowExecution(ctx context.Context, wfID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	if f.describeHangs {
+		<-ctx.Done()
+		return nil, serviceerror.NewDeadlineExceeded(ctx.Err().Error())
+	}
+	if f.describeErr != nil {
+		return nil, f.describeErr
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: f.describeInfo}, nil
 }
 
 func (f *fakeClient) SignalWithStartWorkflow(_ context.Context, wfID, signal string, arg any, opts client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
@@ -147,15 +185,23 @@ func (f *fakeClient) SignalWithStartWorkflow(_ context.Context, wfID, signal str
 	return nil, f.signalErr
 }
 
-func (f *fakeClient) UpdateWorkflow(_ context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+func (f *fakeClient) UpdateWorkflow(ctx context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 	f.updateOpts = opts
+	if f.updateHangs {
+		<-ctx.Done()
+		return nil, client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded(ctx.Err().Error()))
+	}
 	if f.updateErr != nil {
 		return nil, f.updateErr
 	}
 	return fakeHandle{f}, nil
 }
 
-func (f *fakeClient) QueryWorkflow(_ context.Context, wfID, runID, name string, _ ...any) (converter.EncodedValue, error) {
+func (f *fakeClient) QueryWorkflow(ctx context.Context, wfID, runID, name string, _ ...any) (converter.EncodedValue, error) {
+	if f.queryHangs {
+		<-ctx.Done()
+		return nil, serviceerror.NewDeadlineExceeded(ctx.Err().Error())
+	}
 	if f.queryErr != nil {
 		return nil, f.queryErr
 	}
@@ -175,7 +221,11 @@ type fakeHandle struct{ f *fakeClient }
 func (h fakeHandle) WorkflowID() string { return h.f.updateOpts.WorkflowID }
 func (h fakeHandle) RunID() string      { return "" }
 func (h fakeHandle) UpdateID() string   { return h.f.updateOpts.UpdateID }
-func (h fakeHandle) Get(_ context.Context, out any) error {
+func (h fakeHandle) Get(ctx context.Context, out any) error {
+	if h.f.getHangs {
+		<-ctx.Done()
+		return client.NewWorkflowUpdateServiceTimeoutOrCanceledError(ctx.Err())
+	}
 	if h.f.handleErr != nil {
 		return h.f.handleErr
 	}
@@ -201,7 +251,7 @@ func TestDeliver(t *testing.T) {
 		t.Errorf("start args = %#v", f.startArgs)
 	}
 	o := f.startOpts
-	if o.ID != "lead/L-1" || o.TaskQueue != "tq" || o.WorkflowIDReusePolicy != enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE {
+	if o.ID != "lead/L-1" || o.TaskQueue != "tq" || o.WorkflowIDReusePolicy != enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY {
 		t.Errorf("start options = %+v", o)
 	}
 	if o.StaticSummary != "lead L-1 · source website" {
@@ -216,8 +266,14 @@ func TestDeliver(t *testing.T) {
 	f.signalErr = serviceerror.NewUnavailable("frontend down")
 	err := lc.Deliver(context.Background(), "L-1", ev)
 	var unavailable *serviceerror.Unavailable
-	if !errors.As(err, &unavailable) || !strings.Contains(err.Error(), "deliver event evt-1 to lead/L-1") {
+	if !errors.As(err, &unavailable) || !strings.Contains(err.Error(), "deliver event evt-1 to lead/L-1") || errors.Is(err, api.ErrLeadClosed) {
 		t.Errorf("Deliver error = %v", err)
+	}
+	// The last run completed (merged): the server refuses to start it again.
+	f.signalErr = serviceerror.NewWorkflowExecutionAlreadyStarted("Workflow execution already finished successfully.", "", "run-1")
+	err = lc.Deliver(context.Background(), "L-1", ev)
+	if !errors.Is(err, api.ErrLeadClosed) {
+		t.Errorf("Deliver to a completed lead = %v, want api.ErrLeadClosed", err)
 	}
 }
 
@@ -231,7 +287,7 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("Update = %+v, %v", v, err)
 	}
 	o := f.updateOpts
-	if o.WorkflowID != "lead/L-1" || o.UpdateName != "accept" || o.UpdateID != "u-1" || o.WaitForStage != client.WorkflowUpdateStageCompleted || len(o.Args) != 1 {
+	if o.WorkflowID != "lead/L-1" || o.UpdateName != "accept" || o.UpdateID != "u-1" || o.WaitForStage != client.WorkflowUpdateStageAccepted || len(o.Args) != 1 {
 		t.Errorf("update options = %+v", o)
 	}
 
@@ -243,6 +299,71 @@ func TestUpdate(t *testing.T) {
 	var refused *api.Refused
 	if _, err := lc.Update(ctx, "L-1", "accept", "u-3", req); !errors.As(err, &refused) || refused.Message != "not the owner" {
 		t.Errorf("refusal: %v", err)
+	}
+}
+
+// Past UpdateTimeout the update is *api.Unavailable, and the message says
+// which step ran out: nobody took it (Temporal answers), Temporal did not
+// answer, or a worker took it and did not finish.
+func TestUpdateDeadline(t *testing.T) {
+	ctx := context.Background()
+	req := map[string]string{"id": "u-1", "repId": "rep-7"}
+	cases := []struct {
+		name string
+		f    *fakeClient
+		want string
+	}{
+		{"no worker", &fakeClient{updateHangs: true}, "no worker took the accept update within 50ms: the lead's workflow is not being processed; retry later"},
+		{"Temporal silent", &fakeClient{updateHangs: true, describeHangs: true}, "Temporal did not answer the accept update within 50ms; retry later"},
+		{"Temporal refuses", &fakeClient{updateHangs: true, describeErr: serviceerror.NewUnavailable("down")}, "Temporal did not answer"},
+		{"taken, not finished", &fakeClient{getHangs: true}, "took the accept update but did not finish it within 50ms; it will still be applied"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lc := NewLeadClient(c.f, "tq")
+			lc.UpdateTimeout = 50 * time.Millisecond
+			start := time.Now()
+			_, err := lc.Update(ctx, "L-1", lead.UpdateAccept, "u-1", req)
+			u, ok := errors.AsType[*api.Unavailable](err)
+			if !ok || !strings.Contains(u.Message, c.want) {
+				t.Fatalf("Update = %v, want Unavailable %q", err, c.want)
+			}
+			if d := time.Since(start); d > probeTimeout+time.Second {
+				t.Errorf("Update took %v", d)
+			}
+		})
+	}
+	// The caller's own cancellation is not reported as Temporal's fault.
+	f := &fakeClient{updateHangs: true}
+	lc := NewLeadClient(f, "tq")
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := lc.Update(cctx, "L-1", lead.UpdateAccept, "u-1", req); err == nil {
+		t.Error("Update on a cancelled context succeeded")
+	} else if _, ok := errors.AsType[*api.Unavailable](err); ok {
+		t.Errorf("cancelled by the caller: %v, want a plain error", err)
+	}
+}
+
+func TestQueryDeadline(t *testing.T) {
+	f := &fakeClient{queryHangs: true}
+	lc := NewLeadClient(f, "tq")
+	lc.UpdateTimeout = 60 * time.Millisecond
+	if lc.queryTimeout() != 60*time.Millisecond {
+		t.Errorf("query timeout = %v, want the update timeout when under 5s", lc.queryTimeout())
+	}
+	var v lead.View
+	err := lc.Query(context.Background(), "L-1", lead.QueryState, &v)
+	if u, ok := errors.AsType[*api.Unavailable](err); !ok || !strings.Contains(u.Message, "no worker answered the state query within 60ms") {
+		t.Errorf("Query = %v", err)
+	}
+	f.describeHangs = true
+	err = lc.Query(context.Background(), "L-1", lead.QueryState, &v)
+	if u, ok := errors.AsType[*api.Unavailable](err); !ok || !strings.Contains(u.Message, "Temporal did not answer the state query within 60ms") {
+		t.Errorf("Query = %v", err)
+	}
+	if d := NewLeadClient(f, "tq").queryTimeout(); d != 5*time.Second {
+		t.Errorf("default query timeout = %v, want 5s", d)
 	}
 }
 

@@ -183,13 +183,16 @@ func testLeadClientRoundTrip(t *testing.T, srv *DevServer) {
 		t.Errorf("Update on a closed lead: got %v, want Refused", err)
 	}
 
-	// A later event starts a new run (ALLOW_DUPLICATE).
-	if err := lc.Deliver(ctx, "L-1", lead.Event{ID: "evt-3", Type: lead.EventFormSubmit, OccurredAt: time.Now().UTC()}); err != nil {
-		t.Fatalf("Deliver after close: %v", err)
+	// A completed lead is merged: a later event is refused with
+	// api.ErrLeadClosed (the API redirects it to the survivor), and no new
+	// run starts (ALLOW_DUPLICATE_FAILED_ONLY).
+	err = lc.Deliver(ctx, "L-1", lead.Event{ID: "evt-3", Type: lead.EventFormSubmit, OccurredAt: time.Now().UTC()})
+	if !errors.Is(err, api.ErrLeadClosed) {
+		t.Fatalf("Deliver after close: %v, want api.ErrLeadClosed", err)
 	}
 	desc, err = c.DescribeWorkflowExecution(ctx, lead.WorkflowID("L-1"), "")
-	if err != nil || desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		t.Errorf("new run: %v, %v", desc.GetWorkflowExecutionInfo().GetStatus(), err)
+	if err != nil || desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Errorf("after a refused event: %v, %v", desc.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
 
 	// SDK metrics reached Prometheus, and none were refused.
