@@ -9,8 +9,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/leadflow/leadflow/internal/actions"
@@ -25,14 +25,19 @@ import (
 type Store interface {
 	Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error)
 	Record(ctx context.Context, entries []actions.LedgerEntry) error
+	PublishState(ctx context.Context, snap actions.StateSnapshot) error
 	RecordMerge(ctx context.Context, from, to string) error
+	MergedInto(ctx context.Context, leadID string) (string, bool, error)
 }
 
-// Signaller delivers events to a lead's workflow (the merge forwarding).
+// Signaller delivers events to a running lead's workflow (the merge
+// forwarding). It never starts one: a survivor must be an open lead.
 type Signaller interface {
-	SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any,
-		options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
+
+// maxMergeHops bounds how far a chain of merges is followed.
+const maxMergeHops = 8
 
 // Activities are the activity implementations.
 type Activities struct {
@@ -99,9 +104,16 @@ func (a *Activities) Route(ctx context.Context, in actions.RouteInput) (routing.
 	return d, classify("route lead "+in.LeadID, err)
 }
 
-// Record writes ledger entries.
+// Record writes ledger entries, then the lead's state as of them (what the
+// HTTP edge serves when no worker can answer). Both are idempotent.
 func (a *Activities) Record(ctx context.Context, in actions.RecordInput) error {
-	return classify("record ledger", a.Store.Record(ctx, in.Entries))
+	if err := a.Store.Record(ctx, in.Entries); err != nil {
+		return classify("record ledger", err)
+	}
+	if in.State != nil {
+		return classify("publish state of "+in.State.LeadID, a.Store.PublishState(ctx, *in.State))
+	}
+	return nil
 }
 
 // AssignOwner sets the owner in the CRM.
@@ -166,9 +178,12 @@ func (a *Activities) NurtureSend(ctx context.Context, in actions.SendInput) (act
 	return res, classify("send nurture touch to "+in.LeadID, err)
 }
 
-// ForwardEvents hands a merged lead's events to the surviving lead and
-// records the merge, so later events for the merged lead go there too. The
-// events carry derived IDs: a retry delivers nothing twice.
+// ForwardEvents records the merge (so later events for the merged lead go
+// to the survivor) and hands the merged lead's events to the survivor. The
+// survivor must be an open lead: a survivor that was itself merged is
+// followed along its chain; one that does not run (never existed, or was
+// closed) is refused, never started, so no phantom lead appears. The events
+// carry derived IDs: a retry delivers nothing twice.
 func (a *Activities) ForwardEvents(ctx context.Context, in actions.ForwardInput) error {
 	if !lead.ValidLeadID(in.To) {
 		return classify("forward events", fmt.Errorf("survivor %q: %w", in.To, store.ErrInvalidInput))
@@ -176,12 +191,27 @@ func (a *Activities) ForwardEvents(ctx context.Context, in actions.ForwardInput)
 	if err := a.Store.RecordMerge(ctx, in.From, in.To); err != nil {
 		return classify(fmt.Sprintf("record merge %s into %s", in.From, in.To), err)
 	}
+	to := in.To
 	for _, ev := range in.Events {
-		opts := client.StartWorkflowOptions{ID: lead.WorkflowID(in.To), TaskQueue: a.TaskQueue,
-			StaticSummary: "lead " + in.To + " · merged from " + in.From}
-		if _, err := a.Temporal.SignalWithStartWorkflow(ctx, lead.WorkflowID(in.To), lead.SignalEvent, ev, opts,
-			lead.WorkflowType, lead.StartInput{LeadID: in.To}); err != nil {
-			return fmt.Errorf("forward event %s to %s: %w", ev.ID, in.To, err)
+		for hop := 0; ; hop++ {
+			ev.LeadID = to
+			err := a.Temporal.SignalWorkflow(ctx, lead.WorkflowID(to), "", lead.SignalEvent, ev)
+			if err == nil {
+				break
+			}
+			if _, notRunning := errors.AsType[*serviceerror.NotFound](err); !notRunning {
+				return fmt.Errorf("forward event %s to %s: %w", ev.ID, to, err)
+			}
+			next, merged, lerr := a.Store.MergedInto(ctx, to)
+			if lerr != nil {
+				return fmt.Errorf("forward event %s: %s is not running; look up its merge: %w", ev.ID, to, lerr)
+			}
+			if !merged || hop >= maxMergeHops || next == in.From {
+				return temporal.NewNonRetryableApplicationError(
+					fmt.Sprintf("forward events of %s: survivor %s is not an open lead; nothing forwarded from event %s on", in.From, to, ev.ID),
+					actions.ErrInvalidInput, err)
+			}
+			to = next
 		}
 	}
 	return nil

@@ -1,15 +1,19 @@
 package activities
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/directory"
+	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/routing"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
@@ -84,5 +88,58 @@ func TestAdapterApplicationErrorsPassThrough(t *testing.T) {
 	}
 	if got := classify("op", errors.New("plain")); got.Error() != "op: plain" {
 		t.Fatalf("plain error: %v", got)
+	}
+}
+
+// fakeTemporal knows which leads run; it records what each was sent.
+type fakeTemporal struct {
+	open map[string]bool
+	got  map[string][]string // workflow ID → event IDs
+}
+
+func (f *fakeTemporal) SignalWorkflow(_ context.Context, workflowID, _, _ string, arg any) error {
+	if !f.open[workflowID] {
+		return serviceerror.NewNotFound("workflow not found: " + workflowID)
+	}
+	f.got[workflowID] = append(f.got[workflowID], arg.(lead.Event).ID)
+	return nil
+}
+
+// Forwarding follows a chain of merges to the open survivor, and refuses
+// (non-retryably) a survivor that does not run, without starting it.
+func TestForwardEventsFollowsMergesAndNeverStartsALead(t *testing.T) {
+	st := storetest.Open(t)
+	ft := &fakeTemporal{open: map[string]bool{"lead/L-3": true}, got: map[string][]string{}}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	(&Activities{Store: st, CRM: st, Nurture: st, Temporal: ft, TaskQueue: "leadflow", Metrics: NewMetrics(nil)}).Register(env)
+	if err := st.RecordMerge(t.Context(), "L-2", "L-3"); err != nil {
+		t.Fatal(err)
+	}
+	evs := []lead.Event{{ID: "merged:L-1:e1", Type: lead.EventWebPageView}}
+	if _, err := env.ExecuteActivity(actions.ForwardEvents, actions.ForwardInput{Key: "k1", From: "L-1", To: "L-2", Events: evs}); err != nil {
+		t.Fatalf("forward along L-2 → L-3: %v", err)
+	}
+	if got := ft.got["lead/L-3"]; len(got) != 1 || got[0] != "merged:L-1:e1" {
+		t.Fatalf("survivor L-3 got %v", ft.got)
+	}
+	if to, ok, err := st.MergedInto(t.Context(), "L-1"); err != nil || !ok || to != "L-3" { // the store follows the chain
+		t.Fatalf("merge of L-1 recorded: %q %v %v", to, ok, err)
+	}
+	// A survivor that does not exist: refused for good, nothing started.
+	_, err := env.ExecuteActivity(actions.ForwardEvents, actions.ForwardInput{Key: "k2", From: "L-4", To: "L-404", Events: evs})
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(app.Error(), "not an open lead") {
+		t.Fatalf("want a non-retryable refusal, got %v", err)
+	}
+	if len(ft.got["lead/L-404"]) != 0 {
+		t.Fatal("a phantom lead was signalled")
+	}
+	// A merge with no events is still recorded.
+	if _, err := env.ExecuteActivity(actions.ForwardEvents, actions.ForwardInput{Key: "k3", From: "L-5", To: "L-3"}); err != nil {
+		t.Fatal(err)
+	}
+	if to, ok, _ := st.MergedInto(t.Context(), "L-5"); !ok || to != "L-3" {
+		t.Fatalf("empty merge recorded: %q %v", to, ok)
 	}
 }

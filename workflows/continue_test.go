@@ -22,8 +22,12 @@ func TestContinueAsNewCarriesStateAndDrainsSignals(t *testing.T) {
 		h.env.SignalWorkflow(lead.SignalEvent, lead.Event{ID: "e2", LeadID: h.leadID, Type: lead.EventWebPageView, OccurredAt: h.env.Now(), Attributes: map[string]any{"category": "pricing"}})
 		acc = h.update(lead.UpdateAccept, "acc-1", lead.AcceptRequest{ID: "acc-1", RepID: "rep-7"})
 		h.env.SignalWorkflow(lead.SignalEvent, lead.Event{ID: "e3", LeadID: h.leadID, Type: lead.EventEmailReply, OccurredAt: h.env.Now()})
-		h.env.SetContinueAsNewSuggested(true)
 	})
+	// The suggestion comes once the test environment has delivered the
+	// three (it delivers each in a task of its own; the server would hand
+	// them over together, and refuses a Continue-As-New that misses one).
+	h.at(time.Minute+time.Second, func() { h.env.SetContinueAsNewSuggested(true) })
+	h.event(time.Minute+2*time.Second, lead.Event{ID: "e5", Type: lead.EventEmailOpen})
 	h.env.ExecuteWorkflow(lead.WorkflowType, Input{LeadID: h.leadID})
 	var can *workflow.ContinueAsNewError
 	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
@@ -40,7 +44,7 @@ func TestContinueAsNewCarriesStateAndDrainsSignals(t *testing.T) {
 	if !acc.done || acc.err != nil || acc.view.Stage != lead.StageSAL {
 		t.Fatalf("update in flight at continue-as-new: %+v", acc)
 	}
-	for _, id := range []string{"evt-1", "e2", "e3", "acc-1"} {
+	for _, id := range []string{"evt-1", "e2", "e3", "acc-1", "e5"} {
 		if !contains(s.Seen, id) {
 			t.Fatalf("seen ids %v lack %s", s.Seen, id)
 		}

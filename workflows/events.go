@@ -21,7 +21,7 @@ func (r *run) onEvent(ev lead.Event) {
 	}
 	r.markSeen(ev.ID)
 	if r.s.Stage == lead.StageMerged {
-		r.forward([]lead.Event{ev})
+		r.forward([]lead.Event{ev}, false)
 		return
 	}
 	_ = r.refreshPolicy()
@@ -212,7 +212,7 @@ func (r *run) markSeen(id string) {
 // the handoff context and for forwarding on a merge.
 func (r *run) remember(ev lead.Event) {
 	ev.Profile = nil
-	r.s.Recent = capTail(append(r.s.Recent, ev), maxRecent)
+	r.s.Recent = capBytes(capTail(append(r.s.Recent, ev), maxRecent), maxRecentBytes)
 }
 
 func (r *run) segment() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,13 +41,16 @@ type fakes struct {
 	stops     []actions.StopInput
 	ledger    []actions.LedgerEntry
 	forwards  []actions.ForwardInput
-	failures  map[string]int // activity name → failures left to inject
+	failures  map[string]int       // activity name → failures left to inject
+	outages   map[string]time.Time // activity name → failing (retryably) until then
+	refusals  map[string]int       // activity name → non-retryable refusals left (a 4xx)
+	calls     []string             // "<activity> <key>" of every successful call, in order
 	now       func() time.Time
 }
 
 func newFakes(dir *directory.Directory) *fakes {
 	return &fakes{dir: dir, cursors: map[string]int64{}, load: map[string]int{}, routes: map[string]routing.Decision{},
-		seen: map[string]bool{}, failures: map[string]int{}, now: time.Now}
+		seen: map[string]bool{}, failures: map[string]int{}, outages: map[string]time.Time{}, refusals: map[string]int{}, now: time.Now}
 }
 
 // activityRegistry is what both a worker and the test environment offer.
@@ -85,7 +89,37 @@ func (f *fakes) fail(name string) error {
 		f.failures[name]--
 		return errors.New("injected failure of " + name)
 	}
+	if until, ok := f.outages[name]; ok && f.now().Before(until) {
+		return errors.New("injected outage of " + name)
+	}
+	if f.refusals[name] > 0 {
+		f.refusals[name]--
+		return temporal.NewNonRetryableApplicationError("injected refusal of "+name+": 400 bad request", actions.ErrInvalidInput, nil)
+	}
 	return nil
+}
+
+// down makes an activity fail (retryably) until the given virtual time.
+func (f *fakes) down(name string, until time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.outages[name] = until
+}
+
+// called records a successful call; every fake calls it under f.mu.
+func (f *fakes) called(name, key string) { f.calls = append(f.calls, name+" "+key) }
+
+// order returns the position of the first call of name whose key contains
+// sub, or -1.
+func (f *fakes) order(name, sub string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, c := range f.calls {
+		if strings.HasPrefix(c, name+" ") && strings.Contains(c, sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 func (f *fakes) Route(_ context.Context, in actions.RouteInput) (routing.Decision, error) {
@@ -117,6 +151,10 @@ func (f *fakes) Route(_ context.Context, in actions.RouteInput) (routing.Decisio
 func (f *fakes) AssignOwner(_ context.Context, in actions.AssignOwnerInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.fail(actions.AssignOwner); err != nil {
+		return err
+	}
+	f.called(actions.AssignOwner, in.Key)
 	if f.first("assign/" + in.Key) {
 		f.assigns = append(f.assigns, in)
 	}
@@ -129,6 +167,7 @@ func (f *fakes) CreateTask(_ context.Context, in actions.TaskInput) (actions.Tas
 	if err := f.fail(actions.CreateTask); err != nil {
 		return actions.TaskRef{}, err
 	}
+	f.called(actions.CreateTask, in.Key)
 	if f.first("task/" + in.Key) {
 		f.tasks = append(f.tasks, in)
 	}
@@ -138,6 +177,10 @@ func (f *fakes) CreateTask(_ context.Context, in actions.TaskInput) (actions.Tas
 func (f *fakes) PostNote(_ context.Context, in actions.NoteInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.fail(actions.PostNote); err != nil {
+		return err
+	}
+	f.called(actions.PostNote, in.Key)
 	if f.first("note/" + in.Key) {
 		f.notes = append(f.notes, in)
 	}
@@ -147,6 +190,10 @@ func (f *fakes) PostNote(_ context.Context, in actions.NoteInput) error {
 func (f *fakes) Notify(_ context.Context, in actions.NotifyInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.fail(actions.NotifyManager); err != nil {
+		return err
+	}
+	f.called(actions.NotifyManager, in.Key)
 	if f.first("notify/" + in.Key) {
 		f.notifies = append(f.notifies, in)
 	}
@@ -165,6 +212,10 @@ func (f *fakes) RaiseAlert(_ context.Context, in actions.AlertInput) error {
 func (f *fakes) SetLifecycleStage(_ context.Context, in actions.StageInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.fail(actions.SetLifecycleStage); err != nil {
+		return err
+	}
+	f.called(actions.SetLifecycleStage, in.Key)
 	if f.first("stage/" + in.Key) {
 		f.stages = append(f.stages, in)
 	}
@@ -174,6 +225,10 @@ func (f *fakes) SetLifecycleStage(_ context.Context, in actions.StageInput) erro
 func (f *fakes) Enroll(_ context.Context, in actions.EnrollInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.fail(actions.NurtureEnroll); err != nil {
+		return err
+	}
+	f.called(actions.NurtureEnroll, in.Key)
 	if f.first("enroll/" + in.Key) {
 		f.enrolls = append(f.enrolls, in)
 	}
@@ -183,6 +238,10 @@ func (f *fakes) Enroll(_ context.Context, in actions.EnrollInput) error {
 func (f *fakes) Pause(_ context.Context, in actions.PauseInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.fail(actions.NurturePause); err != nil {
+		return err
+	}
+	f.called(actions.NurturePause, in.Key)
 	if f.first("pause/" + in.Key) {
 		f.pauses = append(f.pauses, in)
 	}
@@ -194,6 +253,10 @@ func (f *fakes) Pause(_ context.Context, in actions.PauseInput) error {
 func (f *fakes) Send(_ context.Context, in actions.SendInput) (actions.SendResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.fail(actions.NurtureSend); err != nil {
+		return actions.SendResult{}, err
+	}
+	f.called(actions.NurtureSend, in.Key)
 	if f.seen["send/"+in.Key] {
 		return actions.SendResult{Sent: true}, nil
 	}
@@ -218,6 +281,7 @@ func (f *fakes) Send(_ context.Context, in actions.SendInput) (actions.SendResul
 func (f *fakes) Stop(_ context.Context, in actions.StopInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.called(actions.NurtureStop, in.Key)
 	if f.first("stop/" + in.Key) {
 		f.stops = append(f.stops, in)
 	}
@@ -241,6 +305,10 @@ func (f *fakes) Record(_ context.Context, in actions.RecordInput) error {
 func (f *fakes) Forward(_ context.Context, in actions.ForwardInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.fail(actions.ForwardEvents); err != nil {
+		return err
+	}
+	f.called(actions.ForwardEvents, in.Key)
 	if f.first("forward/" + in.Key) {
 		f.forwards = append(f.forwards, in)
 	}

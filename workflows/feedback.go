@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/leadflow/leadflow/internal/actions"
@@ -16,6 +17,7 @@ type command struct {
 	accept   *lead.AcceptRequest
 	reject   *lead.RejectRequest
 	reassign *lead.ReassignRequest
+	retry    *lead.RetryEffectsRequest
 	done     workflow.Settable
 }
 
@@ -54,7 +56,7 @@ func (r *run) registerHandlers() error {
 		}, Description: "the owner rejects the handoff with a reason; the reason's play runs"}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(r.ctx, lead.UpdateReassign,
+	if err := workflow.SetUpdateHandlerWithOptions(r.ctx, lead.UpdateReassign,
 		func(ctx workflow.Context, req lead.ReassignRequest) (lead.View, error) {
 			return r.submit(ctx, req.ID, &command{reassign: &req})
 		},
@@ -63,7 +65,25 @@ func (r *run) registerHandlers() error {
 				return nil
 			}
 			return r.checkReassign(req)
-		}, Description: "ops move the lead to another owner"})
+		}, Description: "ops move the lead to another owner"}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(r.ctx, lead.UpdateRetryEffects,
+		func(ctx workflow.Context, req lead.RetryEffectsRequest) (lead.View, error) {
+			return r.submit(ctx, req.ID, &command{retry: &req})
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req lead.RetryEffectsRequest) error {
+			if r.seen[req.ID] {
+				return nil
+			}
+			if err := req.Check(); err != nil {
+				return err
+			}
+			if r.failedEffects() == 0 {
+				return fmt.Errorf("lead %s has no failed effects to retry", r.s.LeadID)
+			}
+			return nil
+		}, Description: "ops start the lead's failed side effects again, under their original keys"})
 }
 
 // submit queues a command for the main loop and waits for its outcome. A
@@ -106,6 +126,14 @@ func (r *run) onCommand(cmd *command) {
 		if err = r.checkReassign(*cmd.reassign); err == nil {
 			err = r.reassign(*cmd.reassign)
 		}
+	case cmd.retry != nil:
+		if r.seen[cmd.retry.ID] {
+			break
+		}
+		r.markSeen(cmd.retry.ID)
+		n := r.retryFailed()
+		r.addHistory(lead.Transition{At: workflow.Now(r.ctx), From: r.s.Stage, To: r.s.Stage,
+			Why: fmt.Sprintf("%d failed effects re-driven by %s", n, cmd.retry.By)})
 	}
 	if err != nil {
 		cmd.done.Set(nil, err)
@@ -176,6 +204,11 @@ func (r *run) reassign(req lead.ReassignRequest) error {
 	key := r.key("reassign", req.ID)
 	d, err := r.route(actions.RouteInput{Key: key + ":route", ForceOwner: req.OwnerID, At: now})
 	if err != nil {
+		if !isNonRetryable(err) {
+			// Not applied, and not the caller's fault: the edge says 503.
+			return temporal.NewApplicationError(fmt.Sprintf("reassign lead %s: the directory did not answer; nothing was changed, retry later", r.s.LeadID),
+				lead.ErrTypeUnavailable)
+		}
 		return fmt.Errorf("reassign lead %s to %s: %w", r.s.LeadID, req.OwnerID, unwrapApp(err))
 	}
 	r.markSeen(req.ID)
@@ -184,16 +217,14 @@ func (r *run) reassign(req lead.ReassignRequest) error {
 	if req.Note != "" {
 		why += ": " + req.Note
 	}
-	r.together(func() {
-		r.assign(now, d, why)
-		r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
-			Why: fmt.Sprintf("owner %s → %s, %s", from, req.OwnerID, why)}), maxHistory)
-		if r.s.Stage == lead.StageHandoff && r.s.SLA != nil {
-			r.startSLA(now, r.s.SLA.Kind, r.s.SLA.Within)
-			r.handoffTask(now)
-		}
-		r.note(key+":note", fmt.Sprintf("Owner %s → %s (%s)", from, req.OwnerID, why))
-	})
+	r.assign(now, d, why)
+	r.addHistory(lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
+		Why: fmt.Sprintf("owner %s → %s, %s", from, req.OwnerID, why)})
+	if r.s.Stage == lead.StageHandoff && r.s.SLA != nil {
+		r.startSLA(now, r.s.SLA.Kind, r.s.SLA.Within)
+		r.handoffTask(now)
+	}
+	r.note(key+":note", fmt.Sprintf("Owner %s → %s (%s)", from, req.OwnerID, why))
 	return nil
 }
 

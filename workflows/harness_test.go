@@ -105,6 +105,26 @@ func (h *harness) at(d time.Duration, fn func()) {
 	h.env.RegisterDelayedCallback(fn, d)
 }
 
+// awake keeps the test environment's clock stepping every few seconds up
+// to offset until. The environment skips time to the next timer or
+// callback once the workflow is idle, and can pass over an activity retry
+// whose goroutine has not yet registered its backoff: with these steps an
+// outage of hours is retried as it would be on a server.
+func (h *harness) awake(until time.Duration) {
+	const step = 5 * time.Second
+	left := int(until / step)
+	var tick func()
+	tick = func() {
+		if left--; left > 0 {
+			h.env.RegisterDelayedCallback(tick, step)
+		}
+	}
+	h.at(0, tick)
+	if until > h.end {
+		h.end = until
+	}
+}
+
 // event schedules an event signal at offset d.
 func (h *harness) event(d time.Duration, ev lead.Event) {
 	h.at(d, func() {

@@ -25,23 +25,37 @@ func (r *run) startSLA(now time.Time, kind string, within policy.Duration) {
 	}
 }
 
-// slaStepsDue runs every ladder step whose time has come.
+// slaStepsDue runs every ladder step whose time has come. A reassign step
+// the directory could not answer stays due and runs again at RetryAt.
 func (r *run) slaStepsDue(now time.Time) {
 	for r.s.SLA != nil && r.s.SLA.Level < len(r.s.SLA.Steps) {
 		c := r.s.SLA
 		st := c.Steps[c.Level]
-		if st.At.After(now) {
+		if later(st.At, c.RetryAt).After(now) {
 			return
 		}
-		c.Level++
-		r.ladderStep(now, c, st)
+		if !r.ladderStep(now, c, st) {
+			return
+		}
 	}
 }
 
-func (r *run) ladderStep(now time.Time, c *SLAClock, st sla.Step) {
+// ladderStep takes one step; false means it could not (the directory did
+// not answer) and will be tried again.
+func (r *run) ladderStep(now time.Time, c *SLAClock, st sla.Step) bool {
 	key := r.key("handoff", r.s.Cycle, "sla", c.Kind, c.Seq, st.Index)
 	owner := r.s.OwnerID
 	taken := lead.LadderTaken{At: now, SLA: c.Kind, Step: st.Index, Action: st.Action, OwnerID: owner}
+	if st.Action == policy.ActionReassign {
+		note, ok := r.reassignForSLA(now, key)
+		if !ok {
+			c.RetryAt = now.Add(retryDelay(r.s.RouteFails))
+			return false
+		}
+		taken.Note = note
+	}
+	c.Level++
+	c.RetryAt = time.Time{}
 	switch st.Action {
 	case policy.ActionRemind:
 		r.notify(key, owner, "remind", fmt.Sprintf("Reminder: %s SLA for lead %s is due at %s", slaLabel(c.Kind), r.s.LeadID, c.DueAt.Format(time.RFC3339)))
@@ -54,26 +68,26 @@ func (r *run) ladderStep(now time.Time, c *SLAClock, st sla.Step) {
 		}
 		taken.Note += fmt.Sprintf("breached: due %s", c.DueAt.Format(time.RFC3339))
 		r.notify(key, to, "escalate", fmt.Sprintf("SLA breached: %s of lead %s by %s was due at %s", slaLabel(c.Kind), r.s.LeadID, owner, c.DueAt.Format(time.RFC3339)))
-	case policy.ActionReassign:
-		taken.Note = r.reassignForSLA(now, key)
 	}
 	r.s.Ladder = capTail(append(r.s.Ladder, taken), maxLadder)
 	r.ledger(actions.LedgerEntry{Key: key, Kind: actions.LedgerSLAStep, At: now, OwnerID: owner,
 		Why:  fmt.Sprintf("%s SLA step %d: %s", c.Kind, st.Index, st.Action),
 		Data: map[string]any{"sla": c.Kind, "step": st.Index, "action": st.Action, "dueAt": c.DueAt, "breached": c.Breached, "cycle": r.s.Cycle, "note": taken.Note}})
+	return true
 }
 
 // reassignForSLA moves an untouched lead to the next rep of the pool (never
 // one who had it), and after max_reassigns to the pool's fallback owner with
-// an alert. It returns a note for the ladder record.
-func (r *run) reassignForSLA(now time.Time, key string) string {
+// an alert. It returns a note for the ladder record, and false when the
+// directory did not answer (the step is retried).
+func (r *run) reassignForSLA(now time.Time, key string) (string, bool) {
 	h := r.s.Handoff
 	if h == nil {
-		return "no handoff to reassign"
+		return "no handoff to reassign", true
 	}
 	if h.AtFallback {
 		r.alert("sla_unworked_at_fallback", fmt.Sprintf("lead %s still not worked by fallback owner %s", r.s.LeadID, r.s.OwnerID), true)
-		return "already with the fallback owner: alerted"
+		return "already with the fallback owner: alerted", true
 	}
 	in := actions.RouteInput{Key: key + ":route", Domain: r.s.Profile.EmailDomain(), Rules: r.matchedRules(), Exclude: r.excluded(), At: now}
 	fallback := h.Reassigns >= r.pol.SLA.MaxReassigns
@@ -82,27 +96,33 @@ func (r *run) reassignForSLA(now time.Time, key string) string {
 	}
 	d, err := r.route(in)
 	if err != nil {
-		r.alert("routing_failed", "SLA reassignment failed: "+err.Error(), true)
-		return "reassignment failed: " + err.Error()
+		if isNonRetryable(err) {
+			r.alert("routing_failed", "SLA reassignment failed: "+errMessage(err), true)
+			return "reassignment failed: " + errMessage(err), true
+		}
+		r.s.RouteFails++
+		if r.s.RouteFails == 1 {
+			r.alert("routing_failed", "SLA reassignment waits for the directory: "+errMessage(err), true)
+		}
+		return "", false
 	}
+	r.s.RouteFails = 0
 	h.Reassigns++
 	from := r.s.OwnerID
 	kind := r.s.SLA.Kind
-	r.together(func() {
-		r.assign(now, d, fmt.Sprintf("SLA reassignment %d", h.Reassigns))
-		h.AtFallback = h.AtFallback || fallback || d.Fallback
-		r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
-			Why: fmt.Sprintf("reassigned from %s to %s: %s SLA not met", from, d.OwnerID, kind)}), maxHistory)
-		// The new owner gets a fresh clock of the same kind and a task of their own.
-		r.startSLA(now, kind, r.s.SLA.Within)
-		r.handoffTask(now)
-		r.note(key+":note", fmt.Sprintf("Reassigned from %s to %s: %s SLA not met", from, d.OwnerID, slaLabel(kind)))
-	})
+	r.assign(now, d, fmt.Sprintf("SLA reassignment %d", h.Reassigns))
+	h.AtFallback = h.AtFallback || fallback || d.Fallback
+	r.addHistory(lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
+		Why: fmt.Sprintf("reassigned from %s to %s: %s SLA not met", from, d.OwnerID, kind)})
+	// The new owner gets a fresh clock of the same kind and a task of their own.
+	r.startSLA(now, kind, r.s.SLA.Within)
+	r.handoffTask(now)
+	r.note(key+":note", fmt.Sprintf("Reassigned from %s to %s: %s SLA not met", from, d.OwnerID, slaLabel(kind)))
 	if fallback || d.Fallback {
 		r.alert("sla_max_reassigns", fmt.Sprintf("lead %s reassigned %d times; now with fallback owner %s", r.s.LeadID, h.Reassigns, d.OwnerID), true)
-		return "to fallback owner " + d.OwnerID
+		return "to fallback owner " + d.OwnerID, true
 	}
-	return "to " + d.OwnerID
+	return "to " + d.OwnerID, true
 }
 
 // salNext is when an accepted lead with no opportunity is next looked at:

@@ -7,12 +7,12 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/policy"
 	"github.com/leadflow/leadflow/internal/sla"
@@ -58,22 +58,23 @@ func (l *Leads) LeadWorkflow(ctx workflow.Context, in Input) error {
 
 // run is one run of the workflow: the carried State plus what a run rebuilds.
 type run struct {
-	ctx     workflow.Context
-	cfg     Config
-	s       *State
-	pol     *policy.Policy
-	cal     *sla.Calendar
-	seen    map[string]bool
-	events  workflow.ReceiveChannel
-	cmds    workflow.Channel
-	timer   pendingTimer
-	sa      map[string]any        // search attributes as last upserted in this run
-	pending []actions.LedgerEntry // ledger entries not yet written
+	ctx    workflow.Context
+	cfg    Config
+	s      *State
+	pol    *policy.Policy
+	cal    *sla.Calendar
+	seen   map[string]bool
+	events workflow.ReceiveChannel
+	cmds   workflow.Channel
+	timer  pendingTimer
+	sa     map[string]any // search attributes as last upserted in this run
 	// historyCap is this run's Continue-As-New threshold (recorded at start).
 	historyCap int
-	// Side effects started inside together(), awaited at its end.
-	deferring bool
-	inflight  []inflight
+	// The outbox's moving parts in this run: effects started (key → the
+	// attempt number), their outcomes, and whether a ledger write is out.
+	running    map[string]int
+	done       workflow.Channel
+	ledgerBusy bool
 }
 
 type pendingTimer struct {
@@ -92,16 +93,20 @@ func newRun(ctx workflow.Context, cfg Config, in Input) (*run, error) {
 		if !lead.ValidLeadID(in.LeadID) {
 			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("invalid leadId %q", in.LeadID), "InvalidInput", nil)
 		}
-		s = &State{LeadID: in.LeadID}
+		s = &State{LeadID: in.LeadID, Life: lifeOf(workflow.GetInfo(ctx))}
 	}
 	r := &run{
-		ctx:    ctx,
-		cfg:    cfg,
-		s:      s,
-		seen:   make(map[string]bool, len(s.Seen)),
-		events: workflow.GetSignalChannel(ctx, lead.SignalEvent),
-		cmds:   workflow.NewBufferedChannel(ctx, 1000),
-		sa:     map[string]any{},
+		ctx:     ctx,
+		cfg:     cfg,
+		s:       s,
+		seen:    make(map[string]bool, len(s.Seen)),
+		events:  workflow.GetSignalChannel(ctx, lead.SignalEvent),
+		cmds:    workflow.NewBufferedChannel(ctx, 1000),
+		sa:      map[string]any{},
+		running: map[string]int{},
+		// Buffered so an effect's coroutine never waits for the loop, and
+		// Len counts outcomes not yet handled.
+		done: workflow.NewBufferedChannel(ctx, 1<<14),
 	}
 	for _, id := range s.Seen {
 		r.seen[id] = true
@@ -125,7 +130,7 @@ func newRun(ctx workflow.Context, cfg Config, in Input) (*run, error) {
 func (r *run) loop() error {
 	for {
 		r.publish()
-		if r.s.Stage == lead.StageMerged {
+		if r.s.Stage == lead.StageMerged && r.settled() {
 			return r.finishMerged()
 		}
 		if r.shouldContinueAsNew() {
@@ -145,6 +150,11 @@ func (r *run) loop() error {
 			var cmd *command
 			c.Receive(r.ctx, &cmd)
 			r.onCommand(cmd)
+		})
+		sel.AddReceive(r.done, func(c workflow.ReceiveChannel, _ bool) {
+			var out completion
+			c.Receive(r.ctx, &out)
+			r.onDone(out)
 		})
 		if t := r.timer.f; t != nil {
 			sel.AddFuture(t, func(f workflow.Future) {
@@ -209,7 +219,7 @@ func (r *run) nextWake() (time.Time, string) {
 	s := r.s
 	if c := s.SLA; c != nil && c.Level < len(c.Steps) {
 		st := c.Steps[c.Level]
-		consider(st.At, fmt.Sprintf("%s SLA %s · %s", slaLabel(c.Kind), st.Action, s.OwnerID))
+		consider(later(st.At, c.RetryAt), fmt.Sprintf("%s SLA %s · %s", slaLabel(c.Kind), st.Action, s.OwnerID))
 	}
 	if s.SAL != nil && s.Stage == lead.StageSAL {
 		t, label := r.salNext()
@@ -221,7 +231,7 @@ func (r *run) nextWake() (time.Time, string) {
 	if s.Stage == lead.StageMQL {
 		consider(s.RouteRetryAt, "retry routing")
 	}
-	if n := s.Nurture; n.Enrolled && !n.Paused {
+	if n := s.Nurture; n.Enrolled && !n.Paused && n.Sending == "" {
 		consider(n.NextAt, fmt.Sprintf("nurture touch · %s %d/%d", n.Track, n.Step+1, r.trackSteps(n.Track)))
 	}
 	return at, what
@@ -240,7 +250,7 @@ func (r *run) onWake() {
 		r.s.RouteRetryAt = time.Time{}
 		r.handoff(now)
 	}
-	if n := r.s.Nurture; n.Enrolled && !n.Paused && !n.NextAt.IsZero() && !n.NextAt.After(now) {
+	if n := r.s.Nurture; n.Enrolled && !n.Paused && n.Sending == "" && !n.NextAt.IsZero() && !n.NextAt.After(now) {
 		r.nurtureTouch(now)
 	}
 }
@@ -283,18 +293,26 @@ func (r *run) shouldContinueAsNew() bool {
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= r.historyCap
 }
 
-// continueAsNew hands the state to a fresh run once nothing is in flight:
-// buffered signals are applied and every update handler has finished, so no
-// event and no rep's answer is lost at the boundary.
+// continueAsNew hands the state to a fresh run once every buffered signal
+// is applied and every update handler has finished, so no event and no
+// rep's answer is lost at the boundary. Effects still in the outbox (and
+// ledger entries not yet written) travel in the State; the next run starts
+// them again under the same keys.
 func (r *run) continueAsNew() error {
 	r.drain()
-	r.flushLedger()
 	r.cancelTimer()
 	s := *r.s
 	return workflow.NewContinueAsNewError(r.ctx, lead.WorkflowType, Input{LeadID: s.LeadID, State: &s})
 }
 
-// drain applies every buffered signal and command until no handler runs.
+// settled: nothing is left to confirm and nobody is waiting on the lead.
+func (r *run) settled() bool {
+	return len(r.s.Effects) == 0 && len(r.s.Ledger) == 0 && !r.ledgerBusy &&
+		r.events.Len() == 0 && r.cmds.Len() == 0 && r.done.Len() == 0 && workflow.AllHandlersFinished(r.ctx)
+}
+
+// drain applies every buffered signal, command and effect outcome until no
+// handler runs.
 func (r *run) drain() {
 	for {
 		progressed := false
@@ -309,6 +327,11 @@ func (r *run) drain() {
 			r.onCommand(cmd)
 			progressed = true
 		}
+		var out completion
+		for r.done.ReceiveAsync(&out) {
+			r.onDone(out)
+			progressed = true
+		}
 		if progressed {
 			continue
 		}
@@ -319,6 +342,22 @@ func (r *run) drain() {
 			return r.events.Len() > 0 || r.cmds.Len() > 0 || workflow.AllHandlersFinished(r.ctx)
 		})
 	}
+}
+
+// lifeOf names this chain of runs: its first run ID, without dashes.
+func lifeOf(info *workflow.Info) string {
+	id := info.FirstRunID
+	if id == "" {
+		id = info.WorkflowExecution.RunID
+	}
+	return strings.ReplaceAll(id, "-", "")
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func slaLabel(kind string) string {

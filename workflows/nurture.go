@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/suppression"
@@ -20,9 +22,25 @@ func (r *run) enrollTrack(now time.Time, track, cause string) {
 		n.Enrolled, n.Track = false, track
 		return
 	}
+	r.supersedeSend()
 	*n = Nurture{Track: track, Enrolled: true, NextAt: now, Sends: n.Sends, Guard: n.Guard}
-	r.effect("enroll in nurture "+track, actions.NurtureEnroll, actions.EnrollInput{
-		Key: r.key("nurture", "enroll", cause, track), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Track: track})
+	// Each enrollment numbers its sends afresh: a lead enrolled again on the
+	// same track (after disqualified, or a second recycle) gets new keys.
+	r.s.Enrollments++
+	r.enqueue("enroll in nurture "+track, EffectInput{Enroll: &actions.EnrollInput{
+		Key: r.key("nurture", "enroll", cause, track), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Track: track}})
+}
+
+// supersedeSend drops a touch that has not gone out yet: what was decided
+// after it (a pause, a stop, a new track) wins. A touch already on its way
+// is left to finish; the nurture calls after it wait for it.
+func (r *run) supersedeSend() {
+	n := &r.s.Nurture
+	if n.Sending == "" || r.running[n.Sending] > 0 {
+		return
+	}
+	r.dropEffect(n.Sending)
+	n.Sending = ""
 }
 
 // pauseNurture: Sales is working the lead; the track waits until a recycle.
@@ -31,10 +49,11 @@ func (r *run) pauseNurture(cause string) {
 	if !n.Enrolled || n.Paused {
 		return
 	}
+	r.supersedeSend()
 	n.Paused = true
 	n.NextAt = time.Time{}
-	r.effect("pause nurture", actions.NurturePause, actions.PauseInput{
-		Key: r.key("nurture", "pause", cause), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Reasons: []string{lead.SuppressActiveSalesMotion}})
+	r.enqueue("pause nurture", EffectInput{Pause: &actions.PauseInput{
+		Key: r.key("nurture", "pause", cause), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Reasons: []string{lead.SuppressActiveSalesMotion}}})
 }
 
 // stopNurture takes the lead off nurture (unsubscribe and bounce for good).
@@ -42,9 +61,10 @@ func (r *run) pauseNurture(cause string) {
 // know the contact from elsewhere.
 func (r *run) stopNurture(cause, reason string) {
 	n := &r.s.Nurture
+	r.supersedeSend()
 	n.Enrolled, n.Paused, n.NextAt = false, false, time.Time{}
-	r.effect("stop nurture: "+reason, actions.NurtureStop, actions.StopInput{
-		Key: r.key("nurture", "stop", cause), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Reason: reason})
+	r.enqueue("stop nurture: "+reason, EffectInput{Stop: &actions.StopInput{
+		Key: r.key("nurture", "stop", cause), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Reason: reason}})
 }
 
 func (r *run) guard(now time.Time) suppression.Decision {
@@ -79,16 +99,25 @@ func (r *run) nurtureTouch(now time.Time) {
 		n.Enrolled = false
 		return
 	}
-	var res actions.SendResult
 	in := actions.SendInput{
-		Key: r.key("nurture", r.s.RecycleCount, n.Track, n.Step), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Track: n.Track, Step: n.Step,
+		Key: r.key("nurture", r.s.Enrollments, n.Track, n.Step), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Track: n.Track, Step: n.Step,
 		Stage: r.s.Stage, LastRepTouch: r.s.LastRepTouch, Rules: r.pol.Suppression, Timezone: r.pol.Timezone,
 	}
-	if err := r.remote(fmt.Sprintf("nurture touch %s %d/%d", n.Track, n.Step+1, track.Steps), actions.NurtureSend, in, &res); err != nil {
-		r.alert("effect_failed", "nurture send failed: "+err.Error(), false)
-		n.NextAt = now.Add(time.Hour)
-		return
+	// The touch is an effect; the track waits for its outcome (nurtureSent)
+	// before it schedules the next one.
+	n.Sending, n.NextAt = in.Key, time.Time{}
+	r.enqueue(fmt.Sprintf("nurture touch %s %d/%d", n.Track, n.Step+1, track.Steps), EffectInput{Send: &in})
+}
+
+// nurtureSent applies a touch's outcome to the track it was sent on.
+func (r *run) nurtureSent(in actions.SendInput, res actions.SendResult) {
+	n := &r.s.Nurture
+	if n.Sending != in.Key {
+		return // the track moved on (a new enrollment) while it was out
 	}
+	n.Sending = ""
+	now := workflow.Now(r.ctx)
+	track, _ := r.pol.Track(n.Track)
 	if !res.Sent {
 		// The adapter knew something the workflow did not (an unsubscribe
 		// recorded elsewhere, a send by another path).
@@ -101,7 +130,9 @@ func (r *run) nurtureTouch(now time.Time) {
 				return
 			}
 		}
-		n.NextAt = now.Add(time.Hour)
+		if n.Enrolled && !n.Paused {
+			n.NextAt = now.Add(time.Hour)
+		}
 		return
 	}
 	n.Step++
@@ -110,7 +141,9 @@ func (r *run) nurtureTouch(now time.Time) {
 		n.Enrolled, n.NextAt = false, time.Time{}
 		return
 	}
-	n.NextAt = now.Add(track.Every.D())
+	if n.Enrolled && !n.Paused {
+		n.NextAt = now.Add(track.Every.D())
+	}
 }
 
 func (r *run) trackSteps(name string) int {

@@ -27,6 +27,7 @@ var (
 // publish shows the lead to operators: search attributes (only those that
 // changed) and the Markdown status in the Temporal UI.
 func (r *run) publish() {
+	r.startReady()
 	r.flushLedger()
 	now := workflow.Now(r.ctx)
 	r.s.Nurture.Guard = r.guard(now)
@@ -133,6 +134,20 @@ func (r *run) details() string {
 	case n.Unsubscribed || n.Bounced:
 		b.WriteString("\n\nNurture: stopped for good (unsubscribed or bounced)")
 	}
+	if n := len(s.Effects); n > 0 {
+		fmt.Fprintf(&b, "\n\nEffects: %d pending", n-r.failedEffects())
+		if f := r.failedEffects(); f > 0 {
+			fmt.Fprintf(&b, " · **%d FAILED** (", f)
+			sep := ""
+			for _, e := range s.Effects {
+				if e.Failed {
+					fmt.Fprintf(&b, "%s%s", sep, e.Kind)
+					sep = ", "
+				}
+			}
+			b.WriteString("): `starter lead retry-effects " + s.LeadID + "` re-drives them")
+		}
+	}
 	if len(s.History) > 0 {
 		fmt.Fprintf(&b, "\n\nWhy: %s", s.History[len(s.History)-1].Why)
 	}
@@ -174,6 +189,7 @@ func (r *run) view() lead.View {
 		LeadID: s.LeadID, Stage: s.Stage, OwnerID: s.OwnerID, Segment: s.Segment, Territory: s.Territory,
 		Score: r.scoreView(), Nurture: r.nurtureView(), PolicyVersion: s.PolicyVersion, RecycleCount: s.RecycleCount,
 		Missing: s.Missing, MergedInto: s.MergedInto, Play: s.Play, History: s.History,
+		Effects: r.effectViews(),
 	}
 	if v.History == nil {
 		v.History = []lead.Transition{}
@@ -198,6 +214,7 @@ func (r *run) explain() lead.Explanation {
 		LeadID: s.LeadID, Stage: s.Stage, PolicyVersion: s.PolicyVersion, Score: r.scoreView(),
 		Threshold: r.pol.Scoring.MQLThreshold, Trigger: s.Trigger, Routing: s.Routing, Suppression: r.nurtureView(),
 		Ladder: s.Ladder, Refusals: s.Refusals, Alerts: s.Alerts, History: s.History, Timeline: r.timeline(),
+		Effects: r.effectViews(),
 	}
 	if len(s.History) > 0 {
 		e.Why = s.History[len(s.History)-1].Why

@@ -90,6 +90,24 @@ func TestRecordHistories(t *testing.T) {
 	r.waitClosed(id)
 	r.save(id, "merge")
 
+	// a CRM that refuses the handoff task: the effect fails, an operator re-drives it
+	f.mu.Lock()
+	f.refusals["CreateTask"] = 1
+	f.mu.Unlock()
+	id = r.lead("rec-effects")
+	r.send(id, quoteRequest("x1"))
+	r.waitFor(id, "a failed task effect", func(v lead.View) bool {
+		for _, e := range v.Effects {
+			if e.Status == lead.EffectFailed {
+				return true
+			}
+		}
+		return false
+	})
+	r.update(id, lead.UpdateRetryEffects, lead.RetryEffectsRequest{ID: "x2", By: "ops-1"})
+	r.waitFor(id, "no effects left", func(v lead.View) bool { return v.Stage == lead.StageHandoff && len(v.Effects) == 0 })
+	r.save(id, "effects-redrive")
+
 	// Continue-As-New at the (lowered) history cap
 	r.queue = "record-can"
 	id = r.lead("rec-can")

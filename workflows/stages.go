@@ -19,10 +19,16 @@ import (
 func (r *run) transition(now time.Time, to lead.Stage, why string) {
 	from := r.s.Stage
 	r.s.Stage = to
-	r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: from, To: to, Why: why}), maxHistory)
+	r.addHistory(lead.Transition{At: now, From: from, To: to, Why: why})
 	r.s.Seq++
 	r.ledger(actions.LedgerEntry{Key: r.key("transition", r.s.Seq, from, to), Kind: actions.LedgerTransition,
 		At: now, From: from, To: to, Why: why, Data: map[string]any{"score": r.s.Score.Total(), "cycle": r.s.Cycle, "recycleCount": r.s.RecycleCount}})
+}
+
+// addHistory appends to the carried history, bounded in count and bytes.
+func (r *run) addHistory(t lead.Transition) {
+	t.Why = truncate(t.Why, maxWhyBytes)
+	r.s.History = capTail(append(r.s.History, t), maxHistory)
 }
 
 // enterLead starts a brand-new lead in stage lead. Nurture enrollment waits
@@ -55,34 +61,40 @@ func (r *run) requestEnrichment(now time.Time) {
 		DueAt: r.cal.Add(now, policy.Duration(24*time.Hour)),
 		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(),
 			Timeline: r.timeline(), Missing: r.s.Missing, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
-	}, nil)
+	})
 }
 
 // handoff routes an MQL to an owner, hands it over with context and starts
-// the first-touch SLA. Nurture pauses: Sales is working the lead.
+// the first-touch SLA. Nurture pauses: Sales is working the lead. The owner,
+// task and CRM stage are effects: the lead is in handoff at once, and its
+// state lists them as pending until the CRM confirms them.
 func (r *run) handoff(now time.Time) {
 	r.s.Cycle++
 	cycle := r.s.Cycle
 	d, err := r.route(actions.RouteInput{Key: r.key("handoff", cycle, "route"), Domain: r.s.Profile.EmailDomain(), Rules: r.matchedRules(), At: now})
 	if err != nil {
-		// Never leave a lead unowned and forgotten: retry routing shortly and
-		// tell ops now.
+		// Never leave a lead unowned and forgotten: retry routing from a
+		// timer (seconds while the directory is down; 15 minutes when the
+		// directory answered that no one can take it) and tell ops once.
 		r.s.Cycle--
-		r.s.RouteRetryAt = now.Add(15 * time.Minute)
-		r.alert("routing_failed", fmt.Sprintf("routing failed, retrying at %s: %v", r.s.RouteRetryAt.Format(time.RFC3339), err), true)
+		r.s.RouteFails++
+		r.s.RouteRetryAt = now.Add(retryDelay(r.s.RouteFails))
+		if isNonRetryable(err) {
+			r.s.RouteRetryAt = now.Add(15 * time.Minute)
+		}
+		if r.s.RouteFails == 1 {
+			r.alert("routing_failed", fmt.Sprintf("routing failed, retrying at %s: %v", r.s.RouteRetryAt.Format(time.RFC3339), errMessage(err)), true)
+		}
 		return
 	}
+	r.s.RouteFails = 0
 	r.s.Handoff = &Handoff{At: now}
 	r.s.SLA = nil
-	r.together(func() {
-		r.assign(now, d, fmt.Sprintf("handoff %d", cycle))
-		r.startSLA(now, lead.SLAFirstTouch, r.firstTouchWithin())
-		r.handoffTask(now)
-		r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
-		r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
-	})
-	// The stage changes once the owner, task and CRM stage exist, so
-	// whoever sees "handoff" (a query, the UI) can rely on them.
+	r.assign(now, d, fmt.Sprintf("handoff %d", cycle))
+	r.startSLA(now, lead.SLAFirstTouch, r.firstTouchWithin())
+	r.handoffTask(now)
+	r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
+	r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
 	r.transition(now, lead.StageHandoff, d.Why)
 }
 
@@ -165,19 +177,18 @@ func (r *run) handoffTask(now time.Time) {
 	if r.s.SLA != nil {
 		due = r.s.SLA.DueAt
 	}
-	h := r.s.Handoff
+	key := r.key("handoff", r.s.Cycle, "task", r.s.OwnerID)
+	if h := r.s.Handoff; h != nil {
+		h.TaskKey, h.TaskID = key, ""
+	}
 	r.createTask(actions.TaskInput{
-		Key:     r.key("handoff", r.s.Cycle, "task", r.s.OwnerID),
+		Key:     key,
 		OwnerID: r.s.OwnerID,
 		Kind:    actions.TaskHandoff,
 		Title:   fmt.Sprintf("New lead %s (%s): %s", r.s.LeadID, r.s.Segment, r.s.Trigger),
 		DueAt:   due,
 		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(), Timeline: r.timeline(),
 			Campaign: campaign, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
-	}, func(id string) {
-		if h != nil && id != "" {
-			h.TaskID = id
-		}
 	})
 }
 
@@ -250,7 +261,7 @@ func (r *run) runPlay(now time.Time, name, why, cause string, revisit time.Time,
 		r.s.MergedInto = duplicateOf
 		r.transition(now, lead.StageMerged, why+"; merged into "+duplicateOf)
 		r.stopNurture(cause, "merged")
-		r.forward(r.s.Recent)
+		r.forward(r.s.Recent, true)
 	default:
 		r.s.RecycleCount++
 		r.s.Score = r.s.Score.NewCycle(play.Score)
@@ -351,15 +362,17 @@ func (r *run) upsell(now time.Time, why string, res scoring.Result, ev lead.Even
 	r.createTask(actions.TaskInput{Key: r.key("event", ev.ID, "upsell"), OwnerID: owner, Kind: actions.TaskUpsell,
 		Title: fmt.Sprintf("Upsell signal from customer %s: %s", r.s.LeadID, res.Trigger), DueAt: r.cal.Add(now, policy.Duration(24*time.Hour)),
 		Context: &actions.HandoffContext{WhyNow: why + " on " + ev.Type, Trigger: res.Trigger, Score: r.scoreView(),
-			Timeline: r.timeline(), Segment: r.s.Segment, PolicyVersion: r.pol.Version}}, nil)
-	r.s.History = capTail(append(r.s.History, lead.Transition{At: now, From: lead.StageCustomer, To: lead.StageCustomer, Why: "upsell signal to " + owner + ": " + why}), maxHistory)
+			Timeline: r.timeline(), Segment: r.s.Segment, PolicyVersion: r.pol.Version}})
+	r.addHistory(lead.Transition{At: now, From: lead.StageCustomer, To: lead.StageCustomer, Why: "upsell signal to " + owner + ": " + why})
 	r.s.Score = r.s.Score.NewCycle(policy.ScoreReset)
 }
 
 // forward hands events of a merged lead to the surviving lead, with IDs
 // derived from the originals so a retry or a second forward changes nothing.
-func (r *run) forward(evs []lead.Event) {
-	if len(evs) == 0 || r.s.MergedInto == "" {
+// The first forward goes out even with no events: it records the merge, so
+// the HTTP edge sends later events to the survivor.
+func (r *run) forward(evs []lead.Event, first bool) {
+	if r.s.MergedInto == "" {
 		return
 	}
 	out := make([]lead.Event, 0, len(evs))
@@ -375,19 +388,18 @@ func (r *run) forward(evs []lead.Event) {
 		ev.Attributes["mergedFrom"] = r.s.LeadID
 		out = append(out, ev)
 	}
-	if len(out) == 0 {
-		return
+	if len(out) == 0 && !first {
+		return // only feedback arrived: nothing for the survivor
 	}
 	r.s.Seq++
-	r.effect("forward events to "+r.s.MergedInto, actions.ForwardEvents, actions.ForwardInput{
-		Key: r.key("forward", r.s.Seq), From: r.s.LeadID, To: r.s.MergedInto, Events: out})
+	r.enqueue("forward events to "+r.s.MergedInto, EffectInput{Forward: &actions.ForwardInput{
+		Key: r.key("forward", r.s.Seq), From: r.s.LeadID, To: r.s.MergedInto, Events: out}})
 }
 
-// finishMerged completes a merged lead once everything in flight is handled;
-// events that arrive meanwhile are forwarded.
+// finishMerged completes a merged lead. The loop calls it only once the
+// lead is settled: every forward, note and ledger entry confirmed, no
+// signal or update waiting (events that arrive before are forwarded).
 func (r *run) finishMerged() error {
-	r.drain()
-	r.flushLedger()
 	r.cancelTimer()
 	return nil
 }

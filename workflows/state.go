@@ -1,8 +1,10 @@
 package workflows
 
 import (
+	"encoding/json"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/policy"
 	"github.com/leadflow/leadflow/internal/scoring"
@@ -37,6 +39,11 @@ type State struct {
 	WhyNow  string        `json:"whyNow,omitempty"`
 	Missing []string      `json:"missing,omitempty"` // required fields an enrichment task is looking for
 
+	// Life is the first run ID of this chain of runs: part of every
+	// idempotency key, so a lead started again after a terminate gets new
+	// keys while Continue-As-New keeps them.
+	Life string `json:"life,omitempty"`
+
 	Cycle        int               `json:"cycle"` // handoffs so far; part of idempotency keys
 	Seq          int               `json:"seq"`   // numbers effects that have no business event of their own
 	RecycleCount int               `json:"recycleCount"`
@@ -44,6 +51,8 @@ type State struct {
 	SLA          *SLAClock         `json:"sla,omitempty"`
 	SAL          *SALWatch         `json:"sal,omitempty"`
 	RouteRetryAt time.Time         `json:"routeRetryAt,omitempty"`
+	RouteFails   int               `json:"routeFails,omitempty"`  // routing failures in a row: the retry backs off
+	Enrollments  int               `json:"enrollments,omitempty"` // nurture enrollments so far; part of send keys
 	CoolOffUntil time.Time         `json:"coolOffUntil,omitempty"`
 	Play         *lead.PlayView    `json:"play,omitempty"`
 	Nurture      Nurture           `json:"nurture"`
@@ -57,6 +66,12 @@ type State struct {
 	Ladder   []lead.LadderTaken `json:"ladder"`   // SLA steps taken, capped
 	Refusals []lead.Refusal     `json:"refusals"` // feedback that broke the rules, capped
 	Alerts   []lead.Alert       `json:"alerts"`   // capped
+
+	// The outbox: side effects decided and not yet confirmed, and ledger
+	// entries not yet in Postgres. Never capped: dropping one loses a fact.
+	Effects  []Effect              `json:"effects,omitempty"`
+	Ledger   []actions.LedgerEntry `json:"ledger,omitempty"`
+	StateSeq int64                 `json:"stateSeq,omitempty"` // published snapshots so far
 }
 
 // Handoff is the current hand-off to Sales.
@@ -65,6 +80,7 @@ type Handoff struct {
 	Owners       []string  `json:"owners"`    // every owner of this handoff: reassignment never returns to one
 	Reassigns    int       `json:"reassigns"` // automatic ones, bounded by sla.max_reassigns
 	AtFallback   bool      `json:"atFallback,omitempty"`
+	TaskKey      string    `json:"taskKey,omitempty"` // the current owner's task effect
 	TaskID       string    `json:"taskId,omitempty"`
 	FirstTouchAt time.Time `json:"firstTouchAt,omitempty"`
 }
@@ -79,6 +95,9 @@ type SLAClock struct {
 	Steps     []sla.Step      `json:"steps"`
 	Level     int             `json:"level"` // ladder steps taken
 	Breached  bool            `json:"breached"`
+	// RetryAt: the step at Level needed the directory, which did not
+	// answer; it runs again then.
+	RetryAt time.Time `json:"retryAt,omitempty"`
 }
 
 // SALWatch watches an accepted lead for staleness.
@@ -96,7 +115,8 @@ type Nurture struct {
 	NextAt       time.Time            `json:"nextAt,omitempty"`
 	Unsubscribed bool                 `json:"unsubscribed,omitempty"`
 	Bounced      bool                 `json:"bounced,omitempty"`
-	Sends        []time.Time          `json:"sends,omitempty"` // recent sends, for the frequency cap
+	Sends        []time.Time          `json:"sends,omitempty"`   // recent sends, for the frequency cap
+	Sending      string               `json:"sending,omitempty"` // key of the touch on its way
 	Guard        suppression.Decision `json:"guard"`
 }
 
@@ -110,7 +130,25 @@ const (
 	maxRefusals = 20
 	maxAlerts   = 20
 	maxSends    = 20
+
+	// Bounds in bytes, whatever callers send (the edge bounds each event
+	// and note; these bound what the State keeps of them).
+	maxRecentBytes = 64 << 10 // the timeline: oldest events go first
+	maxWhyBytes    = 512      // a transition's why (the ledger keeps it whole)
 )
+
+// capBytes keeps the newest items whose encoded sizes add up to at most n
+// (always the newest one).
+func capBytes[T any](s []T, n int) []T {
+	total := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		b, _ := json.Marshal(s[i])
+		if total += len(b); total > n && i < len(s)-1 {
+			return append([]T(nil), s[i+1:]...)
+		}
+	}
+	return s
+}
 
 func capTail[T any](s []T, n int) []T {
 	if len(s) > n {
