@@ -100,48 +100,6 @@ func (r *run) submit(ctx workflow.Context, id string, cmd *command) (lead.View, 
 	return v, err
 }
 
-// onCommand applies a rep's update. The state may have moved since the
-// validator ran (the loop was busy), so the rules are checked again.
-func (r *run) onCommand(cmd *command) {
-	var err error
-	switch {
-	case cmd.accept != nil:
-		if r.seen[cmd.accept.ID] {
-			break
-		}
-		if err = r.checkAccept(*cmd.accept); err == nil {
-			r.accept(*cmd.accept)
-		}
-	case cmd.reject != nil:
-		if r.seen[cmd.reject.ID] {
-			break
-		}
-		if err = r.checkReject(*cmd.reject); err == nil {
-			r.reject(*cmd.reject)
-		}
-	case cmd.reassign != nil:
-		if r.seen[cmd.reassign.ID] {
-			break
-		}
-		if err = r.checkReassign(*cmd.reassign); err == nil {
-			err = r.reassign(*cmd.reassign)
-		}
-	case cmd.retry != nil:
-		if r.seen[cmd.retry.ID] {
-			break
-		}
-		r.markSeen(cmd.retry.ID)
-		n := r.retryFailed()
-		r.addHistory(lead.Transition{At: workflow.Now(r.ctx), From: r.s.Stage, To: r.s.Stage,
-			Why: fmt.Sprintf("%d failed effects re-driven by %s", n, cmd.retry.By)})
-	}
-	if err != nil {
-		cmd.done.Set(nil, err)
-		return
-	}
-	cmd.done.Set(r.view(), nil)
-}
-
 // checkAccept holds the rules for accepting, for the update and for the
 // lead.accepted event alike.
 func (r *run) checkAccept(req lead.AcceptRequest) error {

@@ -237,24 +237,6 @@ func (r *run) nextWake() (time.Time, string) {
 	return at, what
 }
 
-// onWake runs everything that is due now, in a fixed order.
-func (r *run) onWake() {
-	_ = r.refreshPolicy()
-	now := workflow.Now(r.ctx)
-	r.slaStepsDue(now)
-	r.salDue(now)
-	if r.s.Stage == lead.StageRecycle && !r.s.CoolOffUntil.IsZero() && !r.s.CoolOffUntil.After(now) {
-		r.endCoolOff(now)
-	}
-	if r.s.Stage == lead.StageMQL && !r.s.RouteRetryAt.IsZero() && !r.s.RouteRetryAt.After(now) {
-		r.s.RouteRetryAt = time.Time{}
-		r.handoff(now)
-	}
-	if n := r.s.Nurture; n.Enrolled && !n.Paused && n.Sending == "" && !n.NextAt.IsZero() && !n.NextAt.After(now) {
-		r.nurtureTouch(now)
-	}
-}
-
 // refreshPolicy picks up the worker's current policy. The policy source is
 // recorded in history (a mutable side effect, written only when the policy
 // changes), so a replay re-parses exactly the contract the lead decided under.
