@@ -420,3 +420,32 @@ func TestStateStaysSmallWithMaximalInput(t *testing.T) {
 		}
 	}
 }
+
+// The CRM's owner and lifecycle stage carry a value: while the CRM is down
+// the newest decision supersedes older writes not yet made, and writes are
+// never made out of order, so the CRM ends where the lead is.
+func TestOwnerAndStageWritesEndWithTheNewest(t *testing.T) {
+	h := newHarness(t)
+	back := monday10.Add(time.Hour)
+	h.f.down(actions.SetLifecycleStage, back)
+	h.f.down(actions.AssignOwner, back)
+	h.event(0, quoteRequest("evt-1"))
+	h.at(time.Minute, func() {
+		h.update(lead.UpdateReassign, "ra-1", lead.ReassignRequest{ID: "ra-1", OwnerID: "rep-8", By: "ops-1"})
+	})
+	h.at(2*time.Minute, func() { h.update(lead.UpdateAccept, "acc-1", lead.AcceptRequest{ID: "acc-1", RepID: "rep-8"}) })
+	h.event(3*time.Minute, ev("opp-1", lead.EventOpportunityCreated, nil))
+	h.event(4*time.Minute, ev("won-1", lead.EventOpportunityWon, nil))
+	h.awake(2 * time.Hour)
+	if err := h.run(0); err != nil {
+		t.Fatal(err)
+	}
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	if n := len(h.f.stages); n == 0 || h.f.stages[n-1].Stage != lead.StageCustomer {
+		t.Fatalf("CRM stages written: %+v", h.f.stages)
+	}
+	if n := len(h.f.assigns); n == 0 || h.f.assigns[n-1].OwnerID != "rep-8" {
+		t.Fatalf("CRM owners written: %+v", h.f.assigns)
+	}
+}

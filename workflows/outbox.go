@@ -80,13 +80,24 @@ func (in EffectInput) call() (string, any) {
 	return "", nil
 }
 
-func isNurture(kind string) bool {
+// lane names the effects whose order matters to the system they reach:
+// nurture calls (a pause must not be overtaken by a later send), the CRM
+// owner, the CRM lifecycle stage. Effects of no lane run side by side.
+func lane(kind string) string {
 	switch kind {
 	case actions.NurtureEnroll, actions.NurturePause, actions.NurtureSend, actions.NurtureStop:
-		return true
+		return "nurture"
+	case actions.AssignOwner:
+		return "owner"
+	case actions.SetLifecycleStage:
+		return "stage"
 	}
-	return false
+	return ""
 }
+
+// latestWins: a lane that carries a value, where a newer write makes an
+// older one that has not gone out moot.
+func latestWins(lane string) bool { return lane == "owner" || lane == "stage" }
 
 // completion is an effect's outcome, reported by its coroutine.
 type completion struct {
@@ -109,10 +120,20 @@ func (r *run) enqueue(summary string, in EffectInput) {
 		return
 	}
 	e := Effect{Key: key, Kind: kind, Summary: summary, Since: workflow.Now(r.ctx), In: in}
-	if isNurture(kind) {
-		// The nurture system sees calls in the order they were decided.
+	if ln := lane(kind); ln != "" {
+		if latestWins(ln) {
+			// Only the newest owner (or CRM stage) matters: an older write
+			// that has not started is superseded, never sent after it.
+			for i := len(r.s.Effects) - 1; i >= 0; i-- {
+				if old := r.s.Effects[i]; lane(old.Kind) == ln && r.running[old.Key] == 0 {
+					r.s.Effects = append(r.s.Effects[:i:i], r.s.Effects[i+1:]...)
+				}
+			}
+		}
+		// The other side sees one lane's calls in the order they were
+		// decided: each waits for the one before it.
 		for i := len(r.s.Effects) - 1; i >= 0; i-- {
-			if isNurture(r.s.Effects[i].Kind) {
+			if lane(r.s.Effects[i].Kind) == ln {
 				e.After = r.s.Effects[i].Key
 				break
 			}
