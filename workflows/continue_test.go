@@ -29,14 +29,7 @@ func TestContinueAsNewCarriesStateAndDrainsSignals(t *testing.T) {
 	h.at(time.Minute+time.Second, func() { h.env.SetContinueAsNewSuggested(true) })
 	h.event(time.Minute+2*time.Second, lead.Event{ID: "e5", Type: lead.EventEmailOpen})
 	h.env.ExecuteWorkflow(lead.WorkflowType, Input{LeadID: h.leadID})
-	var can *workflow.ContinueAsNewError
-	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("want continue-as-new, got %v", err)
-	}
-	var in Input
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &in); err != nil {
-		t.Fatal(err)
-	}
+	in := h.continuedInput()
 	s := in.State
 	if s == nil || s.Stage != lead.StageSAL || s.Score.IntentPoints() != 85 || s.SAL == nil {
 		t.Fatalf("carried state: %+v", s)

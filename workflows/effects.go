@@ -25,23 +25,19 @@ import (
 var nonRetryable = []string{actions.ErrInvalidInput, actions.ErrUnknownRep, actions.ErrUnknownPool}
 
 func routeOptions() workflow.LocalActivityOptions {
-	return workflow.LocalActivityOptions{
-		StartToCloseTimeout:    2 * time.Second,
-		ScheduleToCloseTimeout: 4 * time.Second,
-		Summary:                "route lead",
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        200 * time.Millisecond,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Second,
-			NonRetryableErrorTypes: nonRetryable,
-		},
-	}
+	return shortLocal("route lead", 2*time.Second, 4*time.Second)
 }
 
 func ledgerFastOptions(summary string) workflow.LocalActivityOptions {
+	return shortLocal(summary, 2*time.Second, 3*time.Second)
+}
+
+// shortLocal is a local activity that answers within a few seconds or not
+// at all: what comes after it (a timer, a regular activity) is the patience.
+func shortLocal(summary string, startToClose, total time.Duration) workflow.LocalActivityOptions {
 	return workflow.LocalActivityOptions{
-		StartToCloseTimeout:    2 * time.Second,
-		ScheduleToCloseTimeout: 3 * time.Second,
+		StartToCloseTimeout:    startToClose,
+		ScheduleToCloseTimeout: total,
 		Summary:                summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        200 * time.Millisecond,

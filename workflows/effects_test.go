@@ -111,14 +111,7 @@ func TestContinueAsNewCarriesPendingEffects(t *testing.T) {
 	h.at(time.Minute, func() { h.env.SetContinueAsNewSuggested(true) })
 	h.event(2*time.Minute, ev("e2", lead.EventEmailOpen, nil))
 	h.env.ExecuteWorkflow(lead.WorkflowType, Input{LeadID: h.leadID})
-	var can *workflow.ContinueAsNewError
-	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("want continue-as-new, got %v", err)
-	}
-	var in Input
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &in); err != nil {
-		t.Fatal(err)
-	}
+	in := h.continuedInput()
 	var carried *Effect
 	for i, e := range in.State.Effects {
 		if e.Kind == actions.CreateTask {

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -211,6 +213,21 @@ func (h *harness) runWith(extra time.Duration, in Input) error {
 		return err
 	}
 	return nil
+}
+
+// continuedInput is the Input the workflow continued as new with; the
+// test fails if it did not.
+func (h *harness) continuedInput() Input {
+	h.t.Helper()
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		h.t.Fatalf("want continue-as-new, got %v", err)
+	}
+	var in Input
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &in); err != nil {
+		h.t.Fatal(err)
+	}
+	return in
 }
 
 func (h *harness) saValue(name string) any {

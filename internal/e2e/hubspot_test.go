@@ -97,12 +97,13 @@ func TestHubSpotLeadLifeUnderFailures(t *testing.T) {
 		"changeSource": "CRM"}})
 	s.waitLead(id, "customer", 30*time.Second, func(v lead.View) bool { return v.Stage == lead.StageCustomer })
 
-	// Exactly the expected writes, no more: every CRM effect has finished
-	// once the lifecycle stage shows customer in HubSpot.
-	s.waitFor("HubSpot lifecycle stage customer", 30*time.Second, func() bool {
-		c, _ := hs.Contact(contact)
-		return c.Properties["lifecyclestage"] == "customer"
-	})
+	// Exactly the expected writes, no more, once the lead has no effect
+	// left in its outbox. (The first task's attempt that the killed worker
+	// held is retried after its 30 s start-to-close timeout.)
+	s.waitLead(id, "every effect confirmed", 90*time.Second, func(v lead.View) bool { return len(v.Effects) == 0 })
+	if c, _ := hs.Contact(contact); c.Properties["lifecyclestage"] != "customer" {
+		t.Fatalf("HubSpot lifecycle stage %q, want customer", c.Properties["lifecyclestage"])
+	}
 	if got := hs.PropertyHistory(contact, "hubspot_owner_id"); !slices.Equal(got, []string{owner7, owner8}) {
 		t.Fatalf("owner changes %v, want [%s %s]", got, owner7, owner8)
 	}

@@ -52,7 +52,8 @@ func TestLeadJourneyThroughEscalationReassignmentToWon(t *testing.T) {
 		t.Fatalf("handoff: %+v", v)
 	}
 	// Nobody touches it: remind (2s), escalate (4s), reassign (6s) to rep-8.
-	v = s.waitLead(id, "reassignment", 30*time.Second, func(v lead.View) bool { return v.OwnerID == "rep-8" })
+	// Notifications are effects: wait until the outbox has confirmed them.
+	v = s.waitLead(id, "reassignment", 30*time.Second, func(v lead.View) bool { return v.OwnerID == "rep-8" && len(v.Effects) == 0 })
 	ctx := t.Context()
 	notes, err := s.st.Notifications(ctx, id)
 	if err != nil {
@@ -73,7 +74,7 @@ func TestLeadJourneyThroughEscalationReassignmentToWon(t *testing.T) {
 	s.send(event("j-5", id, lead.EventOpportunityCreated, map[string]any{"amount": 24000}))
 	s.waitLead(id, "opportunity", 30*time.Second, func(v lead.View) bool { return v.Stage == lead.StageOpportunity })
 	s.send(event("j-6", id, lead.EventOpportunityWon, map[string]any{"amount": 24000}))
-	v = s.waitLead(id, "customer", 30*time.Second, func(v lead.View) bool { return v.Stage == lead.StageCustomer })
+	v = s.waitLead(id, "customer", 30*time.Second, func(v lead.View) bool { return v.Stage == lead.StageCustomer && len(v.Effects) == 0 })
 	if !v.Nurture.Enrolled || v.Nurture.Track != "customer" {
 		t.Fatalf("customer nurture: %+v", v.Nurture)
 	}
@@ -132,7 +133,7 @@ func TestTimingRejectionComesBackAfterCoolOff(t *testing.T) {
 	}
 	// Halved intent (20) + fit 30 = 50: back to lead after the 15s cool-off and straight to a second handoff.
 	v = s.waitLead(id, "second handoff", 45*time.Second, func(v lead.View) bool {
-		return v.Stage == lead.StageHandoff && v.RecycleCount == 1
+		return v.Stage == lead.StageHandoff && v.RecycleCount == 1 && len(v.Effects) == 0
 	})
 	tasks, err := s.st.Tasks(t.Context(), id)
 	if err != nil || len(tasks) != 2 {
@@ -251,7 +252,12 @@ func TestWorkerCrashDuringHandoffs(t *testing.T) {
 	t.Logf("worker killed with %d of %d handoff tasks created", tasksAtKill, n)
 	s.startWorker()
 	for _, id := range ids {
-		s.waitLead(id, "handoff after the crash", 60*time.Second, func(v lead.View) bool { return v.Stage == lead.StageHandoff })
+		// In handoff with every effect confirmed: the owner and task exist.
+		// (An attempt the killed worker held is retried after its 30 s
+		// start-to-close timeout.)
+		s.waitLead(id, "handoff after the crash", 90*time.Second, func(v lead.View) bool {
+			return v.Stage == lead.StageHandoff && len(v.Effects) == 0
+		})
 	}
 	ctx := t.Context()
 	for _, id := range ids {

@@ -62,14 +62,17 @@ type stack struct {
 	st      *store.Store
 	env     []string
 	baseURL string
-	worker  *exec.Cmd
-	serve   *exec.Cmd
+	// metricsURL is the worker's Prometheus endpoint.
+	metricsURL string
+	worker     *exec.Cmd
+	serve      *exec.Cmd
 }
 
 func newStack(t testing.TB, policyPath string, extraEnv ...string) *stack {
 	t.Helper()
 	s := &stack{t: t, srv: testenv.StartDevServer(t, testenv.DevServerOptions{}), dbURL: storetest.NewDB(t)}
-	httpAddr := freeAddr(t)
+	httpAddr, metricsAddr := freeAddr(t), freeAddr(t)
+	s.metricsURL = "http://" + metricsAddr + "/metrics"
 	abs, err := filepath.Abs(policyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +84,7 @@ func newStack(t testing.TB, policyPath string, extraEnv ...string) *stack {
 		"LEADFLOW_WEBHOOK_SECRET="+secret,
 		"LEADFLOW_ID_KEY=e2e-id-key",
 		"LEADFLOW_HTTP_ADDR="+httpAddr,
-		"LEADFLOW_METRICS_ADDR="+freeAddr(t),
+		"LEADFLOW_METRICS_ADDR="+metricsAddr,
 		"LEADFLOW_API_TOKEN=",
 	)
 	s.env = append(s.env, extraEnv...)
