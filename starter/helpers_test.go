@@ -46,6 +46,7 @@ func newTestApp(t *testing.T, env map[string]string) *testApp {
 			ta.mu.Unlock()
 			return ctx.Err()
 		},
+		user: func() string { return "tester" },
 	}
 	return ta
 }
