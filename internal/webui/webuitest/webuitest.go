@@ -22,9 +22,13 @@ type Update struct {
 	Req                    any
 }
 
-// Leads is a fake of api.Leads. Accept and reject follow the contract's
-// validator: only the current owner, only in handoff. A repeated update ID
-// returns the first result; a repeated event ID is ignored.
+// Leads is a fake of api.Leads and api.OpenLeads. Accept and reject follow
+// the contract's validator: only the current owner, only in handoff. A
+// repeated update ID returns the first result; a repeated event ID is
+// ignored. A lead is open when it has a view and is not merged.
+//
+// Set the exported fields before the fake is in use (or under its lock
+// through the helpers): they are read under its mutex.
 type Leads struct {
 	mu       sync.Mutex
 	Views    map[string]lead.View
@@ -33,6 +37,19 @@ type Leads struct {
 	done     map[string]lead.View
 	seen     map[string]bool
 	QueryErr error // returned by Query when set
+	// UpdateErr, by update name, is returned by Update before anything is
+	// applied (e.g. an *api.Unavailable: no worker took it).
+	UpdateErr map[string]error
+	// IsOpenErr is returned by IsOpen when set; Opened records its calls.
+	IsOpenErr error
+	Opened    []string
+	// QueryGate, when not nil, holds every Query until it is closed;
+	// QueryEntered, when not nil, hears each Query's lead ID as it starts.
+	QueryGate    chan struct{}
+	QueryEntered chan string
+	inFlight     int
+	maxInFlight  int
+	queries      int
 }
 
 // NewLeads returns a fake with the given states.
@@ -45,7 +62,10 @@ func NewLeads(views ...lead.View) *Leads {
 	return f
 }
 
-var _ api.Leads = (*Leads)(nil)
+var (
+	_ api.Leads     = (*Leads)(nil)
+	_ api.OpenLeads = (*Leads)(nil)
+)
 
 // Deliver records the event once per ID.
 func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
@@ -63,6 +83,9 @@ func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
 func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any) (lead.View, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.UpdateErr[name]; err != nil {
+		return lead.View{}, err
+	}
 	if v, ok := f.done[updateID]; ok {
 		return v, nil
 	}
@@ -99,8 +122,30 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 	return v, nil
 }
 
-// Query answers state.
-func (f *Leads) Query(_ context.Context, leadID, name string, out any) error {
+// Query answers state. It counts the queries in flight at once (see
+// MaxInFlight); QueryGate holds them.
+func (f *Leads) Query(ctx context.Context, leadID, name string, out any) error {
+	f.mu.Lock()
+	f.queries++
+	f.inFlight++
+	f.maxInFlight = max(f.maxInFlight, f.inFlight)
+	gate, entered := f.QueryGate, f.QueryEntered
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+	}()
+	if entered != nil {
+		entered <- leadID
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.QueryErr != nil {
@@ -116,6 +161,39 @@ func (f *Leads) Query(_ context.Context, leadID, name string, out any) error {
 	}
 	*p = v
 	return nil
+}
+
+// IsOpen reports whether the lead has a view and is not merged.
+func (f *Leads) IsOpen(_ context.Context, leadID string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Opened = append(f.Opened, leadID)
+	if f.IsOpenErr != nil {
+		return false, f.IsOpenErr
+	}
+	v, ok := f.Views[leadID]
+	return ok && v.Stage != lead.StageMerged, nil
+}
+
+// MaxInFlight is the most Query calls that ran at once.
+func (f *Leads) MaxInFlight() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.maxInFlight
+}
+
+// Queries is how many Query calls there were.
+func (f *Leads) Queries() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queries
+}
+
+// SetQueryErr sets QueryErr under the fake's lock.
+func (f *Leads) SetQueryErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.QueryErr = err
 }
 
 // Ready is always nil.
