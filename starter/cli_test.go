@@ -85,7 +85,7 @@ func TestHelp(t *testing.T) {
 
 func TestFlagsAnywhere(t *testing.T) {
 	ts, leads := fakeAPI(t, "", nil)
-	leads.views["L-1"] = leadView("L-1")
+	leads.Views["L-1"] = leadView("L-1")
 	ta := newTestApp(t, clientEnv(ts, ""))
 	for _, args := range [][]string{
 		{"lead", "show", "--json", "L-1"},

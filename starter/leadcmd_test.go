@@ -29,7 +29,7 @@ func leadView(id string) lead.View {
 
 func TestLeadShowSummaryAndToken(t *testing.T) {
 	ts, leads := fakeAPI(t, "s3cret", nil)
-	leads.views["L-1"] = leadView("L-1")
+	leads.Views["L-1"] = leadView("L-1")
 	ta := newTestApp(t, clientEnv(ts, "s3cret"))
 	if code := ta.run(t, "lead", "show", "L-1"); code != exitOK {
 		t.Fatalf("exit %d", code)
@@ -62,7 +62,7 @@ func TestLeadShowNotFound(t *testing.T) {
 func TestLeadExplain(t *testing.T) {
 	ts, leads := fakeAPI(t, "", nil)
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	leads.explain["L-1"] = lead.Explanation{
+	leads.Explain["L-1"] = lead.Explanation{
 		LeadID: "L-1", Stage: lead.StageHandoff, Why: "quote request fast-tracked", Threshold: 50, Trigger: "quote_request",
 		Score: leadView("L-1").Score,
 		Routing: &lead.RoutingView{At: at, Rule: "na_west", Territory: "na-west", Pool: "na-west-sdrs", Strategy: "weighted_round_robin",
@@ -90,22 +90,24 @@ func TestLeadExplain(t *testing.T) {
 
 func TestLeadUpdates(t *testing.T) {
 	ts, leads := fakeAPI(t, "", nil)
-	leads.views["L-1"] = leadView("L-1")
+	for _, id := range []string{"L-1", "L-2", "L-3", "L-4"} {
+		leads.Views[id] = leadView(id)
+	}
 	ta := newTestApp(t, clientEnv(ts, ""))
 
 	if code := ta.run(t, "lead", "accept", "L-1", "--rep", "rep-7", "--id", "click-1"); code != exitOK {
 		t.Fatalf("accept: exit %d", code)
 	}
-	if code := ta.run(t, "lead", "accept", "L-1", "--rep", "rep-7"); code != exitOK {
+	if code := ta.run(t, "lead", "accept", "L-2", "--rep", "rep-7"); code != exitOK {
 		t.Fatalf("accept without --id: exit %d", code)
 	}
-	if code := ta.run(t, "lead", "reject", "L-1", "--rep", "rep-7", "--reason", "duplicate", "--duplicate-of", "L-2"); code != exitOK {
+	if code := ta.run(t, "lead", "reject", "L-3", "--rep", "rep-7", "--reason", "duplicate", "--duplicate-of", "L-2"); code != exitOK {
 		t.Fatalf("reject: exit %d", code)
 	}
-	if code := ta.run(t, "lead", "reassign", "L-1", "--owner", "rep-8", "--by", "mgr-2", "--note", "vacation"); code != exitOK {
+	if code := ta.run(t, "lead", "reassign", "L-4", "--owner", "rep-8", "--by", "mgr-2", "--note", "vacation"); code != exitOK {
 		t.Fatalf("reassign: exit %d", code)
 	}
-	u := leads.updates
+	u := leads.AllUpdates()
 	if len(u) != 4 {
 		t.Fatalf("%d updates, want 4", len(u))
 	}
@@ -125,8 +127,8 @@ func TestLeadUpdates(t *testing.T) {
 
 func TestLeadUpdateRefused(t *testing.T) {
 	ts, leads := fakeAPI(t, "", nil)
-	leads.views["L-1"] = leadView("L-1")
-	leads.refuse = "rep-8 is not the owner of L-1 (rep-7 is)"
+	leads.Views["L-1"] = leadView("L-1")
+	leads.Refuse = "rep-8 is not the owner of L-1 (rep-7 is)"
 	ta := newTestApp(t, clientEnv(ts, ""))
 	if code := ta.run(t, "lead", "accept", "L-1", "--rep", "rep-8"); code != exitFailure {
 		t.Fatalf("exit %d, want 1", code)
@@ -149,7 +151,7 @@ func effectsView(id string) lead.View {
 
 func TestLeadShowEffects(t *testing.T) {
 	ts, leads := fakeAPI(t, "", nil)
-	leads.views["L-1"] = effectsView("L-1")
+	leads.Views["L-1"] = effectsView("L-1")
 	ta := newTestApp(t, clientEnv(ts, ""))
 	if code := ta.run(t, "lead", "show", "L-1"); code != exitOK {
 		t.Fatalf("exit %d", code)
@@ -167,7 +169,7 @@ func TestLeadShowEffects(t *testing.T) {
 		t.Error("failed effects are not listed first")
 	}
 	// No effects, no section.
-	leads.views["L-2"] = leadView("L-2")
+	leads.Views["L-2"] = leadView("L-2")
 	if code := ta.run(t, "lead", "show", "L-2"); code != exitOK || strings.Contains(ta.out.String(), "effects") {
 		t.Errorf("a lead without effects: exit %d, stdout %q", code, ta.out)
 	}
@@ -177,7 +179,7 @@ func TestLeadRetryEffects(t *testing.T) {
 	ts, leads := fakeAPI(t, "s3cret", nil)
 	after := effectsView("L-1")
 	after.Effects[1].Status, after.Effects[1].Attempts = lead.EffectRunning, 4
-	leads.views["L-1"] = after
+	leads.Views["L-1"] = after
 	ta := newTestApp(t, clientEnv(ts, "s3cret"))
 	if code := ta.run(t, "lead", "retry-effects", "L-1", "--by", "ops-1", "--id", "r-1"); code != exitOK {
 		t.Fatalf("exit %d", code)
@@ -191,7 +193,7 @@ func TestLeadRetryEffects(t *testing.T) {
 	if code := ta.run(t, "lead", "retry-effects", "L-1"); code != exitOK {
 		t.Fatalf("without --by: exit %d", code)
 	}
-	u := leads.updates
+	u := leads.AllUpdates()
 	if len(u) != 2 || u[0].Name != lead.UpdateRetryEffects || u[0].UpdateID != "r-1" ||
 		u[0].Req != (lead.RetryEffectsRequest{ID: "r-1", By: "ops-1"}) {
 		t.Fatalf("updates %+v", u)
@@ -200,7 +202,7 @@ func TestLeadRetryEffects(t *testing.T) {
 		t.Errorf("default request %+v, want by tester and a random id", r)
 	}
 	// Nothing left in the outbox.
-	leads.views["L-1"] = leadView("L-1")
+	leads.Views["L-1"] = leadView("L-1")
 	if code := ta.run(t, "lead", "retry-effects", "L-1", "--by", "ops-1"); code != exitOK || !strings.Contains(ta.out.String(), "none pending") {
 		t.Errorf("empty outbox: exit %d, stdout %q", code, ta.out)
 	}
@@ -212,8 +214,8 @@ func TestLeadRetryEffects(t *testing.T) {
 func TestLeadRetryEffectsFailures(t *testing.T) {
 	// 422: nothing to retry is the workflow's refusal, said as is; exit 1.
 	ts, leads := fakeAPI(t, "", nil)
-	leads.views["L-1"] = leadView("L-1")
-	leads.refuse = "lead L-1 has no failed effects to retry"
+	leads.Views["L-1"] = leadView("L-1")
+	leads.Refuse = "lead L-1 has no failed effects to retry"
 	ta := newTestApp(t, clientEnv(ts, ""))
 	if code := ta.run(t, "lead", "retry-effects", "L-1", "--by", "ops-1"); code != exitFailure {
 		t.Fatalf("422: exit %d, want 1", code)
@@ -222,7 +224,7 @@ func TestLeadRetryEffectsFailures(t *testing.T) {
 		t.Errorf("422: stderr %q", ta.errOut)
 	}
 	// 404.
-	leads.refuse = ""
+	leads.Refuse = ""
 	if code := ta.run(t, "lead", "retry-effects", "L-404", "--by", "ops-1"); code != exitFailure || !strings.Contains(ta.errOut.String(), "lead L-404 not found") {
 		t.Errorf("404: exit %d, stderr %q", code, ta.errOut)
 	}

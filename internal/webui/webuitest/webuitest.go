@@ -1,6 +1,7 @@
-// Package webuitest has fakes and fixtures for the web UI's tests: a
-// Leads port that behaves like the lead workflow's accept/reject validator,
-// and helpers that put tasks and ledger rows in a real store.
+// Package webuitest has fakes and fixtures for the web UI's tests (and the
+// starter command's): a Leads port that behaves like the lead workflow's
+// accept/reject validator, and helpers that put tasks and ledger rows in a
+// real store.
 package webuitest
 
 import (
@@ -23,7 +24,8 @@ type Update struct {
 }
 
 // Leads is a fake of api.Leads and api.OpenLeads. Accept and reject follow
-// the contract's validator: only the current owner, only in handoff. A
+// the contract's validator: only the current owner, only in handoff;
+// reassign sets the owner; retryEffects answers the view as it is. A
 // repeated update ID returns the first result; a repeated event ID is
 // ignored. A lead is open when it has a view and is not merged.
 //
@@ -37,6 +39,10 @@ type Leads struct {
 	done     map[string]lead.View
 	seen     map[string]bool
 	QueryErr error // returned by Query when set
+	// Explain answers the explain query.
+	Explain map[string]lead.Explanation
+	// Refuse, when set, is every update's refusal (*api.Refused).
+	Refuse string
 	// UpdateErr, by update name, is returned by Update before anything is
 	// applied (e.g. an *api.Unavailable: no worker took it).
 	UpdateErr map[string]error
@@ -54,7 +60,7 @@ type Leads struct {
 
 // NewLeads returns a fake with the given states.
 func NewLeads(views ...lead.View) *Leads {
-	f := &Leads{Views: map[string]lead.View{}, Events: map[string][]lead.Event{},
+	f := &Leads{Views: map[string]lead.View{}, Events: map[string][]lead.Event{}, Explain: map[string]lead.Explanation{},
 		done: map[string]lead.View{}, seen: map[string]bool{}}
 	for _, v := range views {
 		f.Views[v.LeadID] = v
@@ -89,6 +95,9 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 	if v, ok := f.done[updateID]; ok {
 		return v, nil
 	}
+	if f.Refuse != "" {
+		return lead.View{}, &api.Refused{Message: f.Refuse}
+	}
 	v, ok := f.Views[leadID]
 	if !ok {
 		return lead.View{}, api.ErrNotFound
@@ -99,6 +108,11 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 		rep = r.RepID
 	case lead.RejectRequest:
 		rep = r.RepID
+	case lead.ReassignRequest:
+		v.OwnerID = r.OwnerID
+		return f.applied(leadID, name, updateID, req, v), nil
+	case lead.RetryEffectsRequest:
+		return f.applied(leadID, name, updateID, req, v), nil
 	default:
 		return lead.View{}, fmt.Errorf("fake: unexpected update %s %T", name, req)
 	}
@@ -116,10 +130,15 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 		v.Play = &lead.PlayView{Name: string(req.(lead.RejectRequest).Reason), To: "recycle"}
 	}
 	v.SLA = nil
+	return f.applied(leadID, name, updateID, req, v), nil
+}
+
+// applied records an update that changed the lead to v (under f.mu).
+func (f *Leads) applied(leadID, name, updateID string, req any, v lead.View) lead.View {
 	f.Views[leadID] = v
 	f.done[updateID] = v
 	f.Updates = append(f.Updates, Update{leadID, name, updateID, req})
-	return v, nil
+	return v
 }
 
 // Query answers state. It counts the queries in flight at once (see
@@ -150,6 +169,14 @@ func (f *Leads) Query(ctx context.Context, leadID, name string, out any) error {
 	defer f.mu.Unlock()
 	if f.QueryErr != nil {
 		return f.QueryErr
+	}
+	if x, ok := out.(*lead.Explanation); ok && name == lead.QueryExplain {
+		e, found := f.Explain[leadID]
+		if !found {
+			return api.ErrNotFound
+		}
+		*x = e
+		return nil
 	}
 	v, ok := f.Views[leadID]
 	if !ok {
@@ -211,6 +238,17 @@ func (f *Leads) AllUpdates() []Update {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Update(nil), f.Updates...)
+}
+
+// EventCount is how many events were delivered (each ID once), all leads.
+func (f *Leads) EventCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, evs := range f.Events {
+		n += len(evs)
+	}
+	return n
 }
 
 // LeadEvents returns a copy of a lead's delivered events.
