@@ -225,15 +225,25 @@ func (c *apiClient) getRaw(ctx context.Context, id, suffix string) (json.RawMess
 	return raw, leadErr(id, err)
 }
 
-// update posts an accept, reject or reassign request.
+// update posts an update request: accept, reject, reassign or
+// retryEffects (name is the update's; updatePath its endpoint).
 func (c *apiClient) update(ctx context.Context, id, name string, req any) (json.RawMessage, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
 	var raw json.RawMessage
-	err = c.do(ctx, http.MethodPost, leadPath(id, "/"+name), c.authHeader(), body, http.StatusOK, &raw)
+	err = c.do(ctx, http.MethodPost, leadPath(id, "/"+updatePath(name)), c.authHeader(), body, http.StatusOK, &raw)
 	return raw, leadErr(id, err)
+}
+
+// updatePath is the endpoint of an update under /v1/leads/{leadId}/: the
+// update's name, except retryEffects' retry-effects.
+func updatePath(name string) string {
+	if name == lead.UpdateRetryEffects {
+		return "retry-effects"
+	}
+	return name
 }
 
 // leadErr names the lead in a 404.

@@ -22,6 +22,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"lead", "reject", "L-1", "--rep", "rep-1", "--reason", "other"},
 		{"lead", "reject", "L-1", "--rep", "rep-1", "--reason", "timing", "--revisit-at", "soon"},
 		{"lead", "reassign", "L-1", "--owner", "rep-2"},
+		{"lead", "retry-effects"},
+		{"lead", "retry-effects", "bad/id"},
+		{"lead", "retry-effects", "L-1", "L-2"},
+		{"lead", "retry-effects", "L-1", "--by", strings.Repeat("x", 300)},
 		{"send"},
 		{"send", "a.json", "b.json"},
 		{"send", "--url", "ftp://x", "a.json"},
@@ -81,7 +85,7 @@ func TestHelp(t *testing.T) {
 
 func TestFlagsAnywhere(t *testing.T) {
 	ts, leads := fakeAPI(t, "", nil)
-	leads.views["L-1"] = leadView("L-1")
+	leads.Views["L-1"] = leadView("L-1")
 	ta := newTestApp(t, clientEnv(ts, ""))
 	for _, args := range [][]string{
 		{"lead", "show", "--json", "L-1"},

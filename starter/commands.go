@@ -40,6 +40,11 @@ failed call with the same --id to make sure it applies at most once.`},
 REASON is one of bad_fit, duplicate (needs --duplicate-of), no_response,
 timing, competitor, other (needs --note).`},
 	{name: "lead reassign", args: "ID --owner R --by WHO [--note N] [--id X]", summary: "give a lead to another owner", run: cmdLeadReassign},
+	{name: "lead retry-effects", args: "ID [--by WHO] [--id X] [--json] [--url URL]", summary: "re-drive a lead's failed side effects", run: cmdLeadRetryEffects, detail: `
+Starts the lead's failed side effects (CRM, nurture, notifications) again,
+under their original keys, and prints what is left in its outbox. Needs the
+admin LEADFLOW_API_TOKEN. --by defaults to your user name. Exits 1 with the
+lead's reason when there is nothing to retry.`},
 	{name: "policy check", args: "FILE [--directory DFILE]", summary: "validate a policy file (and its pools against a directory)", run: cmdPolicyCheck},
 	{name: "directory import", args: "FILE", summary: "import the sales directory into Postgres", run: cmdDirectoryImport},
 	{name: "rep away", args: "REP --from YYYY-MM-DD --to YYYY-MM-DD", summary: "mark a rep out of office (dates inclusive, rep's timezone)", run: cmdRepAway},

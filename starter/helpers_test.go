@@ -11,7 +11,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/config"
-	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/webui/webuitest"
 )
 
 const (
@@ -46,6 +46,7 @@ func newTestApp(t *testing.T, env map[string]string) *testApp {
 			ta.mu.Unlock()
 			return ctx.Err()
 		},
+		user: func() string { return "tester" },
 	}
 	return ta
 }
@@ -59,64 +60,6 @@ func (ta *testApp) run(t *testing.T, args ...string) int {
 	t.Logf("starter %v → %d\nstdout:\n%s\nstderr:\n%s", args, code, ta.out, ta.errOut)
 	return code
 }
-
-// fakeLeads stands in for Temporal behind a real api.Server.
-type fakeLeads struct {
-	mu        sync.Mutex
-	delivered []lead.Event
-	views     map[string]lead.View
-	explain   map[string]lead.Explanation
-	updates   []fakeUpdate
-	refuse    string // when set, Update answers *api.Refused with it
-}
-
-type fakeUpdate struct {
-	LeadID, Name, UpdateID string
-	Req                    any
-}
-
-func (f *fakeLeads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.delivered = append(f.delivered, ev)
-	return nil
-}
-
-func (f *fakeLeads) Update(_ context.Context, leadID, name, updateID string, req any) (lead.View, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.refuse != "" {
-		return lead.View{}, &api.Refused{Message: f.refuse}
-	}
-	v, ok := f.views[leadID]
-	if !ok {
-		return lead.View{}, api.ErrNotFound
-	}
-	f.updates = append(f.updates, fakeUpdate{leadID, name, updateID, req})
-	return v, nil
-}
-
-func (f *fakeLeads) Query(_ context.Context, leadID, name string, out any) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch name {
-	case lead.QueryState:
-		v, ok := f.views[leadID]
-		if !ok {
-			return api.ErrNotFound
-		}
-		*out.(*lead.View) = v
-	case lead.QueryExplain:
-		x, ok := f.explain[leadID]
-		if !ok {
-			return api.ErrNotFound
-		}
-		*out.(*lead.Explanation) = x
-	}
-	return nil
-}
-
-func (f *fakeLeads) Ready(context.Context) error { return nil }
 
 type noMerges struct{}
 
@@ -140,11 +83,12 @@ func (r *memReceipts) Record(_ context.Context, eventID, _ string) (bool, error)
 	return true, nil
 }
 
-// fakeAPI is the real HTTP edge over fakes; wrap lets a test put a handler
-// in front (e.g. to answer 503 first).
-func fakeAPI(t *testing.T, token string, wrap func(http.Handler) http.Handler) (*httptest.Server, *fakeLeads) {
+// fakeAPI is the real HTTP edge over fakes (webuitest.Leads stands in for
+// Temporal); wrap lets a test put a handler in front (e.g. to answer 503
+// first).
+func fakeAPI(t *testing.T, token string, wrap func(http.Handler) http.Handler) (*httptest.Server, *webuitest.Leads) {
 	t.Helper()
-	leads := &fakeLeads{views: map[string]lead.View{}, explain: map[string]lead.Explanation{}}
+	leads := webuitest.NewLeads()
 	srv, err := api.New(api.Config{WebhookSecret: []byte(testSecret), IDKey: []byte(testIDKey), APIToken: token},
 		leads, noMerges{}, &memReceipts{}, nil)
 	if err != nil {

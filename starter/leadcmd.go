@@ -116,7 +116,7 @@ func cmdLeadAccept(ctx context.Context, a *app, c *command, args []string) error
 	if req.RepID == "" {
 		return usagef(c, "--rep is required")
 	}
-	return a.leadUpdate(ctx, c, f, id, lead.UpdateAccept, req.ID, req)
+	return a.leadUpdate(ctx, c, f, id, lead.UpdateAccept, req.ID, req, nil)
 }
 
 func cmdLeadReject(ctx context.Context, a *app, c *command, args []string) error {
@@ -146,7 +146,7 @@ func cmdLeadReject(ctx context.Context, a *app, c *command, args []string) error
 	if err := req.Check(id); err != nil {
 		return usagef(c, "%v", err)
 	}
-	return a.leadUpdate(ctx, c, f, id, lead.UpdateReject, req.ID, req)
+	return a.leadUpdate(ctx, c, f, id, lead.UpdateReject, req.ID, req, nil)
 }
 
 func cmdLeadReassign(ctx context.Context, a *app, c *command, args []string) error {
@@ -167,13 +167,47 @@ func cmdLeadReassign(ctx context.Context, a *app, c *command, args []string) err
 	case req.By == "":
 		return usagef(c, "--by is required")
 	}
-	return a.leadUpdate(ctx, c, f, id, lead.UpdateReassign, req.ID, req)
+	return a.leadUpdate(ctx, c, f, id, lead.UpdateReassign, req.ID, req, nil)
 }
 
-// leadUpdate posts the update and prints the resulting state. A refusal
-// (422) prints the server's reason; a failure that may or may not have
-// applied prints the id to retry with.
-func (a *app) leadUpdate(ctx context.Context, c *command, f leadFlags, id, name, reqID string, req any) error {
+// cmdLeadRetryEffects re-drives the lead's failed side effects (the
+// retryEffects update: POST /v1/leads/{leadId}/retry-effects, the admin
+// token) and prints the outbox afterwards. Nothing to retry is the
+// workflow's refusal (422): its message, exit 1.
+func cmdLeadRetryEffects(ctx context.Context, a *app, c *command, args []string) error {
+	fs := c.flagSet(a)
+	f := addLeadFlags(fs)
+	by := fs.String("by", "", "who re-drives the effects (default: your user name)")
+	reqID := fs.String("id", "", "update id, for a safe retry (default: random)")
+	id, err := leadArgs(c, fs, args)
+	if err != nil {
+		return err
+	}
+	req := lead.RetryEffectsRequest{ID: orRandom(*reqID), By: strings.TrimSpace(*by)}
+	if req.By == "" && a.user != nil {
+		req.By = a.user()
+	}
+	if req.By == "" {
+		return usagef(c, "--by is required (your user name could not be found)")
+	}
+	if err := req.Check(); err != nil {
+		return usagef(c, "%v", err)
+	}
+	return a.leadUpdate(ctx, c, f, id, lead.UpdateRetryEffects, req.ID, req, func(v lead.View) {
+		p := printer{w: a.stdout}
+		p.line("lead %s", v.LeadID)
+		if len(v.Effects) == 0 {
+			p.field("effects", "none pending: every side effect is done")
+			return
+		}
+		renderEffects(&p, v.Effects, a.now())
+	})
+}
+
+// leadUpdate posts the update and prints the resulting state (through
+// render, when not nil). A refusal (422) prints the server's reason; a
+// failure that may or may not have applied prints the id to retry with.
+func (a *app) leadUpdate(ctx context.Context, c *command, f leadFlags, id, name, reqID string, req any, render func(lead.View)) error {
 	cl, err := a.leadClient(f)
 	if err != nil {
 		return err
@@ -196,7 +230,11 @@ func (a *app) leadUpdate(ctx context.Context, c *command, f leadFlags, id, name,
 			return err
 		}
 		fmt.Fprintf(a.stdout, "%s %s: ok (update id %s)\n\n", name, id, reqID)
-		renderView(a.stdout, v, a.now())
+		if render != nil {
+			render(v)
+		} else {
+			renderView(a.stdout, v, a.now())
+		}
 		return nil
 	})
 }

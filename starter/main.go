@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"os/user"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,6 +56,8 @@ type app struct {
 	httpClient     *http.Client
 	now            func() time.Time
 	sleep          func(context.Context, time.Duration) error
+	// user is who runs the command (--by's default); "" when unknown.
+	user func() string
 }
 
 func newApp() *app {
@@ -65,7 +69,16 @@ func newApp() *app {
 		httpClient: &http.Client{Timeout: 2 * time.Minute},
 		now:        time.Now,
 		sleep:      sleepCtx,
+		user:       currentUser,
 	}
+}
+
+// currentUser is the operating system's name for whoever runs starter.
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return strings.TrimSpace(os.Getenv("USER"))
 }
 
 // run executes one command line and returns the process exit code.

@@ -55,7 +55,48 @@ func renderView(w io.Writer, v lead.View, now time.Time) {
 	if v.Play != nil {
 		p.field("play", playLine(*v.Play))
 	}
+	if v.Stale {
+		at := "-"
+		if v.PublishedAt != nil {
+			at = fmtTime(*v.PublishedAt) + " (" + relative(*v.PublishedAt, now) + ")"
+		}
+		p.field("stale", "no worker answered: the last state the lead published, at "+at)
+	}
+	renderEffects(&p, v.Effects, now)
 	renderHistory(&p, v.History)
+}
+
+// renderEffects lists the side effects not yet confirmed done: failed ones
+// first (they wait for `starter lead retry-effects`), then running and
+// pending, each with its attempts and last error.
+func renderEffects(p *printer, effects []lead.EffectView, now time.Time) {
+	if len(effects) == 0 {
+		return
+	}
+	order := map[string]int{lead.EffectFailed: 0, lead.EffectRunning: 1, lead.EffectPending: 2}
+	sorted := append([]lead.EffectView(nil), effects...)
+	sort.SliceStable(sorted, func(i, j int) bool { return order[sorted[i].Status] < order[sorted[j].Status] })
+	failed := 0
+	for _, e := range sorted {
+		if e.Status == lead.EffectFailed {
+			failed++
+		}
+	}
+	head := fmt.Sprintf("effects (%d not done", len(sorted))
+	if failed > 0 {
+		head += fmt.Sprintf(", %d failed: `starter lead retry-effects` starts them again", failed)
+	}
+	p.line("%s):", head)
+	for _, e := range sorted {
+		line := fmt.Sprintf("  %-7s %s  attempts %d, since %s", strings.ToUpper(e.Status), e.Kind, e.Attempts, relative(e.Since, now))
+		if e.Summary != "" {
+			line += "  — " + e.Summary
+		}
+		p.line("%s", line)
+		if e.LastError != "" {
+			p.line("          last error: %s", e.LastError)
+		}
+	}
 }
 
 // renderExplanation prints the explain query: the why behind the state.

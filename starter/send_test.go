@@ -48,8 +48,8 @@ func TestSendSignedBatches(t *testing.T) {
 			t.Errorf("stdout lacks %q", want)
 		}
 	}
-	if len(leads.delivered) != 1203 {
-		t.Errorf("delivered %d events, want 1203", len(leads.delivered))
+	if leads.EventCount() != 1203 {
+		t.Errorf("delivered %d events, want 1203", leads.EventCount())
 	}
 	// Sending again is harmless: every event is a duplicate.
 	if code := ta.run(t, "send", file); code != exitOK {
@@ -89,8 +89,8 @@ func TestSendInvalidEventsReportAbsoluteIndex(t *testing.T) {
 			t.Errorf("stderr lacks %q", want)
 		}
 	}
-	if len(leads.delivered) != 500 {
-		t.Errorf("delivered %d, want only the first batch's 500", len(leads.delivered))
+	if leads.EventCount() != 500 {
+		t.Errorf("delivered %d, want only the first batch's 500", leads.EventCount())
 	}
 }
 
@@ -117,8 +117,8 @@ func TestSendRetries503(t *testing.T) {
 	if got := fmt.Sprint(ta.slept); got != fmt.Sprint([]time.Duration{7 * time.Second, 2 * time.Second}) {
 		t.Errorf("waits %s, want [7s 2s] (Retry-After, then doubled backoff)", got)
 	}
-	if len(leads.delivered) != 3 || !strings.Contains(ta.out.String(), "accepted 3") {
-		t.Errorf("delivered %d; stdout %q", len(leads.delivered), ta.out)
+	if leads.EventCount() != 3 || !strings.Contains(ta.out.String(), "accepted 3") {
+		t.Errorf("delivered %d; stdout %q", leads.EventCount(), ta.out)
 	}
 }
 

@@ -1,6 +1,9 @@
 // Command worker runs leadflow's LeadWorkflow and its activities on the
 // `leadflow` task queue. Configuration comes from the environment (see the
-// README); SIGINT/SIGTERM stop it gracefully, SIGHUP reloads the policy file.
+// README); SIGINT/SIGTERM stop it gracefully (no new tasks; running
+// activities get LEADFLOW_WORKER_STOP_TIMEOUT to finish), SIGHUP reloads the
+// policy file. It exits 1 when the worker hits a fatal error (it would no
+// longer poll), so that its supervisor restarts it; 2 on bad configuration.
 package main
 
 import (
@@ -34,7 +37,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, logger, nil); err != nil {
+	if err := run(ctx, cfg, logger, hooks{}); err != nil {
 		logger.Error("worker stopped", zap.Error(err))
 		os.Exit(1)
 	}

@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
@@ -31,9 +30,46 @@ import (
 	"github.com/leadflow/leadflow/workflows"
 )
 
+// hooks are run's seams for tests; the zero value is production.
+type hooks struct {
+	// ready, if not nil, is closed once the worker polls its task queue.
+	ready chan<- struct{}
+	// metricsLn, if not nil, serves /metrics, /healthz and /readyz instead
+	// of a listener on LEADFLOW_METRICS_ADDR.
+	metricsLn net.Listener
+	// register adds workflows and activities to the worker.
+	register func(worker.Registry)
+	// options has the last word on the worker's options.
+	options func(*worker.Options)
+	// retrying hears of each failed attempt to reach a dependency at
+	// start (depPostgres, depTemporal); connected of each success.
+	retrying  func(dep string, err error)
+	connected func(dep string)
+}
+
+// Startup retries: a worker that starts before Postgres or Temporal
+// answers waits for them (saying so in its log and /readyz) instead of
+// exiting in a loop.
+const (
+	connectAttemptTimeout = 15 * time.Second
+	connectFirstBackoff   = 500 * time.Millisecond
+	connectMaxBackoff     = 15 * time.Second
+)
+
 // run wires config → clients → registration → run, and blocks until ctx is
-// done. ready, if not nil, is closed once the worker polls its task queue.
-func run(ctx context.Context, cfg config.Config, log *zap.Logger, ready chan<- struct{}) error {
+// done or the worker hits a fatal error:
+//
+//   - The metrics listener comes first, so /healthz answers and /readyz says
+//     what the worker waits for from the start.
+//   - Postgres and Temporal are connected side by side, each retried with
+//     backoff until it answers (or ctx ends: nil).
+//   - ctx done (SIGTERM): the worker stops polling and lets running
+//     activities finish for up to cfg.WorkerStopTimeout; nil.
+//   - A fatal worker error (OnFatalError: e.g. the namespace is gone, or
+//     the credentials were revoked), after which the SDK no longer polls:
+//     run returns it, so the process exits 1 and its supervisor restarts it,
+//     rather than leaving a process that looks alive and does nothing.
+func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) error {
 	pols, err := loadPolicySource(cfg.PolicyPath, log)
 	if err != nil {
 		return err
@@ -47,19 +83,6 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, ready chan<- s
 		}
 	}()
 
-	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	checkPools(ctx, st, pols, log)
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sdkMetrics, closeMetrics, err := temporalx.NewPrometheusMetrics(reg)
@@ -67,7 +90,8 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, ready chan<- s
 		return fmt.Errorf("metrics: %w", err)
 	}
 	defer func() { _ = closeMetrics.Close() }()
-	metricsSrv, err := serveMetrics(cfg.MetricsAddr, reg, log)
+	hl := newHealth(log)
+	metricsSrv, metricsAddr, err := serveMetrics(cfg.MetricsAddr, hk.metricsLn, reg, hl, log)
 	if err != nil {
 		return err
 	}
@@ -77,12 +101,49 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, ready chan<- s
 		_ = metricsSrv.Shutdown(sctx)
 	}()
 
-	c, err := temporalx.Dial(ctx, cfg, log, sdkMetrics)
-	if err != nil {
-		return fmt.Errorf("temporal: %w", err)
+	var (
+		st *store.Store
+		c  client.Client
+		wg sync.WaitGroup
+	)
+	wg.Go(func() {
+		st = connect(ctx, log, hk, depPostgres, func(actx context.Context) (*store.Store, error) {
+			if err := store.EnsureDatabase(actx, cfg.DatabaseURL); err != nil {
+				return nil, err
+			}
+			return store.Open(actx, cfg.DatabaseURL)
+		}, hl.setStore)
+	})
+	wg.Go(func() {
+		c = connect(ctx, log, hk, depTemporal, func(actx context.Context) (client.Client, error) {
+			return temporalx.Dial(actx, cfg, log, sdkMetrics)
+		}, hl.setTemporal)
+	})
+	wg.Wait()
+	if st != nil {
+		defer st.Close()
 	}
-	defer c.Close()
+	if c != nil {
+		defer c.Close()
+	}
+	if ctx.Err() != nil {
+		log.Info("stopped before the worker started")
+		return nil
+	}
+
+	hl.setPhase("starting: migrating the database")
+	if err := st.Migrate(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("migrate: %w", err)
+	}
+	checkPools(ctx, st, pols, log)
+	hl.setPhase("starting: registering search attributes")
 	if err := temporalx.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("search attributes: %w", err)
 	}
 
@@ -90,13 +151,33 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, ready chan<- s
 	if err != nil {
 		return err
 	}
-	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	// The SDK calls OnFatalError once, on a goroutine of its own, when
+	// polling can no longer succeed; it then stops the worker itself.
+	fatal := make(chan error, 1)
+	opts := worker.Options{
+		// SIGTERM: stop polling, then give running activities this long to
+		// finish before their contexts are cancelled (default 0: at once).
+		WorkerStopTimeout: cfg.WorkerStopTimeout,
+		OnFatalError: func(err error) {
+			select {
+			case fatal <- err:
+			default:
+			}
+		},
+	}
+	if hk.options != nil {
+		hk.options(&opts)
+	}
+	w := worker.New(c, cfg.TaskQueue, opts)
 	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols}).LeadWorkflow,
 		workflow.RegisterOptions{Name: lead.WorkflowType})
 	acts := &activities.Activities{Store: st, CRM: crmPort, Nurture: nurturePort, Temporal: c,
 		TaskQueue: cfg.TaskQueue, Metrics: activities.NewMetrics(reg)}
 	acts.Register(w)
 	governance.Register(w, &governance.Activities{Store: st, CRM: crmPort})
+	if hk.register != nil {
+		hk.register(w)
+	}
 
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -107,16 +188,66 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, ready chan<- s
 		w.Stop()
 		return fmt.Errorf("weekly report schedule: %w", err)
 	}
+	hl.setPhase("")
 	log.Info("worker running", zap.String("taskQueue", cfg.TaskQueue), zap.String("namespace", cfg.Namespace),
 		zap.String("temporal", cfg.TemporalAddress), zap.String("policy", pols.Current().Version),
-		zap.String("crm", cfg.CRM), zap.String("nurture", cfg.Nurture), zap.String("metrics", cfg.MetricsAddr))
-	if ready != nil {
-		close(ready)
+		zap.String("crm", cfg.CRM), zap.String("nurture", cfg.Nurture), zap.String("metrics", metricsAddr),
+		zap.Duration("stopTimeout", cfg.WorkerStopTimeout))
+	if hk.ready != nil {
+		close(hk.ready)
 	}
-	<-ctx.Done()
-	log.Info("stopping worker: finishing in-flight tasks")
-	w.Stop()
-	return nil
+	select {
+	case <-ctx.Done():
+		hl.setPhase("stopping")
+		log.Info("stopping worker: no new tasks; running activities may finish", zap.Duration("stopTimeout", cfg.WorkerStopTimeout))
+		w.Stop()
+		log.Info("worker stopped")
+		return nil
+	case err := <-fatal:
+		hl.setPhase("stopped: fatal error")
+		log.Error("worker hit a fatal error and no longer polls; exiting so that it is restarted", zap.Error(err))
+		w.Stop()
+		return fmt.Errorf("worker fatal error: %w", err)
+	}
+}
+
+// connect tries open until it succeeds or ctx ends (zero T), with backoff,
+// bounding each attempt; report hears of each outcome (for /readyz).
+func connect[T any](ctx context.Context, log *zap.Logger, hk hooks, dep string, open func(context.Context) (T, error), report func(T, error)) T {
+	var zero T
+	wait := connectFirstBackoff
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, connectAttemptTimeout)
+		v, err := open(actx)
+		cancel()
+		if err == nil {
+			report(v, nil)
+			if attempt > 1 {
+				log.Info("connected", zap.String("dependency", dep), zap.Int("attempt", attempt))
+			}
+			if hk.connected != nil {
+				hk.connected(dep)
+			}
+			return v
+		}
+		if ctx.Err() != nil {
+			return zero
+		}
+		report(zero, err)
+		log.Warn("cannot reach a dependency; retrying", zap.String("dependency", dep), zap.Int("attempt", attempt),
+			zap.Duration("retryIn", wait), zap.Error(err))
+		if hk.retrying != nil {
+			hk.retrying(dep, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return zero
+		case <-t.C:
+		}
+		wait = min(2*wait, connectMaxBackoff)
+	}
 }
 
 // adapters picks the CRM and nurture implementations.
@@ -175,23 +306,6 @@ func checkPools(ctx context.Context, st *store.Store, pols *policySource, log *z
 	if err := pols.Current().CheckPools(known); err != nil {
 		log.Warn("the policy routes to pools the directory does not have", zap.Error(err))
 	}
-}
-
-func serveMetrics(addr string, reg *prometheus.Registry, log *zap.Logger) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics listener on %s (LEADFLOW_METRICS_ADDR): %w", addr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server", zap.Error(err))
-		}
-	}()
-	return srv, nil
 }
 
 // Compile-time checks: the built-in CRM and nurture are the Postgres store.

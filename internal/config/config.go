@@ -43,6 +43,7 @@ const (
 	EnvMetricsAddr           = "LEADFLOW_METRICS_ADDR"
 	EnvLogLevel              = "LEADFLOW_LOG_LEVEL"
 	EnvUpdateTimeout         = "LEADFLOW_UPDATE_TIMEOUT"
+	EnvWorkerStopTimeout     = "LEADFLOW_WORKER_STOP_TIMEOUT"
 )
 
 // Defaults of the contract.
@@ -59,6 +60,15 @@ const (
 	// HTTP client and serve's 90 s write timeout give up first.
 	MinUpdateTimeout = time.Second
 	MaxUpdateTimeout = time.Minute
+	// DefaultWorkerStopTimeout is how long a stopping worker lets running
+	// activities finish (worker.Options.WorkerStopTimeout): the longest
+	// activity attempt (a CRM call, 30 s start-to-close).
+	DefaultWorkerStopTimeout = 30 * time.Second
+	// MinWorkerStopTimeout and MaxWorkerStopTimeout bound
+	// LEADFLOW_WORKER_STOP_TIMEOUT: 0 would cancel running activities at
+	// once, which is what the setting exists to prevent.
+	MinWorkerStopTimeout = time.Second
+	MaxWorkerStopTimeout = 10 * time.Minute
 
 	CRMBuiltin     = "builtin"
 	CRMHubSpot     = "hubspot"
@@ -74,6 +84,7 @@ var vars = []string{
 	EnvCRM, EnvHubSpotToken, EnvHubSpotBaseURL, EnvHubSpotClientSecret, EnvHubSpotStageMap,
 	EnvNurture, EnvNurtureWebhookURL, EnvNurtureWebhookSecret,
 	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel, EnvUpdateTimeout,
+	EnvWorkerStopTimeout,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -129,6 +140,10 @@ type Config struct {
 	// UpdateTimeout is how long accept/reject/reassign/retry-effects wait
 	// for the lead's workflow to take the update before the API answers 503.
 	UpdateTimeout time.Duration
+	// WorkerStopTimeout is how long a worker told to stop (SIGTERM) waits
+	// for its running activities before cancelling them. The pod's
+	// terminationGracePeriodSeconds must exceed it.
+	WorkerStopTimeout time.Duration
 }
 
 // FromEnv reads the process environment.
@@ -205,6 +220,19 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 			bad(EnvUpdateTimeout, v, fmt.Sprintf("must be between %s and %s", MinUpdateTimeout, MaxUpdateTimeout))
 		default:
 			c.UpdateTimeout = d
+		}
+	}
+
+	c.WorkerStopTimeout = DefaultWorkerStopTimeout
+	if v := get(EnvWorkerStopTimeout, ""); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			bad(EnvWorkerStopTimeout, v, "must be a duration with a unit, e.g. 30s or 2m")
+		case d < MinWorkerStopTimeout || d > MaxWorkerStopTimeout:
+			bad(EnvWorkerStopTimeout, v, fmt.Sprintf("must be between %s and %s", MinWorkerStopTimeout, MaxWorkerStopTimeout))
+		default:
+			c.WorkerStopTimeout = d
 		}
 	}
 
@@ -308,11 +336,11 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("temporal=%s namespace=%s taskQueue=%s tls=%t apiKey=%s db=%s policy=%s "+
 		"webhookSecret=%s idKey=%s crm=%s hubspotBaseURL=%s hubspotToken=%s hubspotClientSecret=%s "+
-		"nurture=%s nurtureWebhookURL=%s nurtureWebhookSecret=%s http=%s publicURL=%s apiToken=%s metrics=%s logLevel=%s updateTimeout=%s",
+		"nurture=%s nurtureWebhookURL=%s nurtureWebhookSecret=%s http=%s publicURL=%s apiToken=%s metrics=%s logLevel=%s updateTimeout=%s workerStopTimeout=%s",
 		c.TemporalAddress, c.Namespace, c.TaskQueue, c.TemporalTLS.Enabled() || c.TemporalAPIKey != "", mask(c.TemporalAPIKey),
 		db, c.PolicyPath, mask(c.WebhookSecret), mask(c.IDKey), c.CRM, c.HubSpotBaseURL, mask(c.HubSpotToken),
 		mask(c.HubSpotClientSecret), c.Nurture, c.NurtureWebhookURL, mask(c.NurtureWebhookSecret),
-		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout)
+		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout)
 }
 
 func hostPort(s string) error {

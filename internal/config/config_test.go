@@ -30,6 +30,8 @@ func TestDefaults(t *testing.T) {
 		MetricsAddr:     "127.0.0.1:9090",
 		LogLevel:        "info",
 		UpdateTimeout:   10 * time.Second,
+		// The worker's graceful stop: the longest activity attempt.
+		WorkerStopTimeout: 30 * time.Second,
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -123,6 +125,18 @@ func TestFromLookup(t *testing.T) {
 		{name: "update timeout not a duration", env: map[string]string{EnvUpdateTimeout: "soon"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="soon": must be a duration`}},
 		{name: "update timeout too short", env: map[string]string{EnvUpdateTimeout: "500ms"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="500ms": must be between 1s and 1m0s`}},
 		{name: "update timeout too long", env: map[string]string{EnvUpdateTimeout: "61s"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="61s": must be between 1s and 1m0s`}},
+		{
+			name: "worker stop timeout",
+			env:  map[string]string{EnvWorkerStopTimeout: "2m"},
+			check: func(t *testing.T, c Config) {
+				if c.WorkerStopTimeout != 2*time.Minute || !strings.Contains(c.String(), "workerStopTimeout=2m0s") {
+					t.Errorf("WorkerStopTimeout = %v; %s", c.WorkerStopTimeout, c)
+				}
+			},
+		},
+		{name: "worker stop timeout zero", env: map[string]string{EnvWorkerStopTimeout: "0s"}, wantErr: []string{`LEADFLOW_WORKER_STOP_TIMEOUT="0s": must be between 1s and 10m0s`}},
+		{name: "worker stop timeout without unit", env: map[string]string{EnvWorkerStopTimeout: "30"}, wantErr: []string{`LEADFLOW_WORKER_STOP_TIMEOUT="30": must be a duration with a unit`}},
+		{name: "worker stop timeout too long", env: map[string]string{EnvWorkerStopTimeout: "11m"}, wantErr: []string{`must be between 1s and 10m0s`}},
 		{name: "update timeout negative", env: map[string]string{EnvUpdateTimeout: "-5s"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="-5s": must be between`}},
 		{name: "unknown CRM", env: map[string]string{EnvCRM: "salesforce"}, wantErr: []string{`LEADFLOW_CRM="salesforce": must be builtin or hubspot`}},
 		{name: "unknown nurture", env: map[string]string{EnvNurture: "mailchimp"}, wantErr: []string{`LEADFLOW_NURTURE="mailchimp": must be builtin or webhook`}},

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -146,6 +147,31 @@ func listenAddr(addr string) (port string, public bool, err error) {
 		return "", false, err
 	}
 	return port, host == "" || host == "0.0.0.0" || host == "::", nil
+}
+
+// workerShutdownSlack is what a stopping worker needs besides its
+// activities' WorkerStopTimeout: the workflow worker's stop, closing the
+// Temporal client, the pool and the metrics listener (5 s at most).
+const workerShutdownSlack = 15 * time.Second
+
+// checkWorkerGrace: the time the platform gives a worker between SIGTERM
+// and SIGKILL (grace; negative when not set) covers the worker's
+// LEADFLOW_WORKER_STOP_TIMEOUT (from lookup, else the default) plus
+// workerShutdownSlack, so running activities finish instead of being killed.
+func checkWorkerGrace(where, name string, grace time.Duration, lookup map[string]string) problems {
+	var p problems
+	stop := config.DefaultWorkerStopTimeout
+	if cfg, err := config.FromLookup(func(k string) (string, bool) { v, ok := lookup[k]; return v, ok }); err == nil {
+		stop = cfg.WorkerStopTimeout
+	}
+	if want := stop + workerShutdownSlack; grace < want {
+		if grace < 0 {
+			p.addf("%s: %s is not set; it must be at least %s (%s=%s, plus %s to shut down)", where, name, want, config.EnvWorkerStopTimeout, stop, workerShutdownSlack)
+		} else {
+			p.addf("%s: %s is %s; it must be at least %s (%s=%s, plus %s to shut down)", where, name, grace, want, config.EnvWorkerStopTimeout, stop, workerShutdownSlack)
+		}
+	}
+	return p
 }
 
 // ---------------------------------------------------------------- compose checks
@@ -287,6 +313,33 @@ func checkComposeEnv(c *composeFile, known map[string]bool) problems {
 			lookup[k] = interpolate(v)
 		}
 		p = append(p, validate("docker-compose.yml: "+name, s.argv(), lookup)...)
+	}
+	return p
+}
+
+// checkComposeStopGrace: the worker's stop_grace_period (docker's default
+// is 10 s) lets running activities finish.
+func checkComposeStopGrace(c *composeFile) problems {
+	var p problems
+	for _, name := range sortedKeys(c.Services) {
+		s := c.Services[name]
+		if !s.ours() || role(s.argv()) != "worker" {
+			continue
+		}
+		grace := 10 * time.Second
+		if s.StopGracePeriod != "" {
+			d, err := time.ParseDuration(s.StopGracePeriod)
+			if err != nil {
+				p.addf("docker-compose.yml: %s: stop_grace_period %q is not a duration", name, s.StopGracePeriod)
+				continue
+			}
+			grace = d
+		}
+		lookup := map[string]string{}
+		for k, v := range s.Environment {
+			lookup[k] = interpolate(v)
+		}
+		p = append(p, checkWorkerGrace("docker-compose.yml: "+name, "stop_grace_period", grace, lookup)...)
 	}
 	return p
 }
@@ -980,12 +1033,17 @@ func checkK8sWorkloads(s *k8sSet, known map[string]bool, inImage map[string]stri
 					if w.Replicas == nil || *w.Replicas < 2 {
 						p.addf("%s: want at least 2 replicas", where)
 					}
-					envName, def, live, ready := config.EnvMetricsAddr, config.DefaultMetricsAddr, "/healthz", []string{"/healthz", "/metrics"}
+					// Both: liveness is the process, readiness its dependencies.
+					envName, def, live, ready := config.EnvMetricsAddr, config.DefaultMetricsAddr, "/healthz", []string{"/readyz"}
 					if r == "starter serve" {
-						envName, def, ready = config.EnvHTTPAddr, config.DefaultHTTPAddr, []string{"/readyz"}
+						envName, def = config.EnvHTTPAddr, config.DefaultHTTPAddr
 					}
-					if r == "worker" && (pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds < 60) {
-						p.addf("%s: terminationGracePeriodSeconds must be at least 60 (graceful worker shutdown)", where)
+					if r == "worker" {
+						grace := time.Duration(-1)
+						if g := pod.TerminationGracePeriodSeconds; g != nil {
+							grace = time.Duration(*g) * time.Second
+						}
+						p = append(p, checkWorkerGrace(where, "terminationGracePeriodSeconds", grace, lookup)...)
 					}
 					addr := lookup[envName]
 					if addr == "" {
@@ -1127,6 +1185,7 @@ func TestCompose(t *testing.T) {
 	t.Run("search attributes", func(t *testing.T) { expectNone(t, checkComposeSearchAttributes(c)) })
 	t.Run("ports", func(t *testing.T) { expectNone(t, checkComposePorts(c)) })
 	t.Run("dependencies", func(t *testing.T) { expectNone(t, checkComposeDependencies(c)) })
+	t.Run("worker stop grace", func(t *testing.T) { expectNone(t, checkComposeStopGrace(c)) })
 	t.Run("image paths", func(t *testing.T) { expectNone(t, checkComposeImagePaths(c, f.inImage)) })
 	t.Run("temporal dynamic config", func(t *testing.T) { expectNone(t, checkTemporalDynamicConfig(c, f.read)) })
 }
@@ -1241,6 +1300,10 @@ func TestChecksCatchMistakes(t *testing.T) {
 			checkComposePorts, "LEADFLOW_METRICS_ADDR listens on port 9090"},
 		{"starts before search attributes", func(c *composeFile) { c.Services["worker"].DependsOn["temporal-admin-tools"] = "service_started" },
 			checkComposeDependencies, "temporal-admin-tools"},
+		{"worker grace below its stop timeout", func(c *composeFile) { c.Services["worker"].Environment["LEADFLOW_WORKER_STOP_TIMEOUT"] = "2m" },
+			checkComposeStopGrace, "stop_grace_period is 1m0s; it must be at least 2m15s"},
+		{"worker default grace", func(c *composeFile) { c.Services["worker"].StopGracePeriod = "" },
+			checkComposeStopGrace, "stop_grace_period is 10s"},
 		{"healthy without healthcheck", func(c *composeFile) { c.Services["postgres"].Healthcheck = nil },
 			checkComposeDependencies, "no healthcheck"},
 		{"file not in image", func(c *composeFile) {
@@ -1288,7 +1351,13 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"unknown subcommand", func(s *k8sSet) { k8sContainer(t, s, "Job", "leadflow-db-migrate").Args = []string{"migrate"} }, nil, `"migrate" is not a starter subcommand`},
 		{"short grace period", func(s *k8sSet) {
 			*s.find("Deployment", "leadflow-worker", false).Workload.Template.Spec.TerminationGracePeriodSeconds = 30
-		}, nil, "terminationGracePeriodSeconds"},
+		}, nil, "terminationGracePeriodSeconds is 30s; it must be at least 45s"},
+		{"grace period below a longer stop timeout", func(s *k8sSet) {
+			s.find("ConfigMap", "leadflow-config", false).Data["LEADFLOW_WORKER_STOP_TIMEOUT"] = "1m"
+		}, nil, "terminationGracePeriodSeconds is 1m0s; it must be at least 1m15s (LEADFLOW_WORKER_STOP_TIMEOUT=1m0s"},
+		{"worker readiness on healthz", func(s *k8sSet) {
+			k8sContainer(t, s, "Deployment", "leadflow-worker").ReadinessProbe.HTTPGet.Path = "/healthz"
+		}, nil, "readinessProbe path /healthz"},
 		{"writable root", func(s *k8sSet) {
 			*k8sContainer(t, s, "Deployment", "leadflow-starter").SecurityContext.ReadOnlyRootFilesystem = false
 		}, nil, "readOnlyRootFilesystem"},

@@ -233,7 +233,8 @@ type composeService struct {
 	Healthcheck *struct {
 		Test strList `yaml:"test"`
 	} `yaml:"healthcheck"`
-	Restart string `yaml:"restart"`
+	Restart         string `yaml:"restart"`
+	StopGracePeriod string `yaml:"stop_grace_period"`
 }
 
 // ours reports whether the service runs the leadflow image (built from the

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -21,8 +23,25 @@ import (
 	"github.com/leadflow/leadflow/internal/store"
 )
 
-// stateTimeout bounds the state queries of one inbox page.
-const stateTimeout = 10 * time.Second
+// The inbox's reads of lead state. Each shown task's lead is asked its
+// state (the workflow's state query: fresh, and the truth after an accept
+// or reject) by a pool of InboxQueryConcurrency goroutines, each query
+// bounded by inboxQueryTimeout and the page by stateTimeout. A lead whose
+// query fails is read from the state it last published to Postgres
+// (Config.States), shown as such; once one query of a page has failed for
+// want of a worker or of Temporal, the rest of the page reads Postgres
+// straight away, so a page without workers costs one query deadline, not
+// one per lead. A page shows at most MaxInboxItems tasks (highest score at
+// handoff, then soonest due); it says how many more there are.
+const (
+	InboxQueryConcurrency = 8
+	MaxInboxItems         = 50
+	inboxQueryTimeout     = 3 * time.Second
+	stateTimeout          = 10 * time.Second
+	publishedTimeout      = 2 * time.Second
+	// openCheckTimeout bounds the check that a reject's duplicateOf is open.
+	openCheckTimeout = 3 * time.Second
+)
 
 type kv struct{ Key, Value string }
 
@@ -65,13 +84,21 @@ type inboxItem struct {
 	Campaign  []kv
 	Missing   []string
 	StateErr  string
-	CanAct    bool
+	// Stale: no worker answered; the state is the one the lead last
+	// published, at PublishedAt.
+	Stale       bool
+	PublishedAt time.Time
+	CanAct      bool
 	// Fresh idempotency keys: a double-submitted form is one update.
 	AcceptID, RejectID, TouchID string
 	Reasons                     []reasonOpt
 	Form                        rejectForm
-	Error                       string // the refusal of the last action on this lead
+	Error                       string // why the last action on this lead failed
 	ErrorFor                    string // accept, reject or touch
+	// Unavailable: the action failed for want of a worker, Temporal or
+	// the database, not because it broke a rule; submitting the kept form
+	// again (same request ID) is safe.
+	Unavailable bool
 }
 
 type inboxPage struct {
@@ -79,7 +106,20 @@ type inboxPage struct {
 	Rep      string
 	AskRep   bool // admin without ?rep=
 	Items    []inboxItem
+	Hidden   int    // open tasks beyond MaxInboxItems, not shown
+	Stale    bool   // some items show a published, not live, state
 	RepParam string // "?rep=…" for the forms' redirects (admin)
+}
+
+// actionError is a failed action, shown next to its lead's form.
+type actionError struct {
+	leadID, what string // what: accept, reject or touch
+	form         rejectForm
+	msg          string
+	// unavailable: not a refusal (503); the form keeps requestID, so a
+	// resubmission is the same update, which Temporal applies at most once.
+	unavailable bool
+	requestID   string
 }
 
 // repFor is the inbox's rep: a rep token's own, or ?rep= for the admin.
@@ -120,29 +160,53 @@ func (u *UI) inbox(w http.ResponseWriter, r *http.Request, p principal) {
 			pg.Status = "Marked lead " + id + " touched; its task is done."
 		}
 	}
-	u.renderInbox(w, r, http.StatusOK, pg, "", "", rejectForm{}, "")
+	u.renderInbox(w, r, http.StatusOK, pg, nil)
 }
 
-// renderInbox loads the rep's open tasks and renders them; errLead's item
-// shows errMsg next to its errFor form, keeping what the rep typed.
-func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, code int, pg inboxPage, errLead, errFor string, form rejectForm, errMsg string) {
-	items, err := u.loadInbox(r.Context(), pg.Rep)
+// renderInbox loads the rep's open tasks and renders them; the failed
+// action's (ae, may be nil) lead shows its message next to its form,
+// keeping what the rep typed.
+func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, code int, pg inboxPage, ae *actionError) {
+	errLead := ""
+	if ae != nil {
+		errLead = ae.leadID
+	}
+	items, hidden, err := u.loadInbox(r.Context(), pg.Rep, errLead)
 	if err != nil {
 		u.log.Warn("webui: inbox", zap.Error(err))
-		u.fail(w, http.StatusServiceUnavailable, pg.Who, "The inbox could not be loaded; try again shortly.")
+		msg := "The inbox could not be loaded; try again shortly."
+		if ae != nil {
+			msg = pg.Error + " " + msg
+		}
+		u.fail(w, http.StatusServiceUnavailable, pg.Who, msg)
 		return
 	}
 	for i := range items {
 		it := &items[i]
 		it.Reasons = reasonOpts("")
-		if it.LeadID == errLead {
-			it.Error, it.ErrorFor, it.Form = errMsg, errFor, form
-			it.Reasons = reasonOpts(form.Reason)
+		pg.Stale = pg.Stale || it.Stale
+		if ae == nil || it.LeadID != ae.leadID {
+			continue
+		}
+		it.Error, it.ErrorFor, it.Form, it.Unavailable = ae.msg, ae.what, ae.form, ae.unavailable
+		it.Reasons = reasonOpts(ae.form.Reason)
+		if ae.unavailable && ae.requestID != "" {
+			switch ae.what {
+			case "accept":
+				it.AcceptID = ae.requestID
+			case "reject":
+				it.RejectID = ae.requestID
+			case "touch":
+				it.TouchID = ae.requestID
+			}
 		}
 	}
-	pg.Items = items
+	pg.Items, pg.Hidden = items, hidden
 	if pg.Who.Rep == "" {
 		pg.RepParam = pg.Rep
+	}
+	if ae != nil && ae.unavailable {
+		w.Header().Set("Retry-After", "5")
 	}
 	u.render(w, code, "inbox", pg)
 }
@@ -156,45 +220,84 @@ func reasonOpts(selected string) []reasonOpt {
 }
 
 // loadInbox is the rep's open tasks with each lead's state, ordered by
-// score (highest first), then SLA deadline (soonest first, none last).
-func (u *UI) loadInbox(ctx context.Context, rep string) ([]inboxItem, error) {
+// score (highest first), then SLA deadline (soonest first, none last): at
+// most MaxInboxItems of them, chosen by their handoff context's score and
+// due time, always with keep's (the lead an action just failed on); hidden
+// counts the rest.
+func (u *UI) loadInbox(ctx context.Context, rep, keep string) (items []inboxItem, hidden int, err error) {
 	tasks, err := u.cfg.Tasks.OpenTasks(ctx, rep)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	if len(tasks) > MaxInboxItems {
+		slices.SortStableFunc(tasks, func(a, b store.Task) int {
+			if ka, kb := a.LeadID == keep, b.LeadID == keep; ka != kb {
+				if ka {
+					return -1
+				}
+				return 1
+			}
+			return byScoreThenDue(taskScore(a), taskScore(b), a.DueAt, b.DueAt, a.ID, b.ID)
+		})
+		hidden = len(tasks) - MaxInboxItems
+		tasks = tasks[:MaxInboxItems]
 	}
 	now := u.cfg.Now()
-	items := make([]inboxItem, len(tasks))
+	items = make([]inboxItem, len(tasks))
 	qctx, cancel := context.WithTimeout(ctx, stateTimeout)
 	defer cancel()
-	done := make(chan struct{}, len(tasks))
-	for i, t := range tasks {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			items[i] = u.item(qctx, t, now)
-		}()
+	var (
+		next         atomic.Int64 // the next task to load
+		skipTemporal atomic.Bool  // a query failed: the rest read Postgres
+		wg           sync.WaitGroup
+	)
+	for range min(InboxQueryConcurrency, len(tasks)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(tasks) {
+					return
+				}
+				items[i] = u.item(qctx, tasks[i], now, &skipTemporal)
+			}
+		})
 	}
-	for range tasks {
-		<-done
-	}
+	wg.Wait()
 	slices.SortStableFunc(items, func(a, b inboxItem) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		switch {
-		case a.DueAt.IsZero() && !b.DueAt.IsZero():
-			return 1
-		case !a.DueAt.IsZero() && b.DueAt.IsZero():
-			return -1
-		}
-		if c := a.DueAt.Compare(b.DueAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.TaskID, b.TaskID)
+		return byScoreThenDue(a.Score, b.Score, a.DueAt, b.DueAt, a.TaskID, b.TaskID)
 	})
-	return items, nil
+	return items, hidden, nil
 }
 
-func (u *UI) item(ctx context.Context, t store.Task, now time.Time) inboxItem {
+// byScoreThenDue orders by score (highest first), then due time (soonest
+// first, none last), then ID.
+func byScoreThenDue(sa, sb int, da, db time.Time, ia, ib string) int {
+	if c := cmp.Compare(sb, sa); c != 0 {
+		return c
+	}
+	switch {
+	case da.IsZero() && !db.IsZero():
+		return 1
+	case !da.IsZero() && db.IsZero():
+		return -1
+	}
+	if c := da.Compare(db); c != 0 {
+		return c
+	}
+	return cmp.Compare(ia, ib)
+}
+
+func taskScore(t store.Task) int {
+	if t.Context == nil {
+		return 0
+	}
+	return t.Context.Score.Total
+}
+
+// item is one task with its lead's state: the live state query (bounded by
+// inboxQueryTimeout) unless skipTemporal is set, else, or when it fails,
+// the state the lead last published.
+func (u *UI) item(ctx context.Context, t store.Task, now time.Time, skipTemporal *atomic.Bool) inboxItem {
 	it := inboxItem{TaskID: t.ID, LeadID: t.LeadID, Title: t.Title, DueAt: t.DueAt,
 		AcceptID: newID("ui-accept"), RejectID: newID("ui-reject"), TouchID: newID("ui-touch")}
 	if c := t.Context; c != nil {
@@ -203,19 +306,29 @@ func (u *UI) item(ctx context.Context, t store.Task, now time.Time) inboxItem {
 		it.Campaign = campaign(c)
 	}
 	var v lead.View
-	switch err := u.leads.Query(ctx, t.LeadID, lead.QueryState, &v); {
+	var err error
+	if skipTemporal.Load() {
+		err = errSkipped
+	} else {
+		qctx, cancel := context.WithTimeout(ctx, inboxQueryTimeout)
+		err = u.leads.Query(qctx, t.LeadID, lead.QueryState, &v)
+		cancel()
+	}
+	switch {
 	case errors.Is(err, api.ErrNotFound):
 		it.StateErr = "leadflow has no such lead"
 	case err != nil:
-		u.log.Warn("webui: lead state", zap.String("leadId", t.LeadID), zap.Error(err))
-		it.StateErr = "state unavailable (Temporal did not answer)"
-	default:
-		it.Stage, it.OwnerID = string(v.Stage), v.OwnerID
-		it.Score, it.Fit, it.Intent, it.Breakdown = v.Score.Total, v.Score.Fit, v.Score.Intent, v.Score.Breakdown
-		if v.SLA != nil && !v.SLA.DueAt.IsZero() {
-			it.DueAt, it.SLAKind = v.SLA.DueAt, v.SLA.Kind
+		if !errors.Is(err, errSkipped) {
+			skipTemporal.Store(true)
+			u.log.Warn("webui: lead state; the rest of the page reads the published states", zap.String("leadId", t.LeadID), zap.Error(err))
 		}
-		it.CanAct = v.Stage == lead.StageHandoff
+		if u.published(ctx, t.LeadID, &v, &it) {
+			it.fill(v)
+		} else {
+			it.StateErr = "state unavailable: no worker answered and the lead has no published state"
+		}
+	default:
+		it.fill(v)
 	}
 	if !it.DueAt.IsZero() {
 		d := it.DueAt.Sub(now)
@@ -227,6 +340,41 @@ func (u *UI) item(ctx context.Context, t store.Task, now time.Time) inboxItem {
 		}
 	}
 	return it
+}
+
+// errSkipped: the page already saw a state query fail.
+var errSkipped = errors.New("skipped: an earlier state query of the page failed")
+
+// published reads the lead's last published state into v, marking it the
+// item's; false when there is none or no States.
+func (u *UI) published(ctx context.Context, leadID string, v *lead.View, it *inboxItem) bool {
+	if u.cfg.States == nil {
+		return false
+	}
+	// Its own deadline: the page's may be spent by slow queries.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishedTimeout)
+	defer cancel()
+	pv, at, found, err := u.cfg.States.LastState(pctx, leadID)
+	if err != nil {
+		u.log.Warn("webui: published lead state", zap.String("leadId", leadID), zap.Error(err))
+		return false
+	}
+	if !found {
+		return false
+	}
+	*v = pv
+	it.Stale, it.PublishedAt = true, at
+	return true
+}
+
+// fill takes the lead's stage, owner, score and SLA from v.
+func (it *inboxItem) fill(v lead.View) {
+	it.Stage, it.OwnerID = string(v.Stage), v.OwnerID
+	it.Score, it.Fit, it.Intent, it.Breakdown = v.Score.Total, v.Score.Fit, v.Score.Intent, v.Score.Breakdown
+	if v.SLA != nil && !v.SLA.DueAt.IsZero() {
+		it.DueAt, it.SLAKind = v.SLA.DueAt, v.SLA.Kind
+	}
+	it.CanAct = v.Stage == lead.StageHandoff
 }
 
 func campaign(c *actions.HandoffContext) []kv {
@@ -337,10 +485,22 @@ func (u *UI) done(w http.ResponseWriter, r *http.Request, a action, what string)
 // refused re-renders the inbox with the message next to the lead's form.
 func (u *UI) refused(w http.ResponseWriter, r *http.Request, a action, code int, what string, form rejectForm, msg string) {
 	a.pg.Error = "Could not " + what + " lead " + a.leadID + ": " + msg
-	u.renderInbox(w, r, code, a.pg, a.leadID, what, form, msg)
+	u.renderInbox(w, r, code, a.pg, &actionError{leadID: a.leadID, what: what, form: form, msg: msg})
 }
 
-// updateError maps the port's errors like the API does.
+// unavailable re-renders the inbox, 503, with why the action could not be
+// done now; the lead's form keeps what the rep typed and its request ID.
+func (u *UI) unavailable(w http.ResponseWriter, r *http.Request, a action, what string, form rejectForm, msg string) {
+	a.pg.Error = "Could not " + what + " lead " + a.leadID + " now: " + msg
+	u.renderInbox(w, r, http.StatusServiceUnavailable, a.pg,
+		&actionError{leadID: a.leadID, what: what, form: form, msg: msg, unavailable: true, requestID: a.requestID})
+}
+
+// updateError maps the port's errors like the API does: *api.Refused is the
+// workflow's refusal (422, its message); api.ErrNotFound 404; anything else
+// is not the rep's doing (503): *api.Unavailable says why (no worker took
+// the update in time, Temporal did not answer, the handler could not reach
+// the directory), other errors are Temporal or the database being down.
 func (u *UI) updateError(w http.ResponseWriter, r *http.Request, a action, what string, form rejectForm, err error) {
 	if ref, ok := errors.AsType[*api.Refused](err); ok {
 		u.refused(w, r, a, http.StatusUnprocessableEntity, what, form, ref.Message)
@@ -351,7 +511,11 @@ func (u *UI) updateError(w http.ResponseWriter, r *http.Request, a action, what 
 		return
 	}
 	u.log.Warn("webui: "+what, zap.String("leadId", a.leadID), zap.Error(err))
-	u.refused(w, r, a, http.StatusServiceUnavailable, what, form, "leadflow could not reach Temporal or its database; try again shortly")
+	msg := "leadflow could not reach Temporal or its database; try again shortly"
+	if un, ok := errors.AsType[*api.Unavailable](err); ok && un.Message != "" {
+		msg = un.Message
+	}
+	u.unavailable(w, r, a, what, form, msg)
 }
 
 func (u *UI) accept(w http.ResponseWriter, r *http.Request, p principal) {
@@ -393,11 +557,41 @@ func (u *UI) reject(w http.ResponseWriter, r *http.Request, p principal) {
 		u.refused(w, r, a, http.StatusUnprocessableEntity, "reject", form, err.Error())
 		return
 	}
+	if !u.duplicateOfOpen(w, r, a, req, form) {
+		return
+	}
 	if _, err := u.leads.Update(r.Context(), a.leadID, lead.UpdateReject, req.ID, req); err != nil {
 		u.updateError(w, r, a, "reject", form, err)
 		return
 	}
 	u.done(w, r, a, "rejected")
+}
+
+// duplicateOfOpen checks, as the API does, that a duplicate's duplicateOf
+// is an open lead when the Leads port can tell (api.OpenLeads): otherwise
+// the workflow would merge the lead into one that does not exist or has
+// closed. It answers the request itself (422, or 503 when the check
+// cannot be made) and returns false when the reject must not go on.
+func (u *UI) duplicateOfOpen(w http.ResponseWriter, r *http.Request, a action, req lead.RejectRequest, form rejectForm) bool {
+	ol, ok := u.leads.(api.OpenLeads)
+	if req.Reason != lead.ReasonDuplicate || req.DuplicateOf == "" || !ok {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), openCheckTimeout)
+	defer cancel()
+	open, err := ol.IsOpen(ctx, req.DuplicateOf)
+	if err != nil {
+		u.log.Warn("webui: duplicateOf check", zap.String("leadId", a.leadID), zap.String("duplicateOf", req.DuplicateOf), zap.Error(err))
+		u.unavailable(w, r, a, "reject", form, "could not check that "+req.DuplicateOf+
+			" is an open lead: Temporal did not answer; try again shortly")
+		return false
+	}
+	if !open {
+		u.refused(w, r, a, http.StatusUnprocessableEntity, "reject", form, "duplicate of "+req.DuplicateOf+
+			": leadflow has no open lead "+req.DuplicateOf+" (it does not exist, or it was merged or closed); give the ID of the lead to keep")
+		return false
+	}
+	return true
 }
 
 // touch records the rep's first touch: a rep.touch event delivered to the

@@ -58,10 +58,14 @@ type Config struct {
 	// TemporalUIURL is the Temporal UI's workflow list of the namespace
 	// (default DefaultTemporalUIURL); "lead%2F<leadId>" is appended.
 	TemporalUIURL string
-	Tasks         Tasks            // required
-	Data          DashboardData    // required
-	Now           func() time.Time // default time.Now
-	Logger        *zap.Logger      // default: none
+	Tasks         Tasks         // required
+	Data          DashboardData // required
+	// States, when set, is the last state each lead published (the
+	// store): the inbox shows it, marked, for a lead whose workflow does
+	// not answer its state query.
+	States api.States
+	Now    func() time.Time // default time.Now
+	Logger *zap.Logger      // default: none
 	// Location is the policy's time zone: dashboard dates are days there,
 	// as in `starter report` (default UTC).
 	Location *time.Location

@@ -2,6 +2,7 @@ package webui_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/store"
@@ -41,15 +43,36 @@ type env struct {
 // real store holding one open task per view.
 func setup(t *testing.T, tok string, views ...lead.View) *env {
 	t.Helper()
+	return setupWith(t, setupOpts{token: tok}, views...)
+}
+
+type setupOpts struct {
+	token string
+	// port wraps the fake as the Leads port the server and UI see.
+	port func(*webuitest.Leads) api.Leads
+	// states: the UI falls back on the store's published states.
+	states bool
+}
+
+func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
+	t.Helper()
 	st := storetest.Open(t)
 	leads := webuitest.NewLeads(views...)
-	srv, err := api.New(api.Config{WebhookSecret: []byte("wh"), IDKey: []byte("id"), APIToken: tok, Now: func() time.Time { return now }},
-		leads, merges{}, receipts{}, nil)
+	var port api.Leads = leads
+	if o.port != nil {
+		port = o.port(leads)
+	}
+	srv, err := api.New(api.Config{WebhookSecret: []byte("wh"), IDKey: []byte("id"), APIToken: o.token, Now: func() time.Time { return now }},
+		port, merges{}, receipts{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := webui.Mount(srv, webui.Config{APIToken: tok, Tasks: st, Now: func() time.Time { return now },
-		Data: webui.StoreData{Store: st, Now: func() time.Time { return now }}}); err != nil {
+	cfg := webui.Config{APIToken: o.token, Tasks: st, Now: func() time.Time { return now },
+		Data: webui.StoreData{Store: st, Now: func() time.Time { return now }}}
+	if o.states {
+		cfg.States = st
+	}
+	if err := webui.Mount(srv, cfg); err != nil {
 		t.Fatal(err)
 	}
 	e := &env{h: srv.Handler(), leads: leads, st: st, tasks: map[string]string{}}
@@ -345,4 +368,162 @@ func TestDashboard(t *testing.T) {
 		`<th scope="row">Nov 23–Nov 29</th><td class="num">0</td><td class="num">1</td><td class="num">0%</td>`)
 	want(t, e.do(t, req{path: "/ui/dashboard?from=2026-11-23&to=2026-11-16", bearer: token}), http.StatusBadRequest, "from must be before to")
 	want(t, e.do(t, req{path: "/ui/dashboard?from=yesterday", bearer: token}), http.StatusBadRequest, "is neither a date")
+}
+
+// noWorker is what temporalx answers when no worker takes an update.
+func noWorker(name string) error {
+	return &api.Unavailable{Message: "no worker took the " + name + " update within 10s: the lead's workflow is not being processed; retry later",
+		Err: context.DeadlineExceeded}
+}
+
+// A 503 from the Leads port is not a refusal: the page says why, 503, and
+// keeps the form — what the rep typed and its request ID, so submitting it
+// again is the same update.
+func TestActionUnavailableKeepsForm(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "", fourLeads()...)
+	e.leads.UpdateErr = map[string]error{lead.UpdateAccept: noWorker("accept"), lead.UpdateReject: noWorker("reject")}
+	acceptID := "ui-accept-0123456789abcdef01234567"
+	form := url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-b"]}, "requestId": {acceptID}}
+	w := e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", form: form})
+	want(t, w, http.StatusServiceUnavailable,
+		"Could not accept lead L-b now: no worker took the accept update within 10s: the lead&#39;s workflow is not being processed; retry later",
+		`<p class="error" id="err-L-b" role="alert">Not done (accept), try again: no worker took the accept update within 10s`,
+		`action="/ui/leads/L-b/accept"`, `name="requestId" value="`+acceptID+`"`)
+	if w.Header().Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if strings.Contains(w.Body.String(), "Refused (accept)") {
+		t.Error("a 503 is shown as a refusal")
+	}
+
+	rejectID := "ui-reject-0123456789abcdef01234567"
+	rform := url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-a"]}, "requestId": {rejectID},
+		"reason": {"other"}, "note": {"Wants to talk again after their budget review"}}
+	w = e.do(t, req{method: "POST", path: "/ui/leads/L-a/reject", form: rform})
+	want(t, w, http.StatusServiceUnavailable, "no worker took the reject update within 10s",
+		`<option value="other" selected>`, "Wants to talk again after their budget review</textarea>",
+		`name="requestId" value="`+rejectID+`"`, `aria-describedby="err-L-a"`)
+	if strings.Contains(w.Body.String(), `aria-invalid="true"`) {
+		t.Error("the reason is marked invalid, but nothing was wrong with it")
+	}
+	if n := len(e.leads.AllUpdates()); n != 0 {
+		t.Fatalf("%d updates applied while unavailable", n)
+	}
+
+	// The worker is back: the kept form goes through as the same update.
+	e.leads.UpdateErr = nil
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-a/reject", form: rform}), http.StatusSeeOther)
+	if ups := e.leads.AllUpdates(); len(ups) != 1 || ups[0].UpdateID != rejectID {
+		t.Errorf("updates %+v, want the kept request ID %s", ups, rejectID)
+	}
+
+	// A port error that is not *api.Unavailable is 503 too, with a generic reason.
+	e.leads.UpdateErr = map[string]error{lead.UpdateAccept: fmt.Errorf("update accept on lead/L-b: %w", context.Canceled)}
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", form: form}), http.StatusServiceUnavailable,
+		"leadflow could not reach Temporal or its database; try again shortly")
+}
+
+// A duplicate's duplicateOf must be an open lead (api.OpenLeads, as the API
+// checks it); the check not answering is 503; a port without OpenLeads
+// sends the reject as is.
+func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
+	t.Parallel()
+	merged := webuitest.Handoff("L-gone", "rep-9", 10, now.Add(time.Hour))
+	merged.Stage = lead.StageMerged
+	e := setup(t, "", append(fourLeads(), merged)...)
+	post := func(dup string) *httptest.ResponseRecorder {
+		return e.do(t, req{method: "POST", path: "/ui/leads/L-a/reject", form: url.Values{"rep": {"rep-1"},
+			"taskId": {e.tasks["L-a"]}, "reason": {"duplicate"}, "duplicateOf": {dup}, "note": {"same person"}}})
+	}
+	for _, dup := range []string{"L-nope", "L-gone"} {
+		want(t, post(dup), http.StatusUnprocessableEntity,
+			"duplicate of "+dup+": leadflow has no open lead "+dup+" (it does not exist, or it was merged or closed)",
+			`<option value="duplicate" selected>`, `value="`+dup+`"`, "same person</textarea>", `aria-invalid="true"`)
+	}
+	e.leads.IsOpenErr = context.DeadlineExceeded
+	want(t, post("L-c"), http.StatusServiceUnavailable, "could not check that L-c is an open lead", `value="L-c"`)
+	if n := len(e.leads.AllUpdates()); n != 0 {
+		t.Fatalf("%d updates after the duplicateOf refusals", n)
+	}
+	e.leads.IsOpenErr = nil
+	want(t, post("L-c"), http.StatusSeeOther)
+	if ups := e.leads.AllUpdates(); len(ups) != 1 || ups[0].Req.(lead.RejectRequest).DuplicateOf != "L-c" {
+		t.Errorf("updates %+v", ups)
+	}
+
+	// A Leads port without IsOpen: nothing to check with; the workflow decides.
+	e2 := setupWith(t, setupOpts{port: func(l *webuitest.Leads) api.Leads { return struct{ api.Leads }{l} }}, fourLeads()...)
+	w := e2.do(t, req{method: "POST", path: "/ui/leads/L-a/reject", form: url.Values{"rep": {"rep-1"},
+		"taskId": {e2.tasks["L-a"]}, "reason": {"duplicate"}, "duplicateOf": {"L-nope"}}})
+	want(t, w, http.StatusSeeOther)
+	if n := len(e2.leads.Opened); n != 0 {
+		t.Errorf("IsOpen called %d times through a port that does not offer it", n)
+	}
+}
+
+// manyLeads are n handoffs of rep-1 with scores 1…n.
+func manyLeads(n int) []lead.View {
+	views := make([]lead.View, n)
+	for i := range views {
+		views[i] = webuitest.Handoff(fmt.Sprintf("L-%03d", i+1), "rep-1", i+1, now.Add(time.Duration(i+1)*time.Minute))
+	}
+	return views
+}
+
+// A page of many tasks queries at most InboxQueryConcurrency leads at once,
+// and at most MaxInboxItems in all; it says how many it left out.
+func TestInboxBoundsQueries(t *testing.T) {
+	t.Parallel()
+	const extra = 5
+	e := setup(t, "", manyLeads(webui.MaxInboxItems+extra)...)
+	gate, entered := make(chan struct{}), make(chan string, webui.MaxInboxItems+extra)
+	e.leads.QueryGate, e.leads.QueryEntered = gate, entered
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- e.do(t, req{path: "/ui/inbox?rep=rep-1"}) }()
+	// Hold the queries until the pool is full, then let them all go.
+	for range webui.InboxQueryConcurrency {
+		<-entered
+	}
+	close(gate)
+	w := <-done
+	want(t, w, 200, fmt.Sprintf(`<p class="more" id="hidden-count">%d more open handoffs not shown`, extra))
+	if got := e.leads.MaxInFlight(); got != webui.InboxQueryConcurrency {
+		t.Errorf("%d state queries in flight at once, want %d", got, webui.InboxQueryConcurrency)
+	}
+	if got := e.leads.Queries(); got != webui.MaxInboxItems {
+		t.Errorf("%d state queries, want %d (one per shown lead)", got, webui.MaxInboxItems)
+	}
+	ids := regexp.MustCompile(`<li class="card lead" id="lead-([^"]+)"`).FindAllStringSubmatch(w.Body.String(), -1)
+	if len(ids) != webui.MaxInboxItems || ids[0][1] != fmt.Sprintf("L-%03d", webui.MaxInboxItems+extra) {
+		t.Fatalf("%d items, first %v", len(ids), ids[:1])
+	}
+	for _, m := range ids {
+		if m[1] <= fmt.Sprintf("L-%03d", extra) {
+			t.Errorf("%s (among the %d lowest scores) is shown", m[1], extra)
+		}
+	}
+}
+
+// No worker answers: the page shows the states the leads last published
+// (marked), asks Temporal at most once per pool goroutine, and a lead
+// without a published state says so.
+func TestInboxFallsBackToPublishedStates(t *testing.T) {
+	t.Parallel()
+	views := manyLeads(20)
+	e := setupWith(t, setupOpts{states: true}, views...)
+	at := now.Add(-3 * time.Minute)
+	for _, v := range views[1:] {
+		v.Score.Total += 100
+		if err := e.st.PublishState(t.Context(), actions.StateSnapshot{LeadID: v.LeadID, Seq: 1, At: at, View: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.leads.SetQueryErr(&api.Unavailable{Message: "no worker answered the state query within 5s"})
+	w := e.do(t, req{path: "/ui/inbox?rep=rep-1"})
+	want(t, w, 200, `id="stale-note"`, `State as of <time datetime="2026-11-22T11:57:00Z">`, "score <strong>120</strong>",
+		`action="/ui/leads/L-020/accept"`, "state unavailable: no worker answered and the lead has no published state")
+	if got := e.leads.Queries(); got > webui.InboxQueryConcurrency {
+		t.Errorf("%d state queries while none could answer, want at most %d", got, webui.InboxQueryConcurrency)
+	}
 }

@@ -1,6 +1,7 @@
-// Package webuitest has fakes and fixtures for the web UI's tests: a
-// Leads port that behaves like the lead workflow's accept/reject validator,
-// and helpers that put tasks and ledger rows in a real store.
+// Package webuitest has fakes and fixtures for the web UI's tests (and the
+// starter command's): a Leads port that behaves like the lead workflow's
+// accept/reject validator, and helpers that put tasks and ledger rows in a
+// real store.
 package webuitest
 
 import (
@@ -22,9 +23,14 @@ type Update struct {
 	Req                    any
 }
 
-// Leads is a fake of api.Leads. Accept and reject follow the contract's
-// validator: only the current owner, only in handoff. A repeated update ID
-// returns the first result; a repeated event ID is ignored.
+// Leads is a fake of api.Leads and api.OpenLeads. Accept and reject follow
+// the contract's validator: only the current owner, only in handoff;
+// reassign sets the owner; retryEffects answers the view as it is. A
+// repeated update ID returns the first result; a repeated event ID is
+// ignored. A lead is open when it has a view and is not merged.
+//
+// Set the exported fields before the fake is in use (or under its lock
+// through the helpers): they are read under its mutex.
 type Leads struct {
 	mu       sync.Mutex
 	Views    map[string]lead.View
@@ -33,11 +39,28 @@ type Leads struct {
 	done     map[string]lead.View
 	seen     map[string]bool
 	QueryErr error // returned by Query when set
+	// Explain answers the explain query.
+	Explain map[string]lead.Explanation
+	// Refuse, when set, is every update's refusal (*api.Refused).
+	Refuse string
+	// UpdateErr, by update name, is returned by Update before anything is
+	// applied (e.g. an *api.Unavailable: no worker took it).
+	UpdateErr map[string]error
+	// IsOpenErr is returned by IsOpen when set; Opened records its calls.
+	IsOpenErr error
+	Opened    []string
+	// QueryGate, when not nil, holds every Query until it is closed;
+	// QueryEntered, when not nil, hears each Query's lead ID as it starts.
+	QueryGate    chan struct{}
+	QueryEntered chan string
+	inFlight     int
+	maxInFlight  int
+	queries      int
 }
 
 // NewLeads returns a fake with the given states.
 func NewLeads(views ...lead.View) *Leads {
-	f := &Leads{Views: map[string]lead.View{}, Events: map[string][]lead.Event{},
+	f := &Leads{Views: map[string]lead.View{}, Events: map[string][]lead.Event{}, Explain: map[string]lead.Explanation{},
 		done: map[string]lead.View{}, seen: map[string]bool{}}
 	for _, v := range views {
 		f.Views[v.LeadID] = v
@@ -45,7 +68,10 @@ func NewLeads(views ...lead.View) *Leads {
 	return f
 }
 
-var _ api.Leads = (*Leads)(nil)
+var (
+	_ api.Leads     = (*Leads)(nil)
+	_ api.OpenLeads = (*Leads)(nil)
+)
 
 // Deliver records the event once per ID.
 func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
@@ -63,8 +89,14 @@ func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
 func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any) (lead.View, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.UpdateErr[name]; err != nil {
+		return lead.View{}, err
+	}
 	if v, ok := f.done[updateID]; ok {
 		return v, nil
+	}
+	if f.Refuse != "" {
+		return lead.View{}, &api.Refused{Message: f.Refuse}
 	}
 	v, ok := f.Views[leadID]
 	if !ok {
@@ -76,6 +108,11 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 		rep = r.RepID
 	case lead.RejectRequest:
 		rep = r.RepID
+	case lead.ReassignRequest:
+		v.OwnerID = r.OwnerID
+		return f.applied(leadID, name, updateID, req, v), nil
+	case lead.RetryEffectsRequest:
+		return f.applied(leadID, name, updateID, req, v), nil
 	default:
 		return lead.View{}, fmt.Errorf("fake: unexpected update %s %T", name, req)
 	}
@@ -93,18 +130,53 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 		v.Play = &lead.PlayView{Name: string(req.(lead.RejectRequest).Reason), To: "recycle"}
 	}
 	v.SLA = nil
+	return f.applied(leadID, name, updateID, req, v), nil
+}
+
+// applied records an update that changed the lead to v (under f.mu).
+func (f *Leads) applied(leadID, name, updateID string, req any, v lead.View) lead.View {
 	f.Views[leadID] = v
 	f.done[updateID] = v
 	f.Updates = append(f.Updates, Update{leadID, name, updateID, req})
-	return v, nil
+	return v
 }
 
-// Query answers state.
-func (f *Leads) Query(_ context.Context, leadID, name string, out any) error {
+// Query answers state. It counts the queries in flight at once (see
+// MaxInFlight); QueryGate holds them.
+func (f *Leads) Query(ctx context.Context, leadID, name string, out any) error {
+	f.mu.Lock()
+	f.queries++
+	f.inFlight++
+	f.maxInFlight = max(f.maxInFlight, f.inFlight)
+	gate, entered := f.QueryGate, f.QueryEntered
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+	}()
+	if entered != nil {
+		entered <- leadID
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.QueryErr != nil {
 		return f.QueryErr
+	}
+	if x, ok := out.(*lead.Explanation); ok && name == lead.QueryExplain {
+		e, found := f.Explain[leadID]
+		if !found {
+			return api.ErrNotFound
+		}
+		*x = e
+		return nil
 	}
 	v, ok := f.Views[leadID]
 	if !ok {
@@ -116,6 +188,39 @@ func (f *Leads) Query(_ context.Context, leadID, name string, out any) error {
 	}
 	*p = v
 	return nil
+}
+
+// IsOpen reports whether the lead has a view and is not merged.
+func (f *Leads) IsOpen(_ context.Context, leadID string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Opened = append(f.Opened, leadID)
+	if f.IsOpenErr != nil {
+		return false, f.IsOpenErr
+	}
+	v, ok := f.Views[leadID]
+	return ok && v.Stage != lead.StageMerged, nil
+}
+
+// MaxInFlight is the most Query calls that ran at once.
+func (f *Leads) MaxInFlight() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.maxInFlight
+}
+
+// Queries is how many Query calls there were.
+func (f *Leads) Queries() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queries
+}
+
+// SetQueryErr sets QueryErr under the fake's lock.
+func (f *Leads) SetQueryErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.QueryErr = err
 }
 
 // Ready is always nil.
@@ -133,6 +238,17 @@ func (f *Leads) AllUpdates() []Update {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Update(nil), f.Updates...)
+}
+
+// EventCount is how many events were delivered (each ID once), all leads.
+func (f *Leads) EventCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, evs := range f.Events {
+		n += len(evs)
+	}
+	return n
 }
 
 // LeadEvents returns a copy of a lead's delivered events.
