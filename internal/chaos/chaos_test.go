@@ -20,6 +20,7 @@ type scenario struct {
 // -run 'TestChaos/outages/postgres-3m'.
 func TestChaos(t *testing.T) {
 	phase(t, "outages", []scenario{
+		{"postgres-3m", testPostgresOutage},
 		{"no-worker-accept", testNoWorkerAccept},
 		{"terminated-restart", testTerminatedRestart},
 	})
