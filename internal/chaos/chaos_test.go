@@ -24,6 +24,9 @@ func TestChaos(t *testing.T) {
 		{"no-worker-accept", testNoWorkerAccept},
 		{"terminated-restart", testTerminatedRestart},
 	})
+	phase(t, "crashes", []scenario{
+		{"worker-kill-20", testWorkerKills},
+	})
 }
 
 // phase runs the scenarios concurrently as subtests of one subtest, so the
