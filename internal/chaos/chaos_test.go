@@ -20,6 +20,8 @@ type scenario struct {
 // -run 'TestChaos/outages/postgres-3m'.
 func TestChaos(t *testing.T) {
 	phase(t, "outages", []scenario{
+		{"nurture-503", testNurtureOutage},
+		{"hubspot-429-503", testHubSpotOutage},
 		{"postgres-3m", testPostgresOutage},
 		{"no-worker-accept", testNoWorkerAccept},
 		{"terminated-restart", testTerminatedRestart},
