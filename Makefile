@@ -9,12 +9,22 @@ export LEADFLOW_TEMPORAL_CLI := $(TEMPORAL_CLI)
 
 GO_PACKAGES := ./...
 
-.PHONY: test lint unit integration bench temporal-cli chromium record-histories build clean
+.PHONY: test lint unit integration bench temporal-cli chromium record-histories build clean chaos
 
-## test: everything CI checks — formatting, vet, unit tests with -race, and the
-## integration/end-to-end tests against a real Temporal dev server and Postgres.
+## test: everything CI checks — formatting, vet, unit tests with -race, the
+## integration/end-to-end tests against a real Temporal dev server and Postgres,
+## and the fault suite (chaos).
 test: temporal-cli chromium lint
 	go test -race -count=1 -timeout 30m $(GO_PACKAGES)
+	$(MAKE) --no-print-directory chaos
+
+## chaos: the fault suite (internal/chaos, build tag chaos): the real worker and
+## serve on a dev server and a Postgres cluster of its own (initdb into a temp
+## dir), with Postgres stopped, the worker killed, the dev server restarted and
+## the fake HubSpot / nurture receiver failing for minutes. Prints each
+## scenario's figures and a summary; about 6 minutes (docs/reliability.md).
+chaos: temporal-cli
+	go test -tags chaos -count=1 -v -timeout 12m ./internal/chaos
 
 ## chromium: Debian's Chromium for the UI's browser tests (installed once).
 chromium:
@@ -25,6 +35,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES)
+	go vet -tags chaos ./internal/chaos
 
 ## bench: the decision-path and package benchmarks.
 bench:

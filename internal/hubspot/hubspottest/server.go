@@ -62,17 +62,25 @@ const (
 	// BadGatewayAfterWrite does the request, then answers 502 from a
 	// "gateway" (an HTML page, no ID).
 	BadGatewayAfterWrite
+	// Unavailable answers 503 without doing anything, with Retry-After
+	// when RetryAfter is set (HubSpot during an incident or maintenance).
+	Unavailable
 )
 
 // Fault is an injected failure for the next Times requests that match
-// Method and Path ("" matches any).
+// Method and Path ("" matches any), or, when Until is set, for every
+// matching request until the fake's clock reaches Until (an outage).
 type Fault struct {
 	Kind   FaultKind
 	Method string
 	Path   string
-	Times  int // 0 = 1
+	Times  int // 0 = 1; ignored when Until is set
+	// Until makes the fault a time window: it matches every request until
+	// then and is dropped after.
+	Until time.Time
 	// RateLimit: the Retry-After header in whole seconds (0 = 10 s);
-	// NoRetryAfter leaves the header out.
+	// NoRetryAfter leaves the header out. Unavailable: the Retry-After
+	// header when > 0.
 	RetryAfter   time.Duration
 	NoRetryAfter bool
 	// Slow: how long to hold the answer.
@@ -346,16 +354,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// takeFault returns the first fault matching the request, using up one of
+// its Times (a window fault stays until its Until). Callers hold s.mu.
 func (s *Server) takeFault(method, path string) *Fault {
-	for i, f := range s.faults {
+	now := s.clock.Now()
+	for i := 0; i < len(s.faults); {
+		f := s.faults[i]
+		if !f.Until.IsZero() && !now.Before(f.Until) {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...) // the window has closed
+			continue
+		}
 		if (f.Method == "" || f.Method == method) && (f.Path == "" || f.Path == path) {
-			f.Times--
-			if f.Times <= 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			if f.Until.IsZero() {
+				f.Times--
+				if f.Times <= 0 {
+					s.faults = append(s.faults[:i], s.faults[i+1:]...)
+				}
 			}
 			c := *f
 			return &c
 		}
+		i++
 	}
 	return nil
 }
@@ -410,6 +429,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		case f != nil && f.Kind == ServerError:
 			s.requests[idx].Status = http.StatusInternalServerError
 			s.hubspotError(w, http.StatusInternalServerError, "INTERNAL_ERROR", "internal error")
+			s.mu.Unlock()
+			return
+		case f != nil && f.Kind == Unavailable:
+			s.requests[idx].Status = http.StatusServiceUnavailable
+			if f.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
+			}
+			s.hubspotError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again later.")
 			s.mu.Unlock()
 			return
 		}

@@ -85,6 +85,7 @@ type Receiver struct {
 
 	mu       sync.Mutex
 	failures []Failure
+	window   *window // FailUntil's outage, if any
 	seen     map[string]bool
 	received []Delivery
 	repeats  int
@@ -126,6 +127,21 @@ func (r *Receiver) Fail(n int, f Failure) {
 	for range n {
 		r.failures = append(r.failures, f)
 	}
+}
+
+type window struct {
+	until time.Time
+	f     Failure
+}
+
+// FailUntil makes every request fail with f until the receiver's clock
+// reaches until: an outage of the tool. While it lasts, failures queued by
+// Fail wait; requests refused by the checks are refused as always. A later
+// call replaces the window.
+func (r *Receiver) FailUntil(until time.Time, f Failure) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.window = &window{until: until, f: f}
 }
 
 // Held receives a value each time a request is being held by a Slow
@@ -204,7 +220,13 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 
 	r.mu.Lock()
 	var f Failure
-	if len(r.failures) > 0 {
+	if r.window != nil && !r.now().Before(r.window.until) {
+		r.window = nil
+	}
+	switch {
+	case r.window != nil:
+		f = r.window.f
+	case len(r.failures) > 0:
 		f, r.failures = r.failures[0], r.failures[1:]
 	}
 	r.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,5 +85,34 @@ func TestReceiverFailsOnCommand(t *testing.T) {
 	}
 	if len(r.Received()) != 1 || r.Repeats() != 2 {
 		t.Errorf("received %d, repeats %d", len(r.Received()), r.Repeats())
+	}
+}
+
+// FailUntil is an outage: every request fails until the window ends, the
+// queued failures wait for it, and then the receiver processes again.
+func TestReceiverOutageWindow(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	r := webhooktest.New(t, secret, webhooktest.WithClock(clock))
+	r.Fail(1, webhooktest.Failure{Kind: webhooktest.ServerError})
+	r.FailUntil(now.Add(time.Minute), webhooktest.Failure{Kind: webhooktest.Unavailable, RetryAfter: "5"})
+	sig := func() string { return api.Sign(secret, clock(), []byte(body)) }
+	for range 3 {
+		if got := post(t, r.URL(), sig(), "k1", body); got != 503 {
+			t.Errorf("in the outage: status %d, want 503", got)
+		}
+		mu.Lock()
+		now = now.Add(20 * time.Second)
+		mu.Unlock()
+	}
+	for _, want := range []int{500, 200, 409} {
+		if got := post(t, r.URL(), sig(), "k1", body); got != want {
+			t.Errorf("after the outage: status %d, want %d", got, want)
+		}
+	}
+	if len(r.Received()) != 1 || r.Requests() != 6 {
+		t.Errorf("received %d, requests %d", len(r.Received()), r.Requests())
 	}
 }
