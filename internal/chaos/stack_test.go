@@ -436,7 +436,8 @@ func (s *stack) slaSteps(ids []string) ([]slaStep, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	rows, err := s.st.Pool().Query(ctx, `
-SELECT lead_id, at, data->>'sla', (data->>'step')::int, data->>'action', (data->>'dueAt')::timestamptz
+SELECT lead_id, at, data->>'sla', (data->>'step')::int, data->>'action', (data->>'dueAt')::timestamptz,
+       (data->>'scheduledAt')::timestamptz
 FROM ledger WHERE kind = 'sla_step' AND lead_id = ANY($1) AND data ? 'dueAt' ORDER BY at`, ids)
 	if err != nil {
 		return nil, err
@@ -446,8 +447,18 @@ FROM ledger WHERE kind = 'sla_step' AND lead_id = ANY($1) AND data ? 'dueAt' ORD
 	for rows.Next() {
 		var st slaStep
 		var due time.Time
-		if err := rows.Scan(&st.LeadID, &st.At, &st.Kind, &st.Step, &st.Action, &due); err != nil {
+		var scheduled *time.Time
+		if err := rows.Scan(&st.LeadID, &st.At, &st.Kind, &st.Step, &st.Action, &due, &scheduled); err != nil {
 			return nil, err
+		}
+		if scheduled != nil {
+			// The workflow records when the rung was due: a lead handed
+			// off again on its score (after a recycle) has the default SLA,
+			// not the quote request's.
+			st.Scheduled = *scheduled
+			st.Late = st.At.Sub(st.Scheduled)
+			out = append(out, st)
+			continue
 		}
 		within, err := s.within(st.Kind)
 		if err != nil {
