@@ -71,7 +71,7 @@ func (r *run) ladderStep(now time.Time, c *SLAClock, st sla.Step) bool {
 	}
 	r.s.Ladder = capTail(append(r.s.Ladder, taken), maxLadder)
 	r.ledger(actions.LedgerEntry{Key: key, Kind: actions.LedgerSLAStep, At: now, OwnerID: owner,
-		Why:  fmt.Sprintf("%s SLA step %d: %s", c.Kind, st.Index, st.Action),
+		Why: fmt.Sprintf("%s SLA step %d: %s", c.Kind, st.Index, st.Action),
 		Data: map[string]any{"sla": c.Kind, "step": st.Index, "action": st.Action, "dueAt": c.DueAt, "within": c.Within.String(),
 			"scheduledAt": st.At, "breached": c.Breached, "cycle": r.s.Cycle, "note": taken.Note}})
 	return true
