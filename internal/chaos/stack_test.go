@@ -404,7 +404,15 @@ func westCoast(email string) *lead.Profile {
 
 // inHandoffOrLater: the lead has been handed off (it may have moved on).
 func inHandoffOrLater(v lead.View) bool {
-	return v.Stage == lead.StageHandoff || v.Stage == lead.StageSAL || v.Stage == lead.StageOpportunity || v.Stage == lead.StageCustomer
+	switch v.Stage {
+	case lead.StageHandoff, lead.StageSAL, lead.StageOpportunity, lead.StageCustomer:
+		return true
+	case lead.StageRecycle:
+		// Handed off, accepted, then recycled by the stale-SAL play (the
+		// fast policy's 20 s): past its handoff all the same.
+		return v.RecycleCount > 0
+	}
+	return false
 }
 
 // ---- Postgres reads ----
