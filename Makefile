@@ -9,12 +9,12 @@ export LEADFLOW_TEMPORAL_CLI := $(TEMPORAL_CLI)
 
 GO_PACKAGES := ./...
 
-.PHONY: test lint unit integration bench temporal-cli chromium record-histories build clean chaos
+.PHONY: test lint unit integration bench temporal-cli chromium postgres record-histories build clean chaos
 
 ## test: everything CI checks — formatting, vet, unit tests with -race, the
 ## integration/end-to-end tests against a real Temporal dev server and Postgres,
 ## and the fault suite (chaos).
-test: temporal-cli chromium lint
+test: temporal-cli chromium postgres lint
 	go test -race -count=1 -timeout 30m $(GO_PACKAGES)
 	$(MAKE) --no-print-directory chaos
 
@@ -23,8 +23,13 @@ test: temporal-cli chromium lint
 ## dir), with Postgres stopped, the worker killed, the dev server restarted and
 ## the fake HubSpot / nurture receiver failing for minutes. Prints each
 ## scenario's figures and a summary; about 6 minutes (docs/reliability.md).
-chaos: temporal-cli
+chaos: temporal-cli postgres
 	go test -tags chaos -count=1 -v -timeout 12m ./internal/chaos
+
+## postgres: PostgreSQL on 127.0.0.1:5432 with trust auth (Debian's package
+## installed and a cluster started when nothing answers there).
+postgres:
+	@scripts/postgres.sh
 
 ## chromium: Debian's Chromium for the UI's browser tests (installed once).
 chromium:
@@ -63,5 +68,5 @@ clean:
 ## demo: dev server with UI + Postgres + worker + starter serve + a simulated
 ## stream of leads; prints the UI link with the stuck-leads query and the funnel.
 .PHONY: demo
-demo: temporal-cli
+demo: temporal-cli postgres
 	CACHE_DIR=$(CACHE_DIR) scripts/demo.sh

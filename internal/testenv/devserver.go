@@ -48,12 +48,18 @@ func TemporalCLI(t testing.TB) string {
 		}
 		return p
 	}
+	// `make` builds the pinned CLI as temporal-<version> in the cache, so a
+	// plain `go test ./...` after one `make test` finds it with no setup.
 	var candidates []string
+	var dirs []string
 	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		candidates = append(candidates, filepath.Join(d, "leadflow", "bin", "temporal"))
+		dirs = append(dirs, filepath.Join(d, "leadflow", "bin"))
 	}
 	if h, err := os.UserHomeDir(); err == nil {
-		candidates = append(candidates, filepath.Join(h, ".cache", "leadflow", "bin", "temporal"))
+		dirs = append(dirs, filepath.Join(h, ".cache", "leadflow", "bin"))
+	}
+	for _, d := range dirs {
+		candidates = append(candidates, filepath.Join(d, "temporal-"+TemporalCLIVersion), filepath.Join(d, "temporal"))
 	}
 	for _, p := range candidates {
 		if isExecutable(p) {
@@ -63,8 +69,8 @@ func TemporalCLI(t testing.TB) string {
 	if p, err := exec.LookPath("temporal"); err == nil {
 		return p
 	}
-	t.Fatalf("temporal CLI not found (looked at $%s, %s and PATH); install it with:\n"+
-		"  GOBIN=$HOME/.cache/leadflow/bin go install github.com/temporalio/cli/cmd/temporal@%s\n"+
+	t.Fatalf("temporal CLI not found (looked at $%s, %s and PATH); run `make temporal-cli` (or `make test`) once,\n"+
+		"which builds the pinned CLI into the cache (go install github.com/temporalio/cli/cmd/temporal@%s),\n"+
 		"or point %s at a binary", EnvTemporalCLI, strings.Join(candidates, ", "), TemporalCLIVersion, EnvTemporalCLI)
 	return ""
 }

@@ -263,3 +263,22 @@ func TestTemporalCLIOverride(t *testing.T) {
 		t.Errorf("TemporalCLI with %s set = %q, want %q", EnvTemporalCLI, got, fake)
 	}
 }
+
+// With no variable set, the pinned CLI that `make` builds into the cache
+// (temporal-<version>) is found: a plain `go test ./...` needs no setup.
+func TestTemporalCLIFindsMakesCachedBinary(t *testing.T) {
+	cache := t.TempDir()
+	bin := filepath.Join(cache, "leadflow", "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pinned := filepath.Join(bin, "temporal-"+TemporalCLIVersion)
+	if err := os.WriteFile(pinned, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvTemporalCLI, "")
+	t.Setenv("XDG_CACHE_HOME", cache)
+	if got := TemporalCLI(t); got != pinned {
+		t.Errorf("TemporalCLI = %q, want the cached %q", got, pinned)
+	}
+}
