@@ -52,7 +52,24 @@ func startDevServer(t testing.TB, persistent bool) *devServer {
 	if persistent {
 		d.dbFile = filepath.Join(t.TempDir(), "temporal.db")
 	}
-	d.Start()
+	// The ports are free when chosen, but another scenario's process may
+	// take one before the server binds it: the first start tries fresh
+	// ports up to three times. (Restarts keep theirs.)
+	for attempt := 1; ; attempt++ {
+		err := d.start()
+		if err == nil {
+			break
+		}
+		d.Stop()
+		if attempt == 3 {
+			t.Fatalf("dev server not ready after %d tries: %v\n%s", attempt, err, tail(d.logFile, 20))
+		}
+		t.Logf("dev server start %d failed (%v); trying other ports", attempt, err)
+		if d.ports, err = freePorts(3); err != nil {
+			t.Fatal(err)
+		}
+		d.Address = net.JoinHostPort("127.0.0.1", strconv.Itoa(d.ports[0]))
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("last lines of the temporal dev server log:\n%s", tail(d.logFile, 15))
@@ -65,6 +82,13 @@ func startDevServer(t testing.TB, persistent bool) *devServer {
 // Start starts the server (again) and waits until it is healthy with every
 // search attribute listed.
 func (d *devServer) Start() {
+	d.t.Helper()
+	if err := d.start(); err != nil {
+		d.t.Fatalf("dev server (start %d) not ready: %v\n%s", d.starts, err, tail(d.logFile, 20))
+	}
+}
+
+func (d *devServer) start() error {
 	d.t.Helper()
 	if d.running() {
 		d.t.Fatal("dev server is already running")
@@ -98,9 +122,7 @@ func (d *devServer) Start() {
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); f.Close(); close(exited) }()
 	d.cmd, d.exited = cmd, exited
-	if err := d.waitReady(60 * time.Second); err != nil {
-		d.t.Fatalf("dev server (start %d) not ready: %v\n%s", d.starts, err, tail(d.logFile, 20))
-	}
+	return d.waitReady(60 * time.Second)
 }
 
 func (d *devServer) running() bool {
