@@ -5,6 +5,11 @@ SHELL := /bin/bash
 TEMPORAL_VERSION := v1.5.1
 CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/leadflow
 TEMPORAL_CLI ?= $(CACHE_DIR)/bin/temporal-$(TEMPORAL_VERSION)
+# Linters, pinned and built once into the cache like the CLI.
+STATICCHECK_VERSION := v0.8.2
+WORKFLOWCHECK_VERSION := v0.6.0
+STATICCHECK := $(CACHE_DIR)/bin/staticcheck-$(STATICCHECK_VERSION)
+WORKFLOWCHECK := $(CACHE_DIR)/bin/workflowcheck-$(WORKFLOWCHECK_VERSION)
 export LEADFLOW_TEMPORAL_CLI := $(TEMPORAL_CLI)
 
 GO_PACKAGES := ./...
@@ -35,12 +40,27 @@ postgres:
 chromium:
 	@command -v /usr/bin/chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-## lint: gofmt and go vet.
-lint:
+## lint: gofmt, go vet, a tidy go.mod, staticcheck, and workflowcheck over the
+## workflow code (known-safe third-party calls in .ci/workflowcheck.yaml).
+lint: $(STATICCHECK) $(WORKFLOWCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES)
 	go vet -tags chaos ./internal/chaos
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	$(STATICCHECK) $(GO_PACKAGES)
+	$(STATICCHECK) -tags chaos ./internal/chaos
+	$(WORKFLOWCHECK) -config .ci/workflowcheck.yaml ./workflows/...
+
+$(STATICCHECK):
+	@mkdir -p $(CACHE_DIR)/bin $(CACHE_DIR)/gobin
+	GOBIN=$(CACHE_DIR)/gobin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(CACHE_DIR)/gobin/staticcheck $(STATICCHECK)
+
+$(WORKFLOWCHECK):
+	@mkdir -p $(CACHE_DIR)/bin $(CACHE_DIR)/gobin
+	GOBIN=$(CACHE_DIR)/gobin go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+	mv $(CACHE_DIR)/gobin/workflowcheck $(WORKFLOWCHECK)
 
 ## bench: the decision-path and package benchmarks.
 bench:

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,8 +169,9 @@ func (r *run) excluded() []string { return r.handoffOwners() }
 func (r *run) handoffTask(now time.Time) {
 	campaign := map[string]string{}
 	for _, ev := range r.s.Recent {
-		for k, v := range ev.Attributes {
-			if s, ok := v.(string); ok && strings.HasPrefix(k, "utm_") {
+		//workflowcheck:ignore (sorted keys)
+		for _, k := range slices.Sorted(maps.Keys(ev.Attributes)) {
+			if s, ok := ev.Attributes[k].(string); ok && strings.HasPrefix(k, "utm_") {
 				campaign[k] = s
 			}
 		}

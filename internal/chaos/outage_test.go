@@ -80,13 +80,6 @@ func (o *outageRun) handoff(id string, events ...lead.Event) *probe {
 	return p
 }
 
-// handedOff reports whether the probe's lead was seen in handoff.
-func (o *outageRun) handedOff(p *probe) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return p != nil && !p.seenAt.IsZero()
-}
-
 // accept has the lead's current owner accept it and measures the answer.
 // A quick refusal because the ladder had just moved the lead to another
 // owner is retried with the new owner (at most 3 times); anything else is

@@ -512,14 +512,6 @@ func stats(ds []time.Duration) string {
 	return fmt.Sprintf("n=%d p50=%s p90=%s max=%s", len(s), ms(q(0.5)), ms(q(0.9)), ms(s[len(s)-1]))
 }
 
-func maxDur(ds []time.Duration) time.Duration {
-	var m time.Duration
-	for _, d := range ds {
-		m = max(m, d)
-	}
-	return m
-}
-
 // ms rounds a duration for figures: milliseconds under 10 s, else 0.1 s.
 func ms(d time.Duration) time.Duration {
 	if d < 10*time.Second && d > -10*time.Second {

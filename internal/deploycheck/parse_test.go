@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -786,12 +785,4 @@ func imageFiles(stages []*dockerStage) map[string]string {
 		}
 	}
 	return out
-}
-
-func atoiPort(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 || n > 65535 {
-		return 0, fmt.Errorf("not a port: %q", s)
-	}
-	return n, nil
 }

@@ -246,6 +246,7 @@ func (pr *Profile) CELMap() map[string]any {
 func (e *Event) CELMap() map[string]any {
 	attrs := map[string]any{}
 	keys := make([]string, 0, len(e.Attributes))
+	//workflowcheck:ignore (the keys are sorted below)
 	for k := range e.Attributes {
 		keys = append(keys, k)
 	}
@@ -274,6 +275,7 @@ func celValue(v any) any {
 		return int64(x)
 	case map[string]any:
 		m := make(map[string]any, len(x))
+		//workflowcheck:ignore (a map copied into a map: the order cannot show)
 		for k, e := range x {
 			m[k] = celValue(e)
 		}

@@ -635,6 +635,7 @@ func (d *decoder) nurture(f field) Nurture {
 // track names can only be checked once the tracks are read.
 func (d *decoder) checkTrackRefs(tracks map[string]Track) {
 	var known []string
+	//workflowcheck:ignore (the keys are sorted below)
 	for k := range tracks {
 		known = append(known, k)
 	}
