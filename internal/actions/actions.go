@@ -114,7 +114,23 @@ type NoteInput struct {
 	Body  string `json:"body"`
 }
 
-// NotifyInput tells a manager (escalation) or a rep (reminder).
+// Notification kinds: what a person is told about a lead (or, for the
+// weekly report, about a week).
+const (
+	NotifyHandoff    = "handoff"    // a new handoff, to its owner, with the due time
+	NotifyRemind     = "remind"     // the ladder's reminder, to the owner
+	NotifyEscalate   = "escalate"   // the ladder's escalation, to the owner's manager (delivered in quiet hours)
+	NotifyReassigned = "reassigned" // to the previous and to the new owner
+	NotifyReengaged  = "reengaged"  // an owned lead showed new intent
+	NotifyEnrichment = "enrichment" // the lead needs data before it can be handed off
+	NotifySALStale   = "sal_stale"  // an accepted lead went stale
+	NotifyWeekly     = "weekly_report"
+)
+
+// NotifyInput tells a person (rep or manager, by directory ID) something
+// about a lead. The Notify activity files it in the CRM and delivers it on
+// every channel the person can be reached on (Slack, email); each delivery
+// happens once per Key.
 type NotifyInput struct {
 	Key    string `json:"key"`
 	LeadID string `json:"leadId"`
@@ -122,9 +138,21 @@ type NotifyInput struct {
 	// contact lookup, a nurture tool). PII: never logged.
 	Email   string `json:"email,omitempty"`
 	To      string `json:"to"`      // rep or manager ID
-	Kind    string `json:"kind"`    // remind, escalate, sal_stale, ...
+	Kind    string `json:"kind"`    // one of the Notify* kinds
 	OwnerID string `json:"ownerId"` // the owner concerned
 	Body    string `json:"body"`
+	// Title is the one-line headline (a Slack message's header, an email's
+	// subject); empty: derived from Kind.
+	Title string `json:"title,omitempty"`
+	// WhyNow and DueAt give the person what to act on and by when.
+	WhyNow string    `json:"whyNow,omitempty"`
+	DueAt  time.Time `json:"dueAt,omitzero"`
+	// Urgent notifications (escalations) are delivered in the recipient's
+	// quiet hours; the others wait for them to end.
+	Urgent bool `json:"urgent,omitempty"`
+	// ToEmails are extra recipients outside the directory (the marketing
+	// recipients of the weekly report).
+	ToEmails []string `json:"toEmails,omitempty"`
 }
 
 // AlertInput raises something ops must look at.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -232,13 +233,25 @@ func (s *stack) state(id string) (lead.View, int) {
 func (s *stack) update(id, name string, req any) (int, []byte) {
 	s.t.Helper()
 	body, _ := json.Marshal(req)
-	resp, err := http.Post(s.baseURL+"/v1/leads/"+id+"/"+name, "application/json", bytes.NewReader(body))
-	if err != nil {
-		s.t.Fatal(err)
+	// A client as the API asks: a 503 (no worker took the update in time,
+	// e.g. while a killed worker's workflow task times out) is retried
+	// after its Retry-After with the same update ID, which the workflow
+	// applies once. Bounded so a lead that never answers still fails.
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		resp, err := http.Post(s.baseURL+"/v1/leads/"+id+"/"+name, "application/json", bytes.NewReader(body))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != http.StatusServiceUnavailable || wait <= 0 || time.Now().Add(time.Duration(wait)*time.Second).After(deadline) {
+			return resp.StatusCode, out
+		}
+		s.t.Logf("%s %s: 503 %s; retrying after %ds", name, id, out, wait)
+		time.Sleep(time.Duration(wait) * time.Second)
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
 }
 
 // waitFor polls cond until it holds or the deadline passes.
