@@ -20,6 +20,12 @@ type View struct {
 	MergedInto    string       `json:"mergedInto,omitempty"`
 	Play          *PlayView    `json:"play,omitempty"`
 	History       []Transition `json:"history"`
+	// Contact is who the rep calls (PII: shown to the owner, never logged).
+	Contact *ContactView `json:"contact,omitempty"`
+	// FirstTouchAt is the owner's first contact in the current handoff.
+	FirstTouchAt *time.Time `json:"firstTouchAt,omitempty"`
+	// SAL watches an accepted lead: since when, and when it goes stale.
+	SAL *SALView `json:"sal,omitempty"`
 	// Effects are side effects decided but not yet confirmed done (CRM,
 	// nurture, notifications, ledger): the lead moved on without waiting.
 	Effects []EffectView `json:"effects,omitempty"`
@@ -48,12 +54,32 @@ type EffectView struct {
 	LastError string    `json:"lastError,omitempty"`
 }
 
-// ScoreView is the score with its breakdown.
+// ContactView is the person behind the lead, as far as leadflow knows.
+type ContactView struct {
+	Name    string `json:"name,omitempty"`
+	Company string `json:"company,omitempty"`
+	Title   string `json:"title,omitempty"`
+}
+
+// SALView is an accepted lead's staleness watch.
+type SALView struct {
+	Since   time.Time `json:"since"`
+	StaleAt time.Time `json:"staleAt,omitzero"` // the next stale step (reminder, then the sal_stale play)
+}
+
+// ScoreView is the score with its breakdown. Intent decays: the score is as
+// of AsOf, and the breakdown ends with a "decay" item (kind "decay") so that
+// it adds up to Total; HalfLife lets a reader decay it further (DecayedTo).
 type ScoreView struct {
 	Total     int         `json:"total"`
 	Fit       int         `json:"fit"`
 	Intent    int         `json:"intent"`
 	Breakdown []ScoreItem `json:"breakdown"`
+	AsOf      time.Time   `json:"asOf,omitzero"`
+	// IntentExact is the unrounded intent at AsOf, and HalfLife its decay
+	// (Go duration; empty: no decay).
+	IntentExact float64 `json:"intentExact,omitempty"`
+	HalfLife    string  `json:"halfLife,omitempty"`
 }
 
 // ScoreItem is one rule's contribution.
