@@ -61,6 +61,7 @@ func (a *Activities) Register(r Registry) {
 	reg(a.Record, actions.Record)
 	reg(a.AssignOwner, actions.AssignOwner)
 	reg(a.CreateTask, actions.CreateTask)
+	reg(a.CloseTask, actions.CloseTask)
 	reg(a.PostNote, actions.PostNote)
 	reg(a.Notify, actions.NotifyManager)
 	reg(a.RaiseAlert, actions.RaiseAlert)
@@ -128,6 +129,11 @@ func (a *Activities) CreateTask(ctx context.Context, in actions.TaskInput) (acti
 		a.Metrics.task(in.Kind)
 	}
 	return ref, classify("create "+in.Kind+" task for "+in.LeadID, err)
+}
+
+// CloseTask completes or cancels a rep's task in the CRM.
+func (a *Activities) CloseTask(ctx context.Context, in actions.CloseTaskInput) error {
+	return classify("close task "+in.TaskKey+" ("+in.Outcome+")", a.CRM.CloseTask(ctx, in))
 }
 
 // PostNote posts a note on the lead's CRM record.

@@ -21,6 +21,7 @@ const (
 	Route             = "Route"
 	AssignOwner       = "AssignOwner"
 	CreateTask        = "CreateTask"
+	CloseTask         = "CloseTask"
 	PostNote          = "PostNote"
 	NotifyManager     = "NotifyManager"
 	RaiseAlert        = "RaiseAlert"
@@ -97,6 +98,27 @@ type HandoffContext struct {
 	Missing       []string            `json:"missing,omitempty"`  // enrichment: fields to find
 	Segment       string              `json:"segment,omitempty"`
 	PolicyVersion string              `json:"policyVersion"`
+}
+
+// Task outcomes: a task is completed by the work it asked for (the lead
+// accepted, the missing fields found) or cancelled when the work no longer
+// applies (rejected, reassigned, merged, the lead left handoff otherwise).
+const (
+	TaskCompleted = "completed"
+	TaskCancelled = "cancelled"
+)
+
+// CloseTaskInput closes the task created under TaskKey.
+type CloseTaskInput struct {
+	Key    string `json:"key"`
+	LeadID string `json:"leadId"`
+	// Email of the contact, for adapters that address people (HubSpot
+	// contact lookup, a nurture tool). PII: never logged.
+	Email   string `json:"email,omitempty"`
+	TaskKey string `json:"taskKey"` // the CreateTask key of the task
+	Outcome string `json:"outcome"` // TaskCompleted or TaskCancelled
+	By      string `json:"by,omitempty"`
+	Reason  string `json:"reason"` // "accepted by rep-7", "reassigned to rep-8", ...
 }
 
 // TaskRef identifies a created task.

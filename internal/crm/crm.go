@@ -14,6 +14,9 @@ import (
 type CRM interface {
 	AssignOwner(ctx context.Context, in actions.AssignOwnerInput) error
 	CreateTask(ctx context.Context, in actions.TaskInput) (actions.TaskRef, error)
+	// CloseTask completes or cancels the task created under in.TaskKey;
+	// closing a closed task again changes nothing (the first close stands).
+	CloseTask(ctx context.Context, in actions.CloseTaskInput) error
 	PostNote(ctx context.Context, in actions.NoteInput) error
 	Notify(ctx context.Context, in actions.NotifyInput) error
 	RaiseAlert(ctx context.Context, in actions.AlertInput) error

@@ -242,6 +242,12 @@ func (c *CRM) CreateTask(ctx context.Context, in actions.TaskInput) (actions.Tas
 	return actions.TaskRef{TaskID: id}, nil
 }
 
+// CloseTask closes the task created under in.TaskKey. Stub until the
+// HubSpot task status is written: the task stays open in HubSpot.
+func (c *CRM) CloseTask(ctx context.Context, in actions.CloseTaskInput) error {
+	return nil
+}
+
 // PostNote creates a note on the contact, exactly once per key.
 func (c *CRM) PostNote(ctx context.Context, in actions.NoteInput) error {
 	contact, err := c.contact(ctx, in.LeadID, in.Email)

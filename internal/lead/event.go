@@ -59,6 +59,11 @@ const (
 	EventOpportunityLost    = "opportunity.lost"
 	EventLeadAccepted       = "lead.accepted"
 	EventLeadRejected       = "lead.rejected"
+	// EventOwnerChanged: the CRM moved the lead to another owner (attributes
+	// ownerId: the rep ID, empty when the CRM's owner is no leadflow rep;
+	// crmOwnerId: the CRM's own owner ID; by: who changed it). A
+	// reassignment by the CRM, on the signal path.
+	EventOwnerChanged = "owner.changed"
 )
 
 // EventTypes is every event type the contract accepts; anything else is a 400.
@@ -67,7 +72,7 @@ var EventTypes = map[string]bool{
 	EventEmailUnsubscribe: true, EventWebPageView: true, EventFormSubmit: true, EventWebinarAttended: true,
 	EventSMSReply: true, EventProfileUpdate: true, EventRepTouch: true, EventTaskCompleted: true,
 	EventOpportunityCreated: true, EventOpportunityWon: true, EventOpportunityLost: true,
-	EventLeadAccepted: true, EventLeadRejected: true,
+	EventLeadAccepted: true, EventLeadRejected: true, EventOwnerChanged: true,
 }
 
 var (
@@ -135,6 +140,10 @@ func (e *Event) Validate() []FieldError {
 		}
 		if fe := tooLong("attributes.note", str("note"), MaxNoteBytes); fe != nil {
 			errs = append(errs, *fe)
+		}
+	case EventOwnerChanged:
+		if str("ownerId") == "" && str("crmOwnerId") == "" {
+			add("attributes.ownerId", "ownerId or crmOwnerId is required for %s", e.Type)
 		}
 	case EventProfileUpdate:
 		if e.Profile == nil {

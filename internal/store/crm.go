@@ -99,6 +99,8 @@ type Task struct {
 	CreatedAt   time.Time
 	CompletedAt time.Time // zero while open
 	CompletedBy string
+	Outcome     string // actions.TaskCompleted or TaskCancelled once closed
+	CloseReason string
 }
 
 // CreateTask creates the task once per key and returns its ID; a repeated
@@ -133,7 +135,8 @@ RETURNING id`, in.Key, in.LeadID, in.OwnerID, in.Kind, in.Title, due, ctxJSON, s
 }
 
 const selectTask = `
-SELECT id, key, lead_id, owner_id, kind, title, due_at, context, created_at, completed_at, coalesce(completed_by, '')
+SELECT id, key, lead_id, owner_id, kind, title, due_at, context, created_at, completed_at, coalesce(completed_by, ''),
+       coalesce(outcome, ''), coalesce(close_reason, '')
 FROM tasks`
 
 // Tasks returns the lead's tasks, oldest first.
@@ -164,7 +167,7 @@ func (s *Store) tasks(ctx context.Context, query string, arg string) ([]Task, er
 		var id int64
 		var due, done *time.Time
 		var ctxJSON []byte
-		if err := r.Scan(&id, &t.Key, &t.LeadID, &t.OwnerID, &t.Kind, &t.Title, &due, &ctxJSON, &t.CreatedAt, &done, &t.CompletedBy); err != nil {
+		if err := r.Scan(&id, &t.Key, &t.LeadID, &t.OwnerID, &t.Kind, &t.Title, &due, &ctxJSON, &t.CreatedAt, &done, &t.CompletedBy, &t.Outcome, &t.CloseReason); err != nil {
 			return t, err
 		}
 		t.ID = strconv.FormatInt(id, 10)
@@ -194,7 +197,7 @@ func (s *Store) CompleteTask(ctx context.Context, taskID, repID string) error {
 	var exists bool
 	err = s.pool.QueryRow(ctx, `
 WITH done AS (
-    UPDATE tasks SET completed_at = $3, completed_by = $2
+    UPDATE tasks SET completed_at = $3, completed_by = $2, outcome = 'completed', close_reason = 'done in the inbox'
     WHERE id = $1 AND completed_at IS NULL
     RETURNING id
 )
@@ -205,6 +208,35 @@ SELECT EXISTS (SELECT 1 FROM done) OR EXISTS (SELECT 1 FROM tasks WHERE id = $1)
 	}
 	if !exists {
 		return fmt.Errorf("complete task %s: %w", taskID, ErrNotFound)
+	}
+	return nil
+}
+
+// CloseTask completes or cancels the task created under in.TaskKey, once:
+// closing a closed task changes nothing (the first outcome stands). A task
+// that does not exist is bad input (the workflow closes only tasks whose
+// creation it saw confirmed).
+func (s *Store) CloseTask(ctx context.Context, in actions.CloseTaskInput) error {
+	if err := requireKey("close task", in.Key, in.LeadID); err != nil {
+		return err
+	}
+	if in.Outcome != actions.TaskCompleted && in.Outcome != actions.TaskCancelled {
+		return fmt.Errorf("close task %s of lead %s: outcome %q: %w", in.TaskKey, in.LeadID, in.Outcome, ErrInvalidInput)
+	}
+	var exists bool
+	err := s.pool.QueryRow(ctx, `
+WITH closed AS (
+    UPDATE tasks SET completed_at = $2, completed_by = $3, outcome = $4, close_reason = $5
+    WHERE key = $1 AND completed_at IS NULL
+    RETURNING id
+)
+SELECT EXISTS (SELECT 1 FROM closed) OR EXISTS (SELECT 1 FROM tasks WHERE key = $1)`,
+		in.TaskKey, s.now(), nullable(in.By), in.Outcome, in.Reason).Scan(&exists)
+	if err != nil {
+		return fmt.Errorf("close task %s of lead %s: %w", in.TaskKey, in.LeadID, err)
+	}
+	if !exists {
+		return fmt.Errorf("close task %s of lead %s: no such task: %w", in.TaskKey, in.LeadID, ErrInvalidInput)
 	}
 	return nil
 }
