@@ -130,9 +130,15 @@ func (r *run) note(key, body string) {
 	r.enqueue("post note", EffectInput{Note: &actions.NoteInput{Key: key, LeadID: r.s.LeadID, Email: r.s.Profile.Email, Body: body}})
 }
 
-func (r *run) notify(key, to, kind, body string) {
+// tell notifies a person about the lead: urgent ones (escalations) reach
+// them in their quiet hours, the others wait for those to end.
+func (r *run) tell(key, to, kind string, urgent bool, due time.Time, title, body string) {
+	if to == "" {
+		return
+	}
 	r.enqueue(kind+" · "+to, EffectInput{Notify: &actions.NotifyInput{
-		Key: key, LeadID: r.s.LeadID, Email: r.s.Profile.Email, To: to, Kind: kind, OwnerID: r.s.OwnerID, Body: body}})
+		Key: key, LeadID: r.s.LeadID, Email: r.s.Profile.Email, To: to, Kind: kind, OwnerID: r.s.OwnerID,
+		Title: title, Body: body, WhyNow: r.s.WhyNow, DueAt: due, Urgent: urgent}})
 }
 
 func (r *run) setCRMStage(key string, st lead.Stage) {

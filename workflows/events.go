@@ -52,6 +52,7 @@ func (r *run) onRepTouch(ev lead.Event, rep string) {
 		at = h.At
 	}
 	h.FirstTouchAt = at
+	r.s.Away = nil // the owner is working it: a paused clock gives way to the acceptance clock
 	now := workflow.Now(r.ctx)
 	r.ledger(actions.LedgerEntry{Key: r.key("handoff", r.s.Cycle, "first-touch"), Kind: actions.LedgerTouch, At: at,
 		Why: fmt.Sprintf("first touch by %s via %s", rep, ev.Attr("channel")),

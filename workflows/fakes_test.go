@@ -30,6 +30,7 @@ type fakes struct {
 	seen      map[string]bool // keys already applied
 	assigns   []actions.AssignOwnerInput
 	tasks     []actions.TaskInput
+	closes    []actions.CloseTaskInput
 	notes     []actions.NoteInput
 	notifies  []actions.NotifyInput
 	alerts    []actions.AlertInput
@@ -63,6 +64,7 @@ func (f *fakes) register(env activityRegistry) {
 	reg(f.Route, actions.Route)
 	reg(f.AssignOwner, actions.AssignOwner)
 	reg(f.CreateTask, actions.CreateTask)
+	reg(f.CloseTask, actions.CloseTask)
 	reg(f.PostNote, actions.PostNote)
 	reg(f.Notify, actions.NotifyManager)
 	reg(f.RaiseAlert, actions.RaiseAlert)
@@ -172,6 +174,24 @@ func (f *fakes) CreateTask(_ context.Context, in actions.TaskInput) (actions.Tas
 		f.tasks = append(f.tasks, in)
 	}
 	return actions.TaskRef{TaskID: "task:" + in.Key}, nil
+}
+
+// CloseTask closes a task the fake created, once; closing a task never
+// created is the workflow's bug, refused as the built-in CRM does.
+func (f *fakes) CloseTask(_ context.Context, in actions.CloseTaskInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail(actions.CloseTask); err != nil {
+		return err
+	}
+	if !f.seen["task/"+in.TaskKey] {
+		return temporal.NewNonRetryableApplicationError("close task "+in.TaskKey+": no such task", actions.ErrInvalidInput, nil)
+	}
+	f.called(actions.CloseTask, in.Key)
+	if f.first("close/" + in.TaskKey) {
+		f.closes = append(f.closes, in)
+	}
+	return nil
 }
 
 func (f *fakes) PostNote(_ context.Context, in actions.NoteInput) error {

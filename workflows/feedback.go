@@ -18,7 +18,10 @@ type command struct {
 	reject   *lead.RejectRequest
 	reassign *lead.ReassignRequest
 	retry    *lead.RetryEffectsRequest
-	done     workflow.Settable
+	// rep changes (repchange.go)
+	unavailable *lead.RepUnavailableRequest
+	back        *lead.RepBackRequest
+	done        workflow.Settable
 }
 
 func (r *run) registerHandlers() error {
@@ -66,6 +69,9 @@ func (r *run) registerHandlers() error {
 			}
 			return r.checkReassign(req)
 		}, Description: "ops move the lead to another owner"}); err != nil {
+		return err
+	}
+	if err := r.registerRepHandlers(); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(r.ctx, lead.UpdateRetryEffects,
@@ -178,10 +184,7 @@ func (r *run) reassign(req lead.ReassignRequest) error {
 	r.assign(now, d, why)
 	r.addHistory(lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
 		Why: fmt.Sprintf("owner %s → %s, %s", from, req.OwnerID, why)})
-	if r.s.Stage == lead.StageHandoff && r.s.SLA != nil {
-		r.startSLA(now, r.s.SLA.Kind, r.s.SLA.Within)
-		r.handoffTask(now)
-	}
+	r.handOver(now, key, from, why)
 	r.note(key+":note", fmt.Sprintf("Owner %s → %s (%s)", from, req.OwnerID, why))
 	return nil
 }

@@ -28,6 +28,9 @@ func (r *run) startSLA(now time.Time, kind string, within policy.Duration) {
 // slaStepsDue runs every ladder step whose time has come. A reassign step
 // the directory could not answer stays due and runs again at RetryAt.
 func (r *run) slaStepsDue(now time.Time) {
+	if r.s.Away != nil {
+		return // paused while the owner is away
+	}
 	for r.s.SLA != nil && r.s.SLA.Level < len(r.s.SLA.Steps) {
 		c := r.s.SLA
 		st := c.Steps[c.Level]
@@ -58,7 +61,9 @@ func (r *run) ladderStep(now time.Time, c *SLAClock, st sla.Step) bool {
 	c.RetryAt = time.Time{}
 	switch st.Action {
 	case policy.ActionRemind:
-		r.notify(key, owner, "remind", fmt.Sprintf("Reminder: %s SLA for lead %s is due at %s", slaLabel(c.Kind), r.s.LeadID, c.DueAt.Format(time.RFC3339)))
+		r.tell(key, owner, actions.NotifyRemind, false, c.DueAt,
+			fmt.Sprintf("Reminder: %s of %s due %s", slaLabel(c.Kind), r.contactLine(), c.DueAt.UTC().Format(time.RFC3339)),
+			fmt.Sprintf("Reminder: %s SLA for lead %s is due at %s", slaLabel(c.Kind), r.s.LeadID, c.DueAt.Format(time.RFC3339)))
 	case policy.ActionEscalate:
 		c.Breached = true
 		to := r.s.ManagerID
@@ -67,7 +72,9 @@ func (r *run) ladderStep(now time.Time, c *SLAClock, st sla.Step) bool {
 			taken.Note = "owner has no manager: escalated to the owner"
 		}
 		taken.Note += fmt.Sprintf("breached: due %s", c.DueAt.Format(time.RFC3339))
-		r.notify(key, to, "escalate", fmt.Sprintf("SLA breached: %s of lead %s by %s was due at %s", slaLabel(c.Kind), r.s.LeadID, owner, c.DueAt.Format(time.RFC3339)))
+		r.tell(key, to, actions.NotifyEscalate, true, c.DueAt,
+			fmt.Sprintf("SLA breached: %s of %s by %s", slaLabel(c.Kind), r.contactLine(), owner),
+			fmt.Sprintf("SLA breached: %s of lead %s by %s was due at %s", slaLabel(c.Kind), r.s.LeadID, owner, c.DueAt.Format(time.RFC3339)))
 	}
 	r.s.Ladder = capTail(append(r.s.Ladder, taken), maxLadder)
 	r.ledger(actions.LedgerEntry{Key: key, Kind: actions.LedgerSLAStep, At: now, OwnerID: owner,
@@ -115,9 +122,7 @@ func (r *run) reassignForSLA(now time.Time, key string) (string, bool) {
 	h.AtFallback = h.AtFallback || fallback || d.Fallback
 	r.addHistory(lead.Transition{At: now, From: r.s.Stage, To: r.s.Stage,
 		Why: fmt.Sprintf("reassigned from %s to %s: %s SLA not met", from, d.OwnerID, kind)})
-	// The new owner gets a fresh clock of the same kind and a task of their own.
-	r.startSLA(now, kind, r.s.SLA.Within)
-	r.handoffTask(now)
+	r.handOver(now, key, from, fmt.Sprintf("%s SLA not met", slaLabel(kind)))
 	r.note(key+":note", fmt.Sprintf("Reassigned from %s to %s: %s SLA not met", from, d.OwnerID, slaLabel(kind)))
 	if fallback || d.Fallback {
 		r.alert("sla_max_reassigns", fmt.Sprintf("lead %s reassigned %d times; now with fallback owner %s", r.s.LeadID, h.Reassigns, d.OwnerID), true)
@@ -151,7 +156,9 @@ func (r *run) salDue(now time.Time) {
 	if !r.s.SAL.Reminded {
 		r.s.SAL.Reminded = true
 		key := r.key("handoff", r.s.Cycle, "sal-stale", "remind")
-		r.notify(key, r.s.OwnerID, "sal_stale", fmt.Sprintf("Lead %s was accepted %s ago and has no opportunity yet", r.s.LeadID, r.pol.SLA.SALStaleAfter))
+		r.tell(key, r.s.OwnerID, actions.NotifySALStale, false, r.s.SAL.Since.Add(2*r.pol.SLA.SALStaleAfter.D()),
+			fmt.Sprintf("Stale: %s accepted %s ago, no opportunity yet", r.contactLine(), r.pol.SLA.SALStaleAfter),
+			fmt.Sprintf("Lead %s was accepted %s ago and has no opportunity yet", r.s.LeadID, r.pol.SLA.SALStaleAfter))
 		r.ledger(actions.LedgerEntry{Key: key, Kind: actions.LedgerSLAStep, At: now, Why: "SAL stale: reminder",
 			Data: map[string]any{"sla": "sal_stale", "action": "remind", "cycle": r.s.Cycle}})
 		r.salDue(now)

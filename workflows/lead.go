@@ -75,6 +75,7 @@ type run struct {
 	running    map[string]int
 	done       workflow.Channel
 	ledgerBusy bool
+	prevOwner  string // the owner before the assignment being made
 }
 
 type pendingTimer struct {
@@ -217,7 +218,9 @@ func (r *run) nextWake() (time.Time, string) {
 		}
 	}
 	s := r.s
-	if c := s.SLA; c != nil && c.Level < len(c.Steps) {
+	if s.Away != nil {
+		consider(s.Away.Until, "owner back · "+s.Away.RepID)
+	} else if c := s.SLA; c != nil && c.Level < len(c.Steps) {
 		st := c.Steps[c.Level]
 		consider(later(st.At, c.RetryAt), fmt.Sprintf("%s SLA %s · %s", slaLabel(c.Kind), st.Action, s.OwnerID))
 	}
@@ -228,7 +231,7 @@ func (r *run) nextWake() (time.Time, string) {
 	if s.Stage == lead.StageRecycle {
 		consider(s.CoolOffUntil, "cool-off ends · "+s.playName())
 	}
-	if s.Stage == lead.StageMQL {
+	if s.Stage == lead.StageMQL || s.CRMOwner != "" {
 		consider(s.RouteRetryAt, "retry routing")
 	}
 	if n := s.Nurture; n.Enrolled && !n.Paused && n.Sending == "" {

@@ -65,8 +65,16 @@ func TestEnrichmentBeforeHandoff(t *testing.T) {
 	if after.Stage != lead.StageHandoff || after.Territory != "na-west" || len(after.Missing) != 0 {
 		t.Fatalf("after: %+v", after)
 	}
-	if got := h.f.taskKinds(); !equal(got, []string{"enrichment:", "handoff:rep-7"}) {
+	// The enrichment task has an owner (routing's, as the policy names
+	// none), is completed when the field arrives, and its owner was told.
+	if got := h.f.taskKinds(); !equal(got, []string{"enrichment:rep-1", "handoff:rep-7"}) {
 		t.Fatalf("tasks: %v", got)
+	}
+	if len(h.f.closes) != 1 || h.f.closes[0].TaskKey != h.f.tasks[0].Key || h.f.closes[0].Outcome != actions.TaskCompleted {
+		t.Fatalf("closes: %+v", h.f.closes)
+	}
+	if got := h.f.notifyKinds(); !equal(got, []string{"enrichment:rep-1", "handoff:rep-7"}) {
+		t.Fatalf("notifications: %v", got)
 	}
 	// The ledger row says why the MQL waited (leakage metrics read it).
 	found := false
@@ -95,8 +103,17 @@ func TestSALStaleness(t *testing.T) {
 	if day15.Stage != lead.StageSAL || !contains(h.f.notifyKinds(), "sal_stale:rep-7") {
 		t.Fatalf("day 15: %s %v", day15.Stage, h.f.notifyKinds())
 	}
-	if day29.Stage != lead.StageRecycle || day29.Play == nil || day29.Play.Name != lead.PlaySALStale || day29.Score.Intent != 20 {
+	// Halved by the play (sal_stale: halve) after 28 days of decay (half-life
+	// 30 days): 40 × 0.5^(29/30) / 2 ≈ 10.2 on day 29.
+	if day29.Stage != lead.StageRecycle || day29.Play == nil || day29.Play.Name != lead.PlaySALStale || day29.Score.Intent != 10 {
 		t.Fatalf("day 29: %+v", day29)
+	}
+	sum := 0
+	for _, it := range day29.Score.Breakdown {
+		sum += it.Points
+	}
+	if sum != day29.Score.Total {
+		t.Fatalf("breakdown adds up to %d, total %d: %+v", sum, day29.Score.Total, day29.Score.Breakdown)
 	}
 }
 

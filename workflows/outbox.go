@@ -40,6 +40,7 @@ type Effect struct {
 type EffectInput struct {
 	Assign  *actions.AssignOwnerInput `json:"assign,omitempty"`
 	Task    *actions.TaskInput        `json:"task,omitempty"`
+	Close   *actions.CloseTaskInput   `json:"close,omitempty"`
 	Note    *actions.NoteInput        `json:"note,omitempty"`
 	Notify  *actions.NotifyInput      `json:"notify,omitempty"`
 	Alert   *actions.AlertInput       `json:"alert,omitempty"`
@@ -58,6 +59,8 @@ func (in EffectInput) call() (string, any) {
 		return actions.AssignOwner, in.Assign
 	case in.Task != nil:
 		return actions.CreateTask, in.Task
+	case in.Close != nil:
+		return actions.CloseTask, in.Close
 	case in.Note != nil:
 		return actions.PostNote, in.Note
 	case in.Notify != nil:
@@ -139,6 +142,9 @@ func (r *run) enqueue(summary string, in EffectInput) {
 			}
 		}
 	}
+	if kind == actions.CloseTask && r.effectIndex(in.Close.TaskKey) >= 0 {
+		e.After = in.Close.TaskKey // a task is closed only once it exists
+	}
 	if kind == actions.PostNote {
 		if h := r.s.Handoff; h != nil && r.effectIndex(h.TaskKey) >= 0 {
 			e.After = h.TaskKey // a note about the task lands after it
@@ -153,6 +159,8 @@ func effectKey(in EffectInput) string {
 		return in.Assign.Key
 	case in.Task != nil:
 		return in.Task.Key
+	case in.Close != nil:
+		return in.Close.Key
 	case in.Note != nil:
 		return in.Note.Key
 	case in.Notify != nil:

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/policy"
 )
 
 // Typed search-attribute keys; the names come from the contract.
@@ -154,10 +155,28 @@ func (r *run) details() string {
 	return b.String()
 }
 
+// scoreView is the score decayed to now, with a breakdown that adds up to
+// it: the rule hits as awarded, then one "decay" item for what decay, caps
+// and an earlier cycle's carried intent make of them.
 func (r *run) scoreView() lead.ScoreView {
-	v := lead.ScoreView{Total: r.s.Score.Total(), Fit: r.s.Score.Fit, Intent: r.s.Score.IntentPoints()}
-	for _, it := range r.s.Score.Breakdown() {
+	now := workflow.Now(r.ctx)
+	sc := r.s.Score
+	half := policy.Duration(0)
+	if r.pol != nil {
+		half = r.pol.Scoring.Decay.HalfLife
+		sc = sc.DecayedTo(half, now)
+	}
+	v := lead.ScoreView{Total: sc.Total(), Fit: sc.Fit, Intent: sc.IntentPoints(), AsOf: later(sc.IntentAt, now), IntentExact: sc.Intent}
+	if half > 0 {
+		v.HalfLife = half.D().String()
+	}
+	sum := 0
+	for _, it := range sc.Breakdown() {
 		v.Breakdown = append(v.Breakdown, lead.ScoreItem{Rule: it.Rule, Points: it.Points, EventID: it.EventID, Kind: it.Kind})
+		sum += it.Points
+	}
+	if rest := v.Total - sum; rest != 0 {
+		v.Breakdown = append(v.Breakdown, lead.ScoreItem{Rule: "decay", Points: rest, Kind: lead.ScoreKindDecay})
 	}
 	if v.Breakdown == nil {
 		v.Breakdown = []lead.ScoreItem{}
@@ -199,6 +218,19 @@ func (r *run) view() lead.View {
 		if c.Level < len(c.Steps) {
 			v.SLA.NextStep, v.SLA.NextAt = c.Steps[c.Level].Action, c.Steps[c.Level].At
 		}
+	}
+	if s.Profile != (lead.Profile{}) {
+		if c := r.contact(); c != (lead.ContactView{}) {
+			v.Contact = &c
+		}
+	}
+	if h := s.Handoff; h != nil && !h.FirstTouchAt.IsZero() {
+		t := h.FirstTouchAt
+		v.FirstTouchAt = &t
+	}
+	if s.Stage == lead.StageSAL && s.SAL != nil {
+		v.SAL = &lead.SALView{Since: s.SAL.Since}
+		v.SAL.StaleAt, _ = r.salNext()
 	}
 	if s.Stage == lead.StageRecycle && !s.CoolOffUntil.IsZero() {
 		t := s.CoolOffUntil

@@ -60,6 +60,27 @@ func TestRecordHistories(t *testing.T) {
 	r.waitStage(id, lead.StageCustomer)
 	r.save(id, "won")
 
+	// the human loop: re-engagement, an ops reassign, a CRM owner change,
+	// an unknown CRM owner, the owner away (rerouted), then accept
+	id = r.lead("rec-human")
+	r.send(id, quoteRequest("h1"))
+	r.waitStage(id, lead.StageHandoff)
+	owner = r.state(id).OwnerID
+	r.send(id, ev("h2", lead.EventWebPageView, map[string]any{"category": "pricing"}))
+	other := "rep-8"
+	if owner == other {
+		other = "rep-7"
+	}
+	r.update(id, lead.UpdateReassign, lead.ReassignRequest{ID: "h3", OwnerID: other, By: "ops"})
+	r.send(id, ev("h4", lead.EventOwnerChanged, map[string]any{"ownerId": owner, "crmOwnerId": "7007", "by": "hubspot"}))
+	r.send(id, ev("h5", lead.EventOwnerChanged, map[string]any{"crmOwnerId": "9999", "by": "hubspot"}))
+	r.waitFor(id, "the CRM's owner", func(v lead.View) bool { return v.OwnerID == owner })
+	r.update(id, lead.UpdateRepUnavailable, lead.RepUnavailableRequest{ID: "h6", RepID: owner, Reason: lead.RepAway, By: "ops"})
+	owner = r.state(id).OwnerID
+	r.update(id, lead.UpdateAccept, lead.AcceptRequest{ID: "h7", RepID: owner})
+	r.waitStage(id, lead.StageSAL)
+	r.save(id, "human-loop")
+
 	// the SLA ladder: remind, escalate, reassign; then a timing rejection and the cool-off
 	id = r.lead("rec-ladder")
 	r.send(id, quoteRequest("l1"))

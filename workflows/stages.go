@@ -2,8 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +18,14 @@ import (
 // the ledger (the metrics are computed from these rows).
 func (r *run) transition(now time.Time, to lead.Stage, why string) {
 	from := r.s.Stage
+	// A task whose work no longer applies is closed, whatever moved the lead.
+	if from == lead.StageHandoff && to != lead.StageHandoff {
+		r.closeTask(actions.TaskCancelled, "", "lead left handoff: "+why)
+	}
+	if from == lead.StageMQL && to != lead.StageMQL && to != lead.StageHandoff && r.s.Enrichment != nil {
+		r.closeTaskKey(r.s.Enrichment.TaskKey, actions.TaskCancelled, "", "lead left mql: "+why)
+		r.s.Enrichment = nil
+	}
 	r.s.Stage = to
 	r.addHistory(lead.Transition{At: now, From: from, To: to, Why: why})
 	r.s.Seq++
@@ -52,20 +58,6 @@ func (r *run) enrollNew(now time.Time) {
 	}
 }
 
-// requestEnrichment: a qualified lead missing a field needed for handoff gets
-// that field found, not a handoff. It is handed off when the field arrives.
-func (r *run) requestEnrichment(now time.Time) {
-	missing := strings.Join(r.s.Missing, ", ")
-	r.createTask(actions.TaskInput{
-		Key:   r.key("mql", r.s.Cycle+1, "enrichment", missing),
-		Kind:  actions.TaskEnrichment,
-		Title: "Find missing fields before handoff: " + missing,
-		DueAt: r.cal.Add(now, policy.Duration(24*time.Hour)),
-		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(),
-			Timeline: r.timeline(), Missing: r.s.Missing, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
-	})
-}
-
 // handoff routes an MQL to an owner, hands it over with context and starts
 // the first-touch SLA. Nurture pauses: Sales is working the lead. The owner,
 // task and CRM stage are effects: the lead is in handoff at once, and its
@@ -75,18 +67,8 @@ func (r *run) handoff(now time.Time) {
 	cycle := r.s.Cycle
 	d, err := r.route(actions.RouteInput{Key: r.key("handoff", cycle, "route"), Domain: r.s.Profile.EmailDomain(), Rules: r.matchedRules(), At: now})
 	if err != nil {
-		// Never leave a lead unowned and forgotten: retry routing from a
-		// timer (seconds while the directory is down; 15 minutes when the
-		// directory answered that no one can take it) and tell ops once.
 		r.s.Cycle--
-		r.s.RouteFails++
-		r.s.RouteRetryAt = now.Add(retryDelay(r.s.RouteFails))
-		if isNonRetryable(err) {
-			r.s.RouteRetryAt = now.Add(15 * time.Minute)
-		}
-		if r.s.RouteFails == 1 {
-			r.alert("routing_failed", fmt.Sprintf("routing failed, retrying at %s: %v", r.s.RouteRetryAt.Format(time.RFC3339), errMessage(err)), true)
-		}
+		r.routeLater(now, "routing failed", err)
 		return
 	}
 	r.s.RouteFails = 0
@@ -94,10 +76,24 @@ func (r *run) handoff(now time.Time) {
 	r.s.SLA = nil
 	r.assign(now, d, fmt.Sprintf("handoff %d", cycle))
 	r.startSLA(now, lead.SLAFirstTouch, r.firstTouchWithin())
-	r.handoffTask(now)
+	r.handoffTask(now, "")
 	r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
 	r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
 	r.transition(now, lead.StageHandoff, d.Why)
+}
+
+// routeLater: never leave a lead unowned and forgotten. Routing is tried
+// again from a timer (seconds while the directory is down; 15 minutes when
+// it answered that no one can take the lead) and ops are told once.
+func (r *run) routeLater(now time.Time, what string, err error) {
+	r.s.RouteFails++
+	r.s.RouteRetryAt = now.Add(retryDelay(r.s.RouteFails))
+	if isNonRetryable(err) {
+		r.s.RouteRetryAt = now.Add(15 * time.Minute)
+	}
+	if r.s.RouteFails == 1 {
+		r.alert("routing_failed", fmt.Sprintf("%s, retrying at %s: %v", what, r.s.RouteRetryAt.Format(time.RFC3339), errMessage(err)), true)
+	}
 }
 
 // matchedRules evaluates the policy's routing conditions (pure, in the
@@ -128,7 +124,18 @@ func (r *run) firstTouchWithin() policy.Duration {
 // assign makes d's owner the lead's owner, in the state, the CRM and the
 // ledger.
 func (r *run) assign(now time.Time, d routing.Decision, why string) {
+	key := r.assignState(now, d, why)
+	r.assignOwner(key, d.OwnerID, r.prevOwner, why+": "+d.Why)
+}
+
+// assignQuiet is assign for an owner the CRM already has (it set it).
+func (r *run) assignQuiet(now time.Time, d routing.Decision, why string) { r.assignState(now, d, why) }
+
+// assignState records the new owner in the state and the ledger and
+// returns the assignment's key.
+func (r *run) assignState(now time.Time, d routing.Decision, why string) string {
 	prev := r.s.OwnerID
+	r.prevOwner = prev
 	r.s.OwnerID, r.s.ManagerID = d.OwnerID, d.ManagerID
 	if d.Territory != "" {
 		r.s.Territory = d.Territory
@@ -152,7 +159,7 @@ func (r *run) assign(now time.Time, d routing.Decision, why string) {
 	r.ledger(actions.LedgerEntry{Key: key, Kind: actions.LedgerRouting, At: now, OwnerID: d.OwnerID, Territory: d.Territory,
 		Why: d.Why, Data: map[string]any{"rule": d.Rule, "pool": d.Pool, "strategy": d.Strategy, "fallback": d.Fallback,
 			"candidates": d.Candidates, "previous": prev, "reason": why}})
-	r.assignOwner(key, d.OwnerID, prev, why+": "+d.Why)
+	return key
 }
 
 func (r *run) handoffOwners() []string {
@@ -164,37 +171,6 @@ func (r *run) handoffOwners() []string {
 
 func (r *run) excluded() []string { return r.handoffOwners() }
 
-// handoffTask creates the owner's task, due when the SLA in force is due,
-// with the context a rep needs: why now, the score, the timeline, campaign.
-func (r *run) handoffTask(now time.Time) {
-	campaign := map[string]string{}
-	for _, ev := range r.s.Recent {
-		//workflowcheck:ignore (sorted keys)
-		for _, k := range slices.Sorted(maps.Keys(ev.Attributes)) {
-			if s, ok := ev.Attributes[k].(string); ok && strings.HasPrefix(k, "utm_") {
-				campaign[k] = s
-			}
-		}
-	}
-	due := now
-	if r.s.SLA != nil {
-		due = r.s.SLA.DueAt
-	}
-	key := r.key("handoff", r.s.Cycle, "task", r.s.OwnerID)
-	if h := r.s.Handoff; h != nil {
-		h.TaskKey, h.TaskID = key, ""
-	}
-	r.createTask(actions.TaskInput{
-		Key:     key,
-		OwnerID: r.s.OwnerID,
-		Kind:    actions.TaskHandoff,
-		Title:   fmt.Sprintf("New lead %s (%s): %s", r.s.LeadID, r.s.Segment, r.s.Trigger),
-		DueAt:   due,
-		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(), Timeline: r.timeline(),
-			Campaign: campaign, Segment: r.s.Segment, PolicyVersion: r.pol.Version},
-	})
-}
-
 // accept: the owner takes the lead. SLA clocks stop; staleness is watched.
 func (r *run) accept(req lead.AcceptRequest) {
 	now := workflow.Now(r.ctx)
@@ -203,6 +179,7 @@ func (r *run) accept(req lead.AcceptRequest) {
 		Why: "accepted by " + req.RepID, Data: r.feedbackData("accepted", req.RepID, "")})
 	r.s.SLA = nil
 	r.s.SAL = &SALWatch{Since: now}
+	r.closeTask(actions.TaskCompleted, req.RepID, "accepted by "+req.RepID)
 	r.transition(now, lead.StageSAL, "accepted by "+req.RepID)
 	r.setCRMStage(r.key("feedback", req.ID, "stage"), lead.StageSAL)
 }
@@ -253,6 +230,7 @@ func (r *run) runPlay(now time.Time, name, why, cause string, revisit time.Time,
 		r.s.Play.CoolOff = play.CoolOff.String()
 	}
 	r.s.SLA, r.s.SAL = nil, nil
+	r.closeTask(actions.TaskCancelled, "", fmt.Sprintf("%s (play %s)", why, name))
 	previous := r.s.OwnerID
 	// Sales no longer owns the lead; the CRM keeps the contact's owner.
 	r.s.OwnerID, r.s.ManagerID, r.s.Handoff = "", "", nil
@@ -304,6 +282,7 @@ func (r *run) opportunityCreated(ev lead.Event) {
 		r.s.OwnerID = rep
 	}
 	r.s.SLA, r.s.SAL, r.s.CoolOffUntil = nil, nil, time.Time{}
+	r.closeTask(actions.TaskCompleted, ev.Attr("repId"), "opportunity created ("+ev.ID+")")
 	r.pauseNurture("opp-" + ev.ID)
 	r.transition(now, lead.StageOpportunity, "opportunity created ("+ev.ID+")"+amountNote(ev))
 	r.setCRMStage(r.key("event", ev.ID, "stage"), lead.StageOpportunity)
@@ -316,6 +295,7 @@ func (r *run) opportunityWon(ev lead.Event) {
 		return
 	}
 	r.s.SLA, r.s.SAL, r.s.CoolOffUntil = nil, nil, time.Time{}
+	r.closeTask(actions.TaskCompleted, ev.Attr("repId"), "opportunity won ("+ev.ID+")")
 	r.transition(now, lead.StageCustomer, "opportunity won ("+ev.ID+")"+amountNote(ev))
 	r.s.Score = r.s.Score.NewCycle(policy.ScoreReset)
 	r.enrollTrack(now, r.pol.Nurture.OnEnterCustomer, ev.ID)

@@ -38,6 +38,18 @@ type State struct {
 	Trigger string        `json:"trigger,omitempty"` // scoring rule that made the lead an MQL
 	WhyNow  string        `json:"whyNow,omitempty"`
 	Missing []string      `json:"missing,omitempty"` // required fields an enrichment task is looking for
+	// Enrichment is the open enrichment task, while Missing is looked for.
+	Enrichment *Enrichment `json:"enrichment,omitempty"`
+	// ReengagedAt: when the owner was last told of new intent (at most once
+	// per policy window).
+	ReengagedAt time.Time `json:"reengagedAt,omitzero"`
+	// Away: the owner is away and the SLA clock is paused (policy away:
+	// pause) until the rep is back or Until.
+	Away *AwayPause `json:"away,omitempty"`
+	// CRMOwner is an owner set in the CRM, waiting for the directory to
+	// confirm it (retried at RouteRetryAt), and CRMOwnerBy who set it.
+	CRMOwner   string `json:"crmOwner,omitempty"`
+	CRMOwnerBy string `json:"crmOwnerBy,omitempty"`
 
 	// Life is the first run ID of this chain of runs: part of every
 	// idempotency key, so a lead started again after a terminate gets new
@@ -83,6 +95,24 @@ type Handoff struct {
 	TaskKey      string    `json:"taskKey,omitempty"` // the current owner's task effect
 	TaskID       string    `json:"taskId,omitempty"`
 	FirstTouchAt time.Time `json:"firstTouchAt,omitempty"`
+}
+
+// Enrichment is an open task to find a qualified lead's missing fields.
+type Enrichment struct {
+	TaskKey string    `json:"taskKey"`
+	OwnerID string    `json:"ownerId"`
+	At      time.Time `json:"at"`
+}
+
+// AwayPause is a paused SLA clock: its owner is away. Resuming restarts
+// the clock with the business time it had left.
+type AwayPause struct {
+	RepID    string          `json:"repId"`
+	Since    time.Time       `json:"since"`
+	Until    time.Time       `json:"until,omitzero"` // the away period's end; zero: until the rep is back
+	Kind     string          `json:"kind"`
+	Left     policy.Duration `json:"left"` // business time the clock had left
+	Breached bool            `json:"breached,omitempty"`
 }
 
 // SLAClock is the SLA in force and its ladder.

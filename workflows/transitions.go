@@ -29,7 +29,8 @@ import (
 //	  (then, every event)      by stage, in score:
 //	                           lead                      maybeQualify         mql → handoff (or enrichment)
 //	                           recycle (fast track)      maybeQualify         lead → mql → handoff
-//	                           mql (enrichment found)    handoff              handoff
+//	                           mql (enrichment found)    enrichmentDone, handoff  handoff
+//	                           handoff, sal, opportunity reengaged            (same; owner told, once per window)
 //	                           disqualified (fit passes) enrollTrack          lead (→ mql)
 //	                           customer (buying intent)  upsell               (same)
 //	                           merged                    forward              (same; completes when settled)
@@ -37,10 +38,15 @@ import (
 //	update reject              handoff, sal (owner)      reject → runPlay     recycle | disqualified | merged
 //	update reassign            mql … customer            reassign             (same; new owner, task, clock)
 //	update retryEffects        any, with failed effects  retryFailed          (same)
+//	update repUnavailable      handoff (untouched; away) repUnavailable       (same; rerouted, or clock paused)
+//	                           handoff … customer (deactivated) reroute       (same; new owner)
+//	update repBack             handoff (clock paused)    resumeClock          (same)
+//	owner.changed (CRM)        handoff … customer        ownerChanged         (same; new owner, clock follows)
+//	timer: owner back          handoff (clock paused)    resumeClock          (same)
 //	timer: SLA ladder step     handoff, sal              slaStepsDue          (same; remind/escalate/reassign)
 //	timer: SAL stale           sal                       salDue               (same) | recycle (sal_stale)
 //	timer: cool-off ends       recycle                   endCoolOff           lead (→ mql)
-//	timer: routing retry       mql                       handoff              handoff
+//	timer: routing retry       mql                       handoff | requestEnrichment  handoff | (same)
 //	timer: nurture touch       lead, recycle, customer   nurtureTouch         (same)
 //	effect outcome             any                       onDone (outbox.go)   (same)
 
@@ -102,6 +108,8 @@ func (r *run) onEvent(ev lead.Event) {
 		} else {
 			r.reject(req)
 		}
+	case lead.EventOwnerChanged:
+		r.ownerChanged(ev)
 	case lead.EventOpportunityCreated:
 		r.opportunityCreated(ev)
 	case lead.EventOpportunityWon:
@@ -145,9 +153,12 @@ func (r *run) score(ev lead.Event, changed []string, now time.Time) {
 		if len(r.s.Missing) > 0 && len(changed) > 0 {
 			r.s.Missing = scoring.Missing(r.pol.Scoring.RequiredForHandoff, prof)
 			if len(r.s.Missing) == 0 {
+				r.enrichmentDone()
 				r.handoff(now)
 			}
 		}
+	case lead.StageHandoff, lead.StageSAL, lead.StageOpportunity:
+		r.reengaged(now, res, ev)
 	case lead.StageDisqualified:
 		if ev.Type == lead.EventProfileUpdate && len(changed) > 0 && r.s.Score.Fit > 0 {
 			r.transition(now, lead.StageLead, fmt.Sprintf("profile update (%s) passes fit: %d", ev.ID, r.s.Score.Fit))
@@ -187,6 +198,21 @@ func (r *run) onCommand(cmd *command) {
 		if err = r.checkReassign(*cmd.reassign); err == nil {
 			err = r.reassign(*cmd.reassign)
 		}
+	case cmd.unavailable != nil:
+		if r.seen[cmd.unavailable.ID] {
+			break
+		}
+		if err = r.repUnavailable(*cmd.unavailable); err == nil {
+			r.markSeen(cmd.unavailable.ID)
+		}
+	case cmd.back != nil:
+		if r.seen[cmd.back.ID] {
+			break
+		}
+		r.markSeen(cmd.back.ID)
+		if a := r.s.Away; a != nil && a.RepID == cmd.back.RepID {
+			r.resumeClock(workflow.Now(r.ctx), cmd.back.RepID+" back ("+cmd.back.By+")")
+		}
 	case cmd.retry != nil:
 		if r.seen[cmd.retry.ID] {
 			break
@@ -207,6 +233,12 @@ func (r *run) onCommand(cmd *command) {
 func (r *run) onWake() {
 	_ = r.refreshPolicy()
 	now := workflow.Now(r.ctx)
+	if a := r.s.Away; a != nil && !a.Until.IsZero() && !a.Until.After(now) {
+		r.resumeClock(now, "away period over")
+	}
+	if r.s.CRMOwner != "" && !r.s.RouteRetryAt.IsZero() && !r.s.RouteRetryAt.After(now) {
+		r.applyCRMOwner(now)
+	}
 	r.slaStepsDue(now)
 	r.salDue(now)
 	if r.s.Stage == lead.StageRecycle && !r.s.CoolOffUntil.IsZero() && !r.s.CoolOffUntil.After(now) {
@@ -214,7 +246,11 @@ func (r *run) onWake() {
 	}
 	if r.s.Stage == lead.StageMQL && !r.s.RouteRetryAt.IsZero() && !r.s.RouteRetryAt.After(now) {
 		r.s.RouteRetryAt = time.Time{}
-		r.handoff(now)
+		if len(r.s.Missing) > 0 && r.s.Enrichment == nil {
+			r.requestEnrichment(now)
+		} else if len(r.s.Missing) == 0 {
+			r.handoff(now)
+		}
 	}
 	if n := r.s.Nurture; n.Enrolled && !n.Paused && n.Sending == "" && !n.NextAt.IsZero() && !n.NextAt.After(now) {
 		r.nurtureTouch(now)

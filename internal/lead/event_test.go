@@ -164,8 +164,9 @@ func TestEveryContractTypeIsKnown(t *testing.T) {
 		"web.page_view", "form.submit", "webinar.attended", "sms.reply", "profile.update", "rep.touch",
 		"task.completed", "opportunity.created", "opportunity.won", "opportunity.lost",
 		"lead.accepted", "lead.rejected"}
-	if len(lead.EventTypes) != len(types) {
-		t.Errorf("EventTypes has %d types, the contract %d", len(lead.EventTypes), len(types))
+	// owner.changed is leadflow's addition (a reassignment by the CRM).
+	if len(lead.EventTypes) != len(types)+1 || !lead.EventTypes[lead.EventOwnerChanged] {
+		t.Errorf("EventTypes has %d types, the contract %d plus owner.changed", len(lead.EventTypes), len(types))
 	}
 	for _, ty := range types {
 		if !lead.EventTypes[ty] {
@@ -332,5 +333,17 @@ func TestRevisitAtMustBeAString(t *testing.T) {
 	errs := ev.Validate()
 	if len(errs) != 1 || errs[0].Field != "attributes.revisitAt" {
 		t.Fatalf("errors: %v", errs)
+	}
+}
+
+func TestOwnerChangedNeedsAnOwner(t *testing.T) {
+	e := lead.Event{ID: "o-1", LeadID: "L-1", Type: lead.EventOwnerChanged, OccurredAt: time.Now()}
+	errs := e.Validate()
+	if len(errs) != 1 || errs[0].Field != "attributes.ownerId" {
+		t.Fatalf("errors %v; want attributes.ownerId", errs)
+	}
+	e.Attributes = map[string]any{"crmOwnerId": "9999"}
+	if errs := e.Validate(); len(errs) != 0 {
+		t.Fatalf("a CRM owner alone is enough (the workflow alerts): %v", errs)
 	}
 }

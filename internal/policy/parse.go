@@ -41,7 +41,8 @@ type decoder struct {
 }
 
 func (p *parser) policy(root field) *Policy {
-	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture", "report", "effects")
+	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture", "report", "effects",
+		"enrichment", "reengagement", "away")
 	if m == nil {
 		return nil
 	}
@@ -85,6 +86,16 @@ func (p *parser) policy(root field) *Policy {
 	pol.Effects = Effects{RetryFor: DefaultEffectRetryFor}
 	if f, ok := m["effects"]; ok {
 		pol.Effects = d.effects(f)
+	}
+	pol.People = defaultHumanLoop()
+	if f, ok := m["enrichment"]; ok {
+		d.enrichment(f, &pol.People)
+	}
+	if f, ok := m["reengagement"]; ok {
+		d.reengagement(f, &pol.People)
+	}
+	if f, ok := m["away"]; ok {
+		d.away(f, &pol.People)
 	}
 	return pol
 }

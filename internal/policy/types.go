@@ -19,8 +19,9 @@ type Policy struct {
 	Suppression Suppression
 	Plays       map[string]Play
 	Nurture     Nurture
-	Report      Report  // when the weekly governance report runs
-	Effects     Effects // how long side effects are retried
+	Report      Report    // when the weekly governance report runs
+	Effects     Effects   // how long side effects are retried
+	People      HumanLoop // enrichment owner, re-engagement window, owner away
 
 	// Source is the YAML the policy was parsed from and Digest its SHA-256
 	// (hex). Workflows carry Source so a replay re-parses the same contract.
