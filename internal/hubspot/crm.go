@@ -24,6 +24,7 @@ type Ledger interface {
 	ClaimHubSpotObject(ctx context.Context, key, kind string, staleBefore, now time.Time) (int, bool, error)
 	ReleaseHubSpotObject(ctx context.Context, key string, attempt int) error
 	RecordHubSpotObject(ctx context.Context, key, objectID string, now time.Time) (string, error)
+	HubSpotObjectByKey(ctx context.Context, key string) (store.HubSpotObject, bool, error)
 	HubSpotContact(ctx context.Context, leadID string) (string, bool, error)
 	RememberHubSpotContact(ctx context.Context, leadID, contactID string) error
 }
@@ -240,12 +241,6 @@ func (c *CRM) CreateTask(ctx context.Context, in actions.TaskInput) (actions.Tas
 		return actions.TaskRef{}, err
 	}
 	return actions.TaskRef{TaskID: id}, nil
-}
-
-// CloseTask closes the task created under in.TaskKey. Stub until the
-// HubSpot task status is written: the task stays open in HubSpot.
-func (c *CRM) CloseTask(ctx context.Context, in actions.CloseTaskInput) error {
-	return nil
 }
 
 // PostNote creates a note on the contact, exactly once per key.

@@ -308,6 +308,17 @@ func (s *Server) Contact(id string) (Object, bool) {
 // Contacts are all contacts, by ID.
 func (s *Server) Contacts() []Object { return s.list(hubspot.Contacts) }
 
+// Delete removes a record as a user deleting it in HubSpot would: reads
+// and updates of its ID answer 404 and search no longer finds it. It
+// reports whether the record existed.
+func (s *Server) Delete(objectType, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.objects[objectType][id]
+	delete(s.objects[objectType], id)
+	return ok
+}
+
 // PropertyHistory is every value written to a contact's property through
 // the API, in order (including "" for a clear and writes HubSpot ignored).
 func (s *Server) PropertyHistory(contactID, prop string) []string {
