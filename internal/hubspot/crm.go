@@ -25,6 +25,7 @@ type Ledger interface {
 	ReleaseHubSpotObject(ctx context.Context, key string, attempt int) error
 	RecordHubSpotObject(ctx context.Context, key, objectID string, now time.Time) (string, error)
 	HubSpotObjectByKey(ctx context.Context, key string) (store.HubSpotObject, bool, error)
+	RecordHubSpotOwnerWrite(ctx context.Context, contactID, ownerID string, at time.Time) error
 	HubSpotContact(ctx context.Context, leadID string) (string, bool, error)
 	RememberHubSpotContact(ctx context.Context, leadID, contactID string) error
 }
@@ -151,6 +152,11 @@ func (c *CRM) AssignOwner(ctx context.Context, in actions.AssignOwnerInput) erro
 	}
 	contact, err := c.contact(ctx, in.LeadID, in.Email)
 	if err != nil {
+		return err
+	}
+	// Recorded before the write, so that its webhook echo is recognised
+	// even when the answer is lost (see the package doc, Owner changes).
+	if err := c.ledger.RecordHubSpotOwnerWrite(ctx, contact, owner, c.clock.Now()); err != nil {
 		return err
 	}
 	return ActivityError("set owner of HubSpot contact "+contact,
