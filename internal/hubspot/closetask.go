@@ -12,9 +12,9 @@ import (
 )
 
 // TaskStatusCompleted is the hs_task_status of a closed task. HubSpot's
-// task statuses are NOT_STARTED, IN_PROGRESS, WAITING, COMPLETED and
-// DEFERRED: there is no "cancelled", so a cancelled task is COMPLETED with
-// its outcome at the head of its body and a note on the contact.
+// tasks API documents COMPLETED and NOT_STARTED; there is no "cancelled",
+// so a cancelled task is COMPLETED with its outcome at the head of its body
+// and a note on the contact.
 const TaskStatusCompleted = "COMPLETED"
 
 // CloseTask closes the task created under in.TaskKey: hs_task_status

@@ -20,7 +20,8 @@
 // unique (409 "Contact already exists. Existing ID: N"), silently ignores a
 // backwards lifecyclestage unless it was cleared first, and answers
 // searches from an index that lags writes by a configurable delay on its
-// clock. Failures are injected on command (Inject).
+// clock. Failures are injected on command (Inject); Delete removes a
+// record as a user deleting it in HubSpot would (404 from then on).
 package hubspottest
 
 import (
