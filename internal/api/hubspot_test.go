@@ -280,7 +280,7 @@ func TestHubSpotUnknownSubscriptionIgnored(t *testing.T) {
 	e := newHubSpotEnv(t, &hsDeps{}, nil)
 	rec := e.postHubSpot(HubSpotWebhookPath, hsBatch(
 		hsNote(21, "conversation.newMessage", 1, "", "", hsAt),
-		hsNote(22, "contact.propertyChange", 502, "hubspot_owner_id", "77", hsAt),
+		hsNote(22, "contact.propertyChange", 502, "hs_last_sales_activity_timestamp", "1795338000000", hsAt),
 	), nil)
 	wantStatus(t, rec, http.StatusOK)
 	if res := decode[HubSpotResult](t, rec); res != (HubSpotResult{Notifications: 2, Ignored: 2}) {
@@ -288,6 +288,29 @@ func TestHubSpotUnknownSubscriptionIgnored(t *testing.T) {
 	}
 	if e.leads.calls != 0 {
 		t.Errorf("%d Deliver calls, want none", e.leads.calls)
+	}
+}
+
+// An owner changed in HubSpot reaches the lead as owner.changed: to a
+// leadflow rep, or (owner 99) to no rep, which the workflow alerts on.
+func TestHubSpotOwnerChangeDelivered(t *testing.T) {
+	e := newHubSpotEnv(t, &hsDeps{}, nil)
+	rec := e.postHubSpot(HubSpotWebhookPath, hsBatch(
+		hsNote(31, "contact.propertyChange", 501, "hubspot_owner_id", "77", hsAt),
+		hsNote(32, "contact.propertyChange", 502, "hubspot_owner_id", "99", hsAt),
+	), nil)
+	wantStatus(t, rec, http.StatusOK)
+	if res := decode[HubSpotResult](t, rec); res != (HubSpotResult{Notifications: 2, Events: 2, Accepted: 2}) {
+		t.Errorf("result = %+v", res)
+	}
+	e.leads.mu.Lock()
+	defer e.leads.mu.Unlock()
+	for leadID, want := range map[string][2]string{"L-1001": {"rep-7", "77"}, "hs-502": {"", "99"}} {
+		evs := e.leads.applied[leadID]
+		if len(evs) != 1 || evs[0].Type != lead.EventOwnerChanged || evs[0].Attr("ownerId") != want[0] ||
+			evs[0].Attr("crmOwnerId") != want[1] || evs[0].Attr("by") != "hubspot" {
+			t.Errorf("%s got %+v, want owner.changed ownerId %q crmOwnerId %s", leadID, evs, want[0], want[1])
+		}
 	}
 }
 

@@ -32,7 +32,11 @@
 // Generic contact (0-1) and deal (0-3) subscriptions are read as their legacy
 // names. Anything not listed is skipped (*Skipped, counted and logged, still
 // answered 2xx). A notification whose sourceId is leadflow's own app
-// (Deps.OwnAppIDs or the receiving appId) is skipped as an echo.
+// (Deps.OwnAppIDs or the receiving appId) is skipped as an echo. A
+// hubspot_owner_id change is also an echo when Deps.OwnOwnerWrite says
+// leadflow wrote that owner to that contact at about the notification's
+// occurredAt (internal/hubspot records every AssignOwner), so an echo is
+// recognised even when HubSpot's sourceId does not name leadflow's app.
 //
 //	HubSpot notification                         leadflow event                      notes
 //	contact.creation                             —                                   no properties in the payload; a
@@ -60,8 +64,13 @@
 //	                                               owner's rep                       hs_last_sales_activity_timestamp and
 //	                                                                                 hs_sales_email_last_replied are the
 //	                                                                                 contact's actions, not mapped
-//	  hubspot_owner_id                           —                                   a reassignment is an update, not an
-//	                                                                                 event; leadflow owns routing
+//	  hubspot_owner_id                           owner.changed: ownerId = the new    a reassignment by the CRM (the
+//	                                               owner's rep ("" when the owner     workflow alerts when ownerId is "");
+//	                                               is no leadflow rep), crmOwnerId =  echoes of leadflow's own writes
+//	                                               the owner, by=hubspot,             skipped (above); cleared: skipped,
+//	                                               changeSource                       leadflow keeps the lead's owner;
+//	                                                                                 without Deps.RepForOwner skipped as
+//	                                                                                 not_configured, never sent as "no rep"
 //	deal.creation                                opportunity.created per associated  attributes dealId (+amount with
 //	                                               contact's lead                    Deps.DealAmount); no contact: skipped
 //	deal.propertyChange dealstage ∈ WonStages    opportunity.won per contact         default closedwon / closedlost;

@@ -42,6 +42,11 @@ type Deps struct {
 	ContactOwner func(ctx context.Context, contactID string) (ownerID string, err error)
 	// RepForOwner maps a HubSpot owner ID to a leadflow repId.
 	RepForOwner func(ctx context.Context, ownerID string) (repID string, ok bool, err error)
+	// OwnOwnerWrite reports whether leadflow's CRM adapter itself set the
+	// contact's hubspot_owner_id to ownerID at about at (the notification's
+	// occurredAt): such a change is leadflow's own write echoed back, even
+	// when HubSpot names no sourceId for it.
+	OwnOwnerWrite func(ctx context.Context, contactID, ownerID string, at time.Time) (bool, error)
 	// Engagement reads a call, meeting or email object (generic
 	// object.creation subscriptions with objectTypeId 0-48, 0-47, 0-49).
 	Engagement func(ctx context.Context, objectTypeID, objectID string) (Engagement, error)
@@ -285,9 +290,46 @@ func (m mapper) contactProperty(ctx context.Context) ([]lead.Event, error) {
 		}
 		return evs, err
 	case "hubspot_owner_id":
-		return nil, skip(SkipUnmapped, "owner changes are not mirrored: leadflow routes and reassigns through its reassign update")
+		return m.ownerChanged(ctx, v)
 	}
 	return nil, skip(SkipUnmapped, "contact property %q", name)
+}
+
+// ownerChanged maps a hubspot_owner_id change made in HubSpot to
+// owner.changed: a reassignment by the CRM. ownerId is the leadflow rep of
+// the new owner, "" when the owner is no leadflow rep (the workflow then
+// alerts instead of reassigning).
+func (m mapper) ownerChanged(ctx context.Context, owner string) ([]lead.Event, error) {
+	contact := m.n.ObjectID
+	if owner == "" {
+		// An unowned lead cannot be worked; leadflow keeps its owner (and the
+		// SLA running) rather than guess who should have it.
+		return nil, skip(SkipCleared, "hubspot_owner_id of contact %s cleared: leadflow keeps the lead's owner", contact)
+	}
+	if !digits.MatchString(owner) {
+		return nil, skip(SkipUnmapped, "hubspot_owner_id of contact %s: not an owner ID", contact)
+	}
+	if m.d.OwnOwnerWrite != nil {
+		own, err := m.d.OwnOwnerWrite(ctx, contact, owner, m.n.OccurredAt)
+		if err != nil {
+			return nil, m.lookupErr(err, "checking leadflow's owner writes to contact %s", contact)
+		}
+		if own {
+			return nil, skip(SkipOwnChange, "leadflow set owner %s on contact %s", owner, contact)
+		}
+	}
+	rep, err := m.rep(ctx, owner)
+	if sk, ok := errors.AsType[*Skipped](err); ok && sk.Kind == SkipNoRep {
+		rep, err = "", nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]any{"ownerId": rep, "crmOwnerId": owner, "by": Source}
+	if m.n.ChangeSource != "" {
+		attrs["changeSource"] = m.n.ChangeSource
+	}
+	return m.one(ctx, contact, lead.EventOwnerChanged, attrs, nil)
 }
 
 // optionalRep adds the contact owner's repId when there is one; only a

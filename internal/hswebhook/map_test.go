@@ -104,7 +104,8 @@ type fakeDeps struct {
 	deals   map[string][]string // deal → contacts
 	amounts map[string]float64
 	engs    map[string]Engagement
-	fail    error // every lookup fails with this
+	fail    error                // every lookup fails with this
+	written map[string]time.Time // contact + "/" + owner → when leadflow wrote that owner
 	own     []string
 	won     []string
 }
@@ -143,6 +144,10 @@ func (f *fakeDeps) deps() Deps {
 			}
 			return e, f.fail
 		},
+		OwnOwnerWrite: func(_ context.Context, c, o string, at time.Time) (bool, error) {
+			w, ok := f.written[c+"/"+o]
+			return ok && w.Equal(at), f.fail
+		},
 		OwnAppIDs: f.own,
 		WonStages: f.won,
 	}
@@ -155,6 +160,7 @@ func newFake() *fakeDeps {
 		known:   map[string]string{"501": "L-1001"},
 		owners:  map[string]string{"501": "77", "502": "77", "503": "99"},
 		reps:    map[string]string{"77": "rep-7"},
+		written: map[string]time.Time{"501/78": at},
 		deals:   map[string][]string{"9001": {"501", "502"}, "9002": {}},
 		amounts: map[string]float64{"9001": 12000},
 		engs: map[string]Engagement{
@@ -228,7 +234,24 @@ func TestMapContactProperties(t *testing.T) {
 			[]lead.Event{{ID: "hs-100-7-502", LeadID: "hs-502", Type: lead.EventRepTouch, OccurredAt: time.UnixMilli(1795338000000).UTC(),
 				Source: Source, Attributes: map[string]any{"repId": "rep-7", "channel": "crm_activity"}}}, ""},
 		{"hs_last_sales_activity_timestamp is the contact's", note("contact.propertyChange", "502", "hs_last_sales_activity_timestamp", "1795338000000"), nil, SkipUnmapped},
-		{"owner change", note("contact.propertyChange", "502", "hubspot_owner_id", "77"), nil, SkipUnmapped},
+		{"owner changed in HubSpot → owner.changed to the owner's rep", note("contact.propertyChange", "501", "hubspot_owner_id", "77"),
+			[]lead.Event{evt("hs-100-7-501", "L-1001", lead.EventOwnerChanged, map[string]any{"ownerId": "rep-7", "crmOwnerId": "77", "by": "hubspot", "changeSource": "CRM_UI"})}, ""},
+		{"owner who is no leadflow rep → owner.changed without ownerId", note("contact.propertyChange", "502", "hubspot_owner_id", "99"),
+			[]lead.Event{evt("hs-100-7-502", "hs-502", lead.EventOwnerChanged, map[string]any{"ownerId": "", "crmOwnerId": "99", "by": "hubspot", "changeSource": "CRM_UI"})}, ""},
+		{"owner cleared", note("contact.propertyChange", "502", "hubspot_owner_id", ""), nil, SkipCleared},
+		{"owner value that is no owner ID", note("contact.propertyChange", "502", "hubspot_owner_id", "seventy"), nil, SkipUnmapped},
+		{"leadflow's own owner write echoed", note("contact.propertyChange", "501", "hubspot_owner_id", "78"), nil, SkipOwnChange},
+		{"the same owner set in HubSpot later is not an echo", func() Notification {
+			n := note("contact.propertyChange", "501", "hubspot_owner_id", "78")
+			n.OccurredAt = at.Add(time.Hour)
+			return n
+		}(), []lead.Event{{ID: "hs-100-7-501", LeadID: "L-1001", Type: lead.EventOwnerChanged, OccurredAt: at.Add(time.Hour), Source: Source,
+			Attributes: map[string]any{"ownerId": "", "crmOwnerId": "78", "by": "hubspot", "changeSource": "CRM_UI"}}}, ""},
+		{"leadflow's app's owner write echoed", func() Notification {
+			n := note("contact.propertyChange", "502", "hubspot_owner_id", "77")
+			n.ChangeSource, n.SourceID = "INTEGRATION", "555"
+			return n
+		}(), nil, SkipOwnChange},
 		{"unknown property", note("contact.propertyChange", "502", "favourite_colour", "blue"), nil, SkipUnmapped},
 		{"generic contact format", func() Notification {
 			n := note("object.propertyChange", "502", "hs_lead_status", "CONNECTED")
@@ -343,6 +366,19 @@ func TestMapEngagements(t *testing.T) {
 	check(t, gen(ObjectCall, "3001"), d, nil, SkipNotConfigured)
 }
 
+// Without the owner → rep lookup an owner change cannot say who the new
+// owner is: skipped, not sent as "no leadflow rep" (which would alert).
+// Without the own-write lookup, only sourceId recognises echoes.
+func TestMapOwnerChangeLookups(t *testing.T) {
+	d := newFake().deps()
+	d.RepForOwner = nil
+	check(t, note("contact.propertyChange", "501", "hubspot_owner_id", "77"), d, nil, SkipNotConfigured)
+	d = newFake().deps()
+	d.OwnOwnerWrite = nil
+	check(t, note("contact.propertyChange", "501", "hubspot_owner_id", "78"), d,
+		[]lead.Event{evt("hs-100-7-501", "L-1001", lead.EventOwnerChanged, map[string]any{"ownerId": "", "crmOwnerId": "78", "by": "hubspot", "changeSource": "CRM_UI"})}, "")
+}
+
 func TestMapLookupFailureIsAnError(t *testing.T) {
 	f := newFake()
 	f.fail = errors.New("hubspot: 502 bad gateway")
@@ -350,6 +386,7 @@ func TestMapLookupFailureIsAnError(t *testing.T) {
 		note("deal.creation", "9001", "", ""),
 		note("contact.propertyChange", "501", "lifecyclestage", "salesqualifiedlead"),
 		note("contact.propertyChange", "501", "email", "ana@acme.io"),
+		note("contact.propertyChange", "501", "hubspot_owner_id", "77"),
 	} {
 		evs, err := Map(context.Background(), n, f.deps())
 		if _, ok := errors.AsType[*Skipped](err); ok || err == nil || !strings.Contains(err.Error(), "502 bad gateway") {
@@ -387,6 +424,8 @@ func TestMappedEventsAreValid(t *testing.T) {
 		note("contact.propertyChange", "502", "hs_lead_status", "UNQUALIFIED"),
 		note("contact.propertyChange", "502", "notes_last_contacted", "2026-11-22T08:00:00Z"),
 		note("deal.propertyChange", "9001", "dealstage", "closedlost"),
+		note("contact.propertyChange", "501", "hubspot_owner_id", "77"),
+		note("contact.propertyChange", "502", "hubspot_owner_id", "99"),
 	} {
 		evs, err := Map(context.Background(), n, newFake().deps())
 		if err != nil || len(evs) == 0 {

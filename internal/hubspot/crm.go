@@ -24,6 +24,8 @@ type Ledger interface {
 	ClaimHubSpotObject(ctx context.Context, key, kind string, staleBefore, now time.Time) (int, bool, error)
 	ReleaseHubSpotObject(ctx context.Context, key string, attempt int) error
 	RecordHubSpotObject(ctx context.Context, key, objectID string, now time.Time) (string, error)
+	HubSpotObjectByKey(ctx context.Context, key string) (store.HubSpotObject, bool, error)
+	RecordHubSpotOwnerWrite(ctx context.Context, contactID, ownerID string, at time.Time) error
 	HubSpotContact(ctx context.Context, leadID string) (string, bool, error)
 	RememberHubSpotContact(ctx context.Context, leadID, contactID string) error
 }
@@ -152,6 +154,11 @@ func (c *CRM) AssignOwner(ctx context.Context, in actions.AssignOwnerInput) erro
 	if err != nil {
 		return err
 	}
+	// Recorded before the write, so that its webhook echo is recognised
+	// even when the answer is lost (see the package doc, Owner changes).
+	if err := c.ledger.RecordHubSpotOwnerWrite(ctx, contact, owner, c.clock.Now()); err != nil {
+		return err
+	}
 	return ActivityError("set owner of HubSpot contact "+contact,
 		c.client.UpdateContact(ctx, contact, map[string]string{"hubspot_owner_id": owner}))
 }
@@ -240,12 +247,6 @@ func (c *CRM) CreateTask(ctx context.Context, in actions.TaskInput) (actions.Tas
 		return actions.TaskRef{}, err
 	}
 	return actions.TaskRef{TaskID: id}, nil
-}
-
-// CloseTask closes the task created under in.TaskKey. Stub until the
-// HubSpot task status is written: the task stays open in HubSpot.
-func (c *CRM) CloseTask(ctx context.Context, in actions.CloseTaskInput) error {
-	return nil
 }
 
 // PostNote creates a note on the contact, exactly once per key.

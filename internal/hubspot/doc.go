@@ -46,6 +46,17 @@
 //	                      hs_task_type      TODO
 //	                      hubspot_owner_id  owner of the rep
 //	                    the TaskRef is HubSpot's task ID
+//	CloseTask           the task created under TaskKey (its ID from hubspot_objects, else
+//	                    found by the key as an unconfirmed create is):
+//	                      hs_task_status    COMPLETED, for both outcomes: HubSpot documents
+//	                                        COMPLETED and NOT_STARTED (and uses WAITING);
+//	                                        there is no "cancelled"
+//	                      hs_task_body      headed "Completed: <reason>" or
+//	                                        "Cancelled: <reason>" (once)
+//	                    cancelled: also a note on the contact "Task closed: <reason>" and
+//	                    the task's subject, created once per Key. A task deleted in
+//	                    HubSpot (404) or a key no task was created under fails
+//	                    non-retryably
 //	PostNote            note on the contact (type 202): hs_note_body = Body, hs_timestamp = now
 //	Notify              task due now for the recipient's owner (the rep or the manager):
 //	                      subject "Reminder: …" (remind), "SLA escalation: …" (escalate,
@@ -63,8 +74,9 @@
 //
 // # Exactly-once creates
 //
-// Owner and lifecycle writes are property updates (PATCH): repeating one
-// leaves the same state, so they need no bookkeeping. Tasks and notes are
+// Owner, lifecycle and task-close writes are property updates (PATCH):
+// repeating one leaves the same state, so they need no create bookkeeping
+// (a close reads the task first and writes only what is not there yet). Tasks and notes are
 // creates: repeating one makes a second object. HubSpot has no idempotency
 // key for creates, so the CRM keeps one row per activity key in Postgres
 // (hubspot_objects: key, kind, object_id, pending_since, attempts) and
@@ -107,6 +119,18 @@
 // the portal on both tasks and notes, and then "set LEADFLOW_CRM=hubspot and
 // a token" is no longer all a team has to do. The marker line works in any
 // portal and also tells a human which leadflow action made the record.
+//
+// # Owner changes
+//
+// AssignOwner records (contact, owner, time) in Postgres
+// (hubspot_owner_writes) before its PATCH, so that the webhook edge can
+// tell the echo of leadflow's own write from an owner changed in HubSpot:
+// a hubspot_owner_id notification whose value leadflow wrote to that
+// contact within OwnerEchoWindow (1 minute) of its occurredAt is skipped
+// as own_change, whatever its sourceId says. Recording before the write
+// covers an answer that is lost after HubSpot applied it. Other changes
+// become owner.changed events (internal/hswebhook), which the workflow
+// treats as a reassignment by the CRM. Rows are pruned after 30 days.
 //
 // # Errors and retries
 //

@@ -152,11 +152,16 @@ func (c *Client) GetContact(ctx context.Context, contactID string, props ...stri
 	return c.GetObject(ctx, Contacts, contactID, props...)
 }
 
-// UpdateContact sets contact properties (PATCH: only the given ones change;
-// "" clears one).
-func (c *Client) UpdateContact(ctx context.Context, contactID string, props map[string]string) error {
-	return c.do(ctx, http.MethodPatch, objectPath(Contacts, contactID), nil,
+// UpdateObject sets a record's properties (PATCH: only the given ones
+// change; "" clears one). An unknown ID is HubSpot's 404 (IsNotFound).
+func (c *Client) UpdateObject(ctx context.Context, objectType, id string, props map[string]string) error {
+	return c.do(ctx, http.MethodPatch, objectPath(objectType, id), nil,
 		map[string]any{"properties": props}, nil)
+}
+
+// UpdateContact sets contact properties (UpdateObject on a contact).
+func (c *Client) UpdateContact(ctx context.Context, contactID string, props map[string]string) error {
+	return c.UpdateObject(ctx, Contacts, contactID, props)
 }
 
 // FindContactByEmail searches contacts for email (EQ on the email property;

@@ -14,14 +14,27 @@ import (
 type WebhookStore interface {
 	LeadForHubSpotContact(ctx context.Context, contactID string) (string, bool, error)
 	Directory(ctx context.Context) (*directory.Directory, error)
+	HubSpotOwnerWritten(ctx context.Context, contactID, ownerID string, from, to time.Time) (bool, error)
 }
 
+// OwnerEchoWindow is how far a hubspot_owner_id change's occurredAt may be
+// from the start of an AssignOwner write of the same owner to the same
+// contact for the change to count as that write's echo: the request
+// timeout (DefaultTimeout, 10 s) plus the workers' and HubSpot's clocks
+// disagreeing by a few seconds, with room to spare.
+const OwnerEchoWindow = time.Minute
+
 // WebhookDeps gives the HubSpot webhook mapper its lookups: leads by contact
-// from Postgres, and — when a client is configured (HUBSPOT_TOKEN) — deal
-// contacts and amounts, contact owners and logged engagements from the API.
-// Without a client only property changes of known contacts map.
+// and leadflow's own owner writes from Postgres, and — when a client is
+// configured (HUBSPOT_TOKEN) — owner → rep, deal contacts and amounts,
+// contact owners and logged engagements from the API. Without a client
+// only property changes of known contacts map (owner changes need the
+// owners list to find reps matched by email, so they are skipped too).
 func WebhookDeps(c *Client, st WebhookStore) hswebhook.Deps {
 	d := hswebhook.Deps{LeadForContact: st.LeadForHubSpotContact}
+	d.OwnOwnerWrite = func(ctx context.Context, contactID, ownerID string, at time.Time) (bool, error) {
+		return st.HubSpotOwnerWritten(ctx, contactID, ownerID, at.Add(-OwnerEchoWindow), at.Add(OwnerEchoWindow))
+	}
 	if c == nil {
 		return d
 	}

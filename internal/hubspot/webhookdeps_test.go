@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/leadflow/leadflow/internal/directory"
 	"github.com/leadflow/leadflow/internal/hubspot"
@@ -15,6 +16,9 @@ func (d depsStore) LeadForHubSpotContact(context.Context, string) (string, bool,
 	return "", false, nil
 }
 func (d depsStore) Directory(context.Context) (*directory.Directory, error) { return d.dir, nil }
+func (d depsStore) HubSpotOwnerWritten(context.Context, string, string, time.Time, time.Time) (bool, error) {
+	return false, nil
+}
 
 // The webhook's lookups: owner → rep by hubspot_owner_id or by email, a
 // contact's owner, a deal's contacts and amount (absent amount is fine).

@@ -10,8 +10,9 @@ import (
 )
 
 // The HubSpot adapter's bookkeeping (internal/hubspot): which contact a
-// lead is, and the HubSpot object each create key made. The algorithm that
-// uses these rows is documented in internal/hubspot.
+// lead is, the HubSpot object each create key made, and the owners it wrote
+// (to recognise their webhook echoes). The algorithm that uses these rows
+// is documented in internal/hubspot.
 
 // HubSpotObject is the record of one keyed create (a task or a note).
 type HubSpotObject struct {
@@ -174,4 +175,42 @@ SELECT lead_id FROM hubspot_contacts WHERE contact_id = $1 ORDER BY created_at, 
 		return "", false, fmt.Errorf("lead of hubspot contact %s: %w", contactID, err)
 	}
 	return lead, true, nil
+}
+
+// ownerWriteRetention is how long an owner write is kept for echo checks:
+// far longer than HubSpot's webhook retries (about a day).
+const ownerWriteRetention = 30 * 24 * time.Hour
+
+// RecordHubSpotOwnerWrite notes that the CRM adapter is setting contact
+// contactID's hubspot_owner_id to ownerID at at (before the write, so a
+// write whose answer is lost is still known), and prunes the contact's
+// writes older than 30 days.
+func (s *Store) RecordHubSpotOwnerWrite(ctx context.Context, contactID, ownerID string, at time.Time) error {
+	if contactID == "" || ownerID == "" {
+		return fmt.Errorf("record hubspot owner %q of contact %q: %w", ownerID, contactID, ErrInvalidInput)
+	}
+	_, err := s.pool.Exec(ctx, `
+WITH pruned AS (
+    DELETE FROM hubspot_owner_writes WHERE contact_id = $1 AND written_at < $4
+)
+INSERT INTO hubspot_owner_writes (contact_id, owner_id, written_at) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING`, contactID, ownerID, at, at.Add(-ownerWriteRetention))
+	if err != nil {
+		return fmt.Errorf("record hubspot owner %s of contact %s: %w", ownerID, contactID, err)
+	}
+	return nil
+}
+
+// HubSpotOwnerWritten reports whether the CRM adapter set contact
+// contactID's hubspot_owner_id to ownerID at a time within [from, to].
+func (s *Store) HubSpotOwnerWritten(ctx context.Context, contactID, ownerID string, from, to time.Time) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `
+SELECT EXISTS (SELECT 1 FROM hubspot_owner_writes
+               WHERE contact_id = $1 AND owner_id = $2 AND written_at BETWEEN $3 AND $4)`,
+		contactID, ownerID, from, to).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("hubspot owner %s written to contact %s: %w", ownerID, contactID, err)
+	}
+	return ok, nil
 }

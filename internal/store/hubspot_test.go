@@ -130,3 +130,39 @@ pools:
 	got, _ = s.Directory(t.Context())
 	sameDirectory(t, got, want)
 }
+
+// Owner writes are found by contact, owner and time; old ones are pruned.
+func TestHubSpotOwnerWrites(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t)
+	ctx := t.Context()
+	t0 := date("2026-11-23T15:00:00Z")
+	old := t0.Add(-31 * 24 * time.Hour)
+	for _, w := range []struct {
+		contact, owner string
+		at             time.Time
+	}{{"501", "7001", old}, {"501", "7001", t0}, {"501", "7001", t0}, {"502", "7002", t0}} {
+		if err := s.RecordHubSpotOwnerWrite(ctx, w.contact, w.owner, w.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		contact, owner string
+		from, to       time.Time
+		want           bool
+	}{
+		{"501", "7001", t0.Add(-time.Minute), t0.Add(time.Minute), true},
+		{"501", "7001", t0.Add(time.Second), t0.Add(time.Minute), false},  // out of the window
+		{"501", "7002", t0.Add(-time.Minute), t0.Add(time.Minute), false}, // another owner
+		{"502", "7002", t0, t0, true},
+		{"501", "7001", old.Add(-time.Minute), old.Add(time.Minute), false}, // pruned by the later write
+	} {
+		got, err := s.HubSpotOwnerWritten(ctx, c.contact, c.owner, c.from, c.to)
+		if err != nil || got != c.want {
+			t.Errorf("written(%s, %s, %v..%v) = %v, %v; want %v", c.contact, c.owner, c.from, c.to, got, err, c.want)
+		}
+	}
+	if err := s.RecordHubSpotOwnerWrite(ctx, "", "7001", t0); !errors.Is(err, store.ErrInvalidInput) {
+		t.Errorf("empty contact: %v", err)
+	}
+}

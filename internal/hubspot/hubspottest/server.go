@@ -20,7 +20,8 @@
 // unique (409 "Contact already exists. Existing ID: N"), silently ignores a
 // backwards lifecyclestage unless it was cleared first, and answers
 // searches from an index that lags writes by a configurable delay on its
-// clock. Failures are injected on command (Inject).
+// clock. Failures are injected on command (Inject); Delete removes a
+// record as a user deleting it in HubSpot would (404 from then on).
 package hubspottest
 
 import (
@@ -307,6 +308,17 @@ func (s *Server) Contact(id string) (Object, bool) {
 
 // Contacts are all contacts, by ID.
 func (s *Server) Contacts() []Object { return s.list(hubspot.Contacts) }
+
+// Delete removes a record as a user deleting it in HubSpot would: reads
+// and updates of its ID answer 404 and search no longer finds it. It
+// reports whether the record existed.
+func (s *Server) Delete(objectType, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.objects[objectType][id]
+	delete(s.objects[objectType], id)
+	return ok
+}
 
 // PropertyHistory is every value written to a contact's property through
 // the API, in order (including "" for a clear and writes HubSpot ignored).

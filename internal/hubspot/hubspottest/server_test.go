@@ -1,10 +1,13 @@
 package hubspottest_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/hubspot"
 	"github.com/leadflow/leadflow/internal/hubspot/hubspottest"
 )
 
@@ -59,5 +62,64 @@ func TestWindowAndCountedFaults(t *testing.T) {
 	}
 	if resp := get(t, fake, "/crm/v3/owners"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("after both: %d", resp.StatusCode)
+	}
+}
+
+func patch(t *testing.T, fake *hubspottest.Server, path, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPatch, fake.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+hubspottest.DefaultToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp, out
+}
+
+// PATCH of a task, as HubSpot documents it: 200 with the object, an
+// option outside hs_task_status's enumeration is a 400, an unknown or
+// deleted ID a 404; injected faults apply to the path like any other.
+func TestPatchTask(t *testing.T) {
+	clk := hubspottest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	fake := hubspottest.New(t, hubspottest.WithClock(clk))
+	c := fake.AddContact(nil)
+	client, err := hubspot.New(fake.URL, hubspottest.DefaultToken, hubspot.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := client.CreateTask(t.Context(), map[string]string{"hs_timestamp": "1795338000000", "hs_task_status": "NOT_STARTED"}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/crm/v3/objects/tasks/" + id
+	resp, out := patch(t, fake, path, `{"properties":{"hs_task_status":"COMPLETED"}}`)
+	props, _ := out["properties"].(map[string]any)
+	if resp.StatusCode != http.StatusOK || out["id"] != id || props["hs_task_status"] != "COMPLETED" {
+		t.Fatalf("PATCH = %d %v", resp.StatusCode, out)
+	}
+	if got := fake.Tasks()[0].Properties["hs_task_status"]; got != "COMPLETED" {
+		t.Errorf("stored status = %q", got)
+	}
+	if resp, out := patch(t, fake, path, `{"properties":{"hs_task_status":"CANCELLED"}}`); resp.StatusCode != http.StatusBadRequest || out["category"] != "VALIDATION_ERROR" {
+		t.Errorf("CANCELLED = %d %v, want 400 VALIDATION_ERROR (no such status)", resp.StatusCode, out)
+	}
+	fake.Inject(hubspottest.Fault{Kind: hubspottest.RateLimit, Method: http.MethodPatch, Path: path, RetryAfter: 4 * time.Second})
+	if resp, _ := patch(t, fake, path, `{"properties":{"hs_task_status":"COMPLETED"}}`); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "4" {
+		t.Errorf("injected 429 = %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	for _, p := range []string{"/crm/v3/objects/tasks/424242", path} {
+		if p == path && !fake.Delete(hubspot.Tasks, id) {
+			t.Fatal("Delete found no task")
+		}
+		if resp, out := patch(t, fake, p, `{"properties":{"hs_task_status":"COMPLETED"}}`); resp.StatusCode != http.StatusNotFound || out["category"] != "OBJECT_NOT_FOUND" {
+			t.Errorf("PATCH %s = %d %v, want 404 OBJECT_NOT_FOUND", p, resp.StatusCode, out)
+		}
+	}
+	if resp := get(t, fake, path); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET of a deleted task = %d", resp.StatusCode)
 	}
 }
