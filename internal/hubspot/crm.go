@@ -289,12 +289,24 @@ func notifySubject(kind, body, leadID string) string {
 // (internal/governance.NotifyKind): a task for the manager with no contact.
 const WeeklyReportKind = "weekly_report"
 
+// notifyAsTask: the notifications HubSpot gets as a task of their own. A
+// new handoff, a reassignment, an enrichment request and a re-engagement
+// already reach HubSpot as the lead's task or note (HubSpot tells the
+// task's owner); a second task would be noise. Slack and email carry every
+// kind.
+var notifyAsTask = map[string]bool{
+	actions.NotifyRemind: true, actions.NotifyEscalate: true, actions.NotifySALStale: true, actions.NotifyWeekly: true,
+}
+
 // Notify creates a task due now for the recipient (a rep or a manager),
 // associated with the contact (none for the weekly report), exactly once
-// per key.
+// per key, for the kinds in notifyAsTask.
 func (c *CRM) Notify(ctx context.Context, in actions.NotifyInput) error {
 	if in.To == "" {
 		return invalid(actions.ErrInvalidInput, store.ErrInvalidInput, "notify about lead %s: empty recipient", in.LeadID)
+	}
+	if !notifyAsTask[in.Kind] {
+		return nil
 	}
 	owner, err := c.owners.OwnerOf(ctx, in.To)
 	if err != nil {
@@ -309,7 +321,7 @@ func (c *CRM) Notify(ctx context.Context, in actions.NotifyInput) error {
 		}
 	}
 	priority := "MEDIUM"
-	if in.Kind == "escalate" {
+	if in.Kind == actions.NotifyEscalate {
 		priority = "HIGH"
 	}
 	props := map[string]string{

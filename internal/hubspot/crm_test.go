@@ -405,6 +405,18 @@ func TestPostNoteAndNotify(t *testing.T) {
 		}
 	}
 	wantType(t, e.crm.Notify(ctx, actions.NotifyInput{Key: "x", LeadID: "hs-" + c, To: "rep-3", Kind: "remind"}), actions.ErrUnknownRep, true)
+
+	// A handoff, reassignment, enrichment or re-engagement already reaches
+	// HubSpot as the lead's task or note: no second task.
+	before := len(e.fake.Tasks())
+	for _, kind := range []string{actions.NotifyHandoff, actions.NotifyReassigned, actions.NotifyEnrichment, actions.NotifyReengaged} {
+		if err := e.crm.Notify(ctx, actions.NotifyInput{Key: "k-" + kind, LeadID: "hs-" + c, To: "rep-2", Kind: kind, Body: "b"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.fake.Tasks()); n != before {
+		t.Fatalf("%d tasks for notifications the lead's task already carries", n-before)
+	}
 }
 
 func TestRaiseAlert(t *testing.T) {
