@@ -1,7 +1,9 @@
 // Package webui is leadflow's browser UI, served by `starter serve` under
 // /ui/: the rep inbox (open handoffs with their context, Accept, Reject with
-// a reason, mark touched) and the dashboard (funnel, time to first touch,
-// SLA adherence by week, rejection reasons by source, stuck leads).
+// a reason, Mark touched; accepted leads before they go stale — both from
+// the leads' published state, see inbox_lists.go) and the dashboard
+// (funnel, time to first touch, SLA adherence by week, rejection reasons by
+// source, leads past their SLA or stale-SAL deadline).
 //
 // Pages are rendered on the server with html/template (so every value is
 // escaped), styled by one small CSS file and work without JavaScript; a few

@@ -193,7 +193,7 @@ func TestInboxListsFromLeadState(t *testing.T) {
 	want(t, w, 200, "first_touch SLA breached", "overdue by 5m",
 		`<th scope="row">decay</th><td class="num">-20</td>`, `<tfoot><tr><th scope="row">Total</th><td class="num">40</td>`,
 		"score <strong>40</strong>", "fit 20, intent 20",
-		`stale SAL <time datetime="2026-11-23T14:00:00Z"`, "stale in 1d 2h", "(2026-11-23 14:00 UTC)", "Accepted <time")
+		`SAL <time datetime="2026-11-23T14:00:00Z"`, "stale in 1d 2h", "(2026-11-23 14:00 UTC)", "Accepted <time")
 	if got := openIDs(body); strings.Join(got, ",") != "L-breached,L-50,L-decayed" {
 		t.Errorf("open handoffs %v, want L-breached, L-50, L-decayed (40 decayed is below 50)", got)
 	}
