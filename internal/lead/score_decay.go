@@ -2,6 +2,8 @@ package lead
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -19,8 +21,8 @@ func (v ScoreView) DecayedTo(now time.Time) ScoreView {
 	if v.HalfLife == "" || v.AsOf.IsZero() || !now.After(v.AsOf) {
 		return v
 	}
-	hl, err := time.ParseDuration(v.HalfLife)
-	if err != nil || hl <= 0 {
+	hl, ok := parseHalfLife(v.HalfLife)
+	if !ok {
 		return v // a view this code did not write; show it as it is
 	}
 	exact := v.IntentExact * math.Pow(0.5, float64(now.Sub(v.AsOf))/float64(hl))
@@ -44,4 +46,26 @@ func (v ScoreView) DecayedTo(now time.Time) ScoreView {
 	}
 	out.Breakdown[decay].Points = out.Total - others
 	return out
+}
+
+// parseHalfLife reads a Go duration ("168h0m0s"), or whole days or weeks
+// as the policy writes them ("7d", "2w"); ok is false for anything else or
+// a duration that is not positive.
+func parseHalfLife(s string) (time.Duration, bool) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, d > 0
+	}
+	unit := 24 * time.Hour
+	n, found := strings.CutSuffix(s, "d")
+	if !found {
+		if n, found = strings.CutSuffix(s, "w"); !found {
+			return 0, false
+		}
+		unit *= 7
+	}
+	k, err := strconv.Atoi(n)
+	if err != nil || k <= 0 {
+		return 0, false
+	}
+	return time.Duration(k) * unit, true
 }

@@ -48,8 +48,17 @@ func TestScoreDecayedTo(t *testing.T) {
 			func() lead.ScoreView { v := day; v.HalfLife = ""; return v }()},
 		{"no AsOf: unchanged", func() lead.ScoreView { v := day; v.AsOf = time.Time{}; return v }(), t0.Add(time.Hour),
 			func() lead.ScoreView { v := day; v.AsOf = time.Time{}; return v }()},
-		{"a half-life that is not a duration: unchanged", func() lead.ScoreView { v := day; v.HalfLife = "7d"; return v }(), t0.Add(time.Hour),
-			func() lead.ScoreView { v := day; v.HalfLife = "7d"; return v }()},
+		{"a half-life that is not a duration: unchanged", func() lead.ScoreView { v := day; v.HalfLife = "soon"; return v }(), t0.Add(time.Hour),
+			func() lead.ScoreView { v := day; v.HalfLife = "soon"; return v }()},
+		{"a negative half-life: unchanged", func() lead.ScoreView { v := day; v.HalfLife = "-24h"; return v }(), t0.Add(time.Hour),
+			func() lead.ScoreView { v := day; v.HalfLife = "-24h"; return v }()},
+		// The policy's own spelling of days and weeks: 1w = 7 days, so 14 days is two half-lives.
+		{"days as the policy writes them", func() lead.ScoreView { v := day; v.HalfLife = "1d"; return v }(), t0.Add(24 * time.Hour),
+			lead.ScoreView{Total: 40, Fit: 20, Intent: 20, IntentExact: 20, AsOf: t0.Add(24 * time.Hour), HalfLife: "1d",
+				Breakdown: []lead.ScoreItem{fit, quote, decay(-20)}}},
+		{"weeks as the policy writes them", func() lead.ScoreView { v := day; v.HalfLife = "1w"; return v }(), t0.Add(14 * 24 * time.Hour),
+			lead.ScoreView{Total: 30, Fit: 20, Intent: 10, IntentExact: 10, AsOf: t0.Add(14 * 24 * time.Hour), HalfLife: "1w",
+				Breakdown: []lead.ScoreItem{fit, quote, decay(-30)}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := append([]lead.ScoreItem(nil), tc.in.Breakdown...)
