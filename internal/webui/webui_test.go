@@ -624,3 +624,16 @@ func TestInboxLiveStateBeatsAPublishedOneThatLags(t *testing.T) {
 		t.Errorf("accepted %v, want L-a", got)
 	}
 }
+
+// With no worker to ask the lead's state, Mark touched still sends the
+// touch: the workflow, when it runs, ignores one that breaks its rules.
+func TestTouchWithoutAWorkerStillSendsTheEvent(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "", fourLeads()...)
+	e.leads.SetQueryErr(&api.Unavailable{Message: "no worker answered the state query within 5s"})
+	w := e.do(t, req{method: "POST", path: "/ui/leads/L-a/touch", form: url.Values{"rep": {"rep-1"}}})
+	want(t, w, http.StatusSeeOther)
+	if evs := e.leads.LeadEvents("L-a"); len(evs) != 1 || evs[0].Type != lead.EventRepTouch {
+		t.Errorf("events %+v", evs)
+	}
+}
