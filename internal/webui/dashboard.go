@@ -75,10 +75,10 @@ type sourceRow struct {
 }
 
 type stuckRow struct {
-	LeadID, Stage, OwnerID, Task string
-	DueAt                        time.Time
-	Overdue                      string
-	URL                          string
+	LeadID, Stage, OwnerID, Deadline string
+	DueAt                            time.Time
+	Overdue                          string
+	URL                              string
 }
 
 type dashboardPage struct {
@@ -163,7 +163,7 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, p principal) {
 		pg.Sources = append(pg.Sources, row)
 	}
 	for _, s := range d.Stuck {
-		pg.Stuck = append(pg.Stuck, stuckRow{LeadID: s.LeadID, Stage: s.Stage, OwnerID: s.OwnerID, Task: s.Task,
+		pg.Stuck = append(pg.Stuck, stuckRow{LeadID: s.LeadID, Stage: s.Stage, OwnerID: s.OwnerID, Deadline: s.Deadline,
 			DueAt: s.DueAt, Overdue: fmtDuration(d.AsOf.Sub(s.DueAt)), URL: u.workflowURL(s.LeadID)})
 	}
 	u.render(w, http.StatusOK, "dashboard", pg)

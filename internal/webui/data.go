@@ -34,8 +34,10 @@ type Dashboard struct {
 	Weeks []WeekSLA
 	// Rejections by lead source.
 	Rejections []SourceRejections
-	// Stuck: leads whose open handoff task is past due right now
-	// (independent of the period), most overdue first.
+	// Stuck: leads whose current deadline (the SLA in force, or an
+	// accepted lead's stale-SAL time) has passed right now, from the
+	// state they last published (independent of the period), most overdue
+	// first.
 	Stuck []StuckLead
 	// AsOf is when Stuck was computed.
 	AsOf time.Time
@@ -85,10 +87,11 @@ type SourceRejections struct {
 	Total   int
 }
 
-// StuckLead is a lead waiting past its SLA.
+// StuckLead is a lead past its deadline: Deadline says which
+// ("first_touch SLA", "acceptance SLA", "stale SAL"), DueAt when it was.
 type StuckLead struct {
-	LeadID, Stage, OwnerID, Task string
-	DueAt                        time.Time
+	LeadID, Stage, OwnerID, Deadline string
+	DueAt                            time.Time
 }
 
 // FunnelStages are the funnel's steps, in order; side stages follow.
@@ -105,9 +108,10 @@ var TTFTBuckets = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour,
 const MaxWeeks = 53
 
 // StoreData is the dashboard over the store's metric queries
-// (internal/store/metrics.go), plus three read-only queries of its own for
-// what the store does not offer yet: the TTFT histogram, rejections by
-// source (store.QueryRejectionReasonsBySource) and stuck leads.
+// (internal/store/metrics.go), plus two read-only queries of its own for
+// what the store does not offer yet: the TTFT histogram and rejections by
+// source (store.QueryRejectionReasonsBySource); stuck leads are
+// store.OverdueLeads.
 type StoreData struct {
 	Store      *store.Store
 	Now        func() time.Time // default time.Now
@@ -254,37 +258,29 @@ func (d StoreData) rejections(ctx context.Context, p Period) ([]SourceRejections
 	return out, nil
 }
 
-// queryStuck: open tasks past due, with the lead's last recorded stage.
-const queryStuck = `
-SELECT t.lead_id, t.owner_id, t.title, t.due_at,
-       coalesce((SELECT l.to_stage FROM ledger l
-                 WHERE l.lead_id = t.lead_id AND l.kind = 'transition' AND l.to_stage IS NOT NULL
-                 ORDER BY l.at DESC, l.key DESC LIMIT 1), '')
-FROM tasks t
-WHERE t.completed_at IS NULL AND t.due_at IS NOT NULL AND t.due_at < $1
-ORDER BY t.due_at, t.id
-LIMIT $2`
-
 func (d StoreData) stuck(ctx context.Context, now time.Time) ([]StuckLead, error) {
 	limit := d.StuckLimit
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := d.Store.Pool().Query(ctx, queryStuck, now, limit)
+	overdue, err := d.Store.OverdueLeads(ctx, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("stuck leads: %w", err)
 	}
-	defer rows.Close()
-	var out []StuckLead
-	for rows.Next() {
-		var s StuckLead
-		if err := rows.Scan(&s.LeadID, &s.OwnerID, &s.Task, &s.DueAt, &s.Stage); err != nil {
-			return nil, fmt.Errorf("stuck leads: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("stuck leads: %w", err)
+	out := make([]StuckLead, 0, len(overdue))
+	for _, o := range overdue {
+		out = append(out, StuckLead{LeadID: o.LeadID, Stage: o.Stage, OwnerID: o.OwnerID, Deadline: deadlineLabel(o), DueAt: o.DueAt})
 	}
 	return out, nil
+}
+
+// deadlineLabel names the deadline that passed: "first_touch SLA", "stale SAL".
+func deadlineLabel(o store.OverdueLead) string {
+	if o.Deadline == store.DeadlineSALStale {
+		return "stale SAL"
+	}
+	if o.Kind == "" {
+		return "SLA"
+	}
+	return o.Kind + " SLA"
 }

@@ -1,49 +1,20 @@
 package webui
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/lead"
-	"github.com/leadflow/leadflow/internal/store"
 )
-
-// The inbox's reads of lead state. Each shown task's lead is asked its
-// state (the workflow's state query: fresh, and the truth after an accept
-// or reject) by a pool of InboxQueryConcurrency goroutines, each query
-// bounded by inboxQueryTimeout and the page by stateTimeout. A lead whose
-// query fails is read from the state it last published to Postgres
-// (Config.States), shown as such; once one query of a page has failed for
-// want of a worker or of Temporal, the rest of the page reads Postgres
-// straight away, so a page without workers costs one query deadline, not
-// one per lead. A page shows at most MaxInboxItems tasks (highest score at
-// handoff, then soonest due); it says how many more there are.
-const (
-	InboxQueryConcurrency = 8
-	MaxInboxItems         = 50
-	inboxQueryTimeout     = 3 * time.Second
-	stateTimeout          = 10 * time.Second
-	publishedTimeout      = 2 * time.Second
-	// openCheckTimeout bounds the check that a reject's duplicateOf is open.
-	openCheckTimeout = 3 * time.Second
-)
-
-type kv struct{ Key, Value string }
 
 type reasonOpt struct {
 	Value, Label string
@@ -64,50 +35,11 @@ type rejectForm struct {
 	Reason, DuplicateOf, RevisitAt, Note string
 }
 
-type inboxItem struct {
-	TaskID    string
-	LeadID    string
-	Title     string
-	Stage     string
-	OwnerID   string
-	Score     int
-	Fit       int
-	Intent    int
-	Breakdown []lead.ScoreItem
-	DueAt     time.Time
-	DueText   string
-	Overdue   bool
-	SLAKind   string
-	WhyNow    string
-	Trigger   string
-	Timeline  []lead.TimelineItem
-	Campaign  []kv
-	Missing   []string
-	StateErr  string
-	// Stale: no worker answered; the state is the one the lead last
-	// published, at PublishedAt.
-	Stale       bool
-	PublishedAt time.Time
-	CanAct      bool
-	// Fresh idempotency keys: a double-submitted form is one update.
-	AcceptID, RejectID, TouchID string
-	Reasons                     []reasonOpt
-	Form                        rejectForm
-	Error                       string // why the last action on this lead failed
-	ErrorFor                    string // accept, reject or touch
-	// Unavailable: the action failed for want of a worker, Temporal or
-	// the database, not because it broke a rule; submitting the kept form
-	// again (same request ID) is safe.
-	Unavailable bool
-}
-
 type inboxPage struct {
 	page
 	Rep      string
 	AskRep   bool // admin without ?rep=
-	Items    []inboxItem
-	Hidden   int    // open tasks beyond MaxInboxItems, not shown
-	Stale    bool   // some items show a published, not live, state
+	Lists    inboxLists
 	RepParam string // "?rep=…" for the forms' redirects (admin)
 }
 
@@ -157,21 +89,17 @@ func (u *UI) inbox(w http.ResponseWriter, r *http.Request, p principal) {
 		case "rejected":
 			pg.Status = "Rejected lead " + id + "."
 		case "touched":
-			pg.Status = "Marked lead " + id + " touched; its task is done."
+			pg.Status = "Marked lead " + id + " touched; it stays here until you accept or reject it."
 		}
 	}
 	u.renderInbox(w, r, http.StatusOK, pg, nil)
 }
 
-// renderInbox loads the rep's open tasks and renders them; the failed
-// action's (ae, may be nil) lead shows its message next to its form,
-// keeping what the rep typed.
+// renderInbox loads the rep's lists and renders them; the failed action's
+// (ae, may be nil) lead shows its message next to its form, keeping what
+// the rep typed.
 func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, code int, pg inboxPage, ae *actionError) {
-	errLead := ""
-	if ae != nil {
-		errLead = ae.leadID
-	}
-	items, hidden, err := u.loadInbox(r.Context(), pg.Rep, errLead)
+	lists, err := u.loadLists(r.Context(), pg.Rep)
 	if err != nil {
 		u.log.Warn("webui: inbox", zap.Error(err))
 		msg := "The inbox could not be loaded; try again shortly."
@@ -181,10 +109,8 @@ func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, code int, pg in
 		u.fail(w, http.StatusServiceUnavailable, pg.Who, msg)
 		return
 	}
-	for i := range items {
-		it := &items[i]
+	for _, it := range lists.all() {
 		it.Reasons = reasonOpts("")
-		pg.Stale = pg.Stale || it.Stale
 		if ae == nil || it.LeadID != ae.leadID {
 			continue
 		}
@@ -201,7 +127,7 @@ func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, code int, pg in
 			}
 		}
 	}
-	pg.Items, pg.Hidden = items, hidden
+	pg.Lists = lists
 	if pg.Who.Rep == "" {
 		pg.RepParam = pg.Rep
 	}
@@ -219,177 +145,6 @@ func reasonOpts(selected string) []reasonOpt {
 	return out
 }
 
-// loadInbox is the rep's open tasks with each lead's state, ordered by
-// score (highest first), then SLA deadline (soonest first, none last): at
-// most MaxInboxItems of them, chosen by their handoff context's score and
-// due time, always with keep's (the lead an action just failed on); hidden
-// counts the rest.
-func (u *UI) loadInbox(ctx context.Context, rep, keep string) (items []inboxItem, hidden int, err error) {
-	tasks, err := u.cfg.Tasks.OpenTasks(ctx, rep)
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(tasks) > MaxInboxItems {
-		slices.SortStableFunc(tasks, func(a, b store.Task) int {
-			if ka, kb := a.LeadID == keep, b.LeadID == keep; ka != kb {
-				if ka {
-					return -1
-				}
-				return 1
-			}
-			return byScoreThenDue(taskScore(a), taskScore(b), a.DueAt, b.DueAt, a.ID, b.ID)
-		})
-		hidden = len(tasks) - MaxInboxItems
-		tasks = tasks[:MaxInboxItems]
-	}
-	now := u.cfg.Now()
-	items = make([]inboxItem, len(tasks))
-	qctx, cancel := context.WithTimeout(ctx, stateTimeout)
-	defer cancel()
-	var (
-		next         atomic.Int64 // the next task to load
-		skipTemporal atomic.Bool  // a query failed: the rest read Postgres
-		wg           sync.WaitGroup
-	)
-	for range min(InboxQueryConcurrency, len(tasks)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(tasks) {
-					return
-				}
-				items[i] = u.item(qctx, tasks[i], now, &skipTemporal)
-			}
-		})
-	}
-	wg.Wait()
-	slices.SortStableFunc(items, func(a, b inboxItem) int {
-		return byScoreThenDue(a.Score, b.Score, a.DueAt, b.DueAt, a.TaskID, b.TaskID)
-	})
-	return items, hidden, nil
-}
-
-// byScoreThenDue orders by score (highest first), then due time (soonest
-// first, none last), then ID.
-func byScoreThenDue(sa, sb int, da, db time.Time, ia, ib string) int {
-	if c := cmp.Compare(sb, sa); c != 0 {
-		return c
-	}
-	switch {
-	case da.IsZero() && !db.IsZero():
-		return 1
-	case !da.IsZero() && db.IsZero():
-		return -1
-	}
-	if c := da.Compare(db); c != 0 {
-		return c
-	}
-	return cmp.Compare(ia, ib)
-}
-
-func taskScore(t store.Task) int {
-	if t.Context == nil {
-		return 0
-	}
-	return t.Context.Score.Total
-}
-
-// item is one task with its lead's state: the live state query (bounded by
-// inboxQueryTimeout) unless skipTemporal is set, else, or when it fails,
-// the state the lead last published.
-func (u *UI) item(ctx context.Context, t store.Task, now time.Time, skipTemporal *atomic.Bool) inboxItem {
-	it := inboxItem{TaskID: t.ID, LeadID: t.LeadID, Title: t.Title, DueAt: t.DueAt,
-		AcceptID: newID("ui-accept"), RejectID: newID("ui-reject"), TouchID: newID("ui-touch")}
-	if c := t.Context; c != nil {
-		it.WhyNow, it.Trigger, it.Timeline, it.Missing = c.WhyNow, c.Trigger, c.Timeline, c.Missing
-		it.Score, it.Fit, it.Intent, it.Breakdown = c.Score.Total, c.Score.Fit, c.Score.Intent, c.Score.Breakdown
-		it.Campaign = campaign(c)
-	}
-	var v lead.View
-	var err error
-	if skipTemporal.Load() {
-		err = errSkipped
-	} else {
-		qctx, cancel := context.WithTimeout(ctx, inboxQueryTimeout)
-		err = u.leads.Query(qctx, t.LeadID, lead.QueryState, &v)
-		cancel()
-	}
-	switch {
-	case errors.Is(err, api.ErrNotFound):
-		it.StateErr = "leadflow has no such lead"
-	case err != nil:
-		if !errors.Is(err, errSkipped) {
-			skipTemporal.Store(true)
-			u.log.Warn("webui: lead state; the rest of the page reads the published states", zap.String("leadId", t.LeadID), zap.Error(err))
-		}
-		if u.published(ctx, t.LeadID, &v, &it) {
-			it.fill(v)
-		} else {
-			it.StateErr = "state unavailable: no worker answered and the lead has no published state"
-		}
-	default:
-		it.fill(v)
-	}
-	if !it.DueAt.IsZero() {
-		d := it.DueAt.Sub(now)
-		it.Overdue = d < 0
-		if it.Overdue {
-			it.DueText = "overdue by " + fmtDuration(-d)
-		} else {
-			it.DueText = "due in " + fmtDuration(d)
-		}
-	}
-	return it
-}
-
-// errSkipped: the page already saw a state query fail.
-var errSkipped = errors.New("skipped: an earlier state query of the page failed")
-
-// published reads the lead's last published state into v, marking it the
-// item's; false when there is none or no States.
-func (u *UI) published(ctx context.Context, leadID string, v *lead.View, it *inboxItem) bool {
-	if u.cfg.States == nil {
-		return false
-	}
-	// Its own deadline: the page's may be spent by slow queries.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishedTimeout)
-	defer cancel()
-	pv, at, found, err := u.cfg.States.LastState(pctx, leadID)
-	if err != nil {
-		u.log.Warn("webui: published lead state", zap.String("leadId", leadID), zap.Error(err))
-		return false
-	}
-	if !found {
-		return false
-	}
-	*v = pv
-	it.Stale, it.PublishedAt = true, at
-	return true
-}
-
-// fill takes the lead's stage, owner, score and SLA from v.
-func (it *inboxItem) fill(v lead.View) {
-	it.Stage, it.OwnerID = string(v.Stage), v.OwnerID
-	it.Score, it.Fit, it.Intent, it.Breakdown = v.Score.Total, v.Score.Fit, v.Score.Intent, v.Score.Breakdown
-	if v.SLA != nil && !v.SLA.DueAt.IsZero() {
-		it.DueAt, it.SLAKind = v.SLA.DueAt, v.SLA.Kind
-	}
-	it.CanAct = v.Stage == lead.StageHandoff
-}
-
-func campaign(c *actions.HandoffContext) []kv {
-	keys := make([]string, 0, len(c.Campaign))
-	for k := range c.Campaign {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]kv, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, kv{k, c.Campaign[k]})
-	}
-	return out
-}
-
 // newID is a fresh request ID: the update ID of one click.
 func newID(prefix string) string {
 	var b [12]byte
@@ -400,8 +155,8 @@ func newID(prefix string) string {
 // action is the common part of the three POSTs: the form, the acting rep,
 // the lead, and that the rep may act on it.
 type action struct {
-	rep, leadID, taskID, requestID string
-	pg                             inboxPage
+	rep, leadID, requestID string
+	pg                     inboxPage
 }
 
 func (u *UI) begin(w http.ResponseWriter, r *http.Request, p principal, prefix string) (action, bool) {
@@ -423,7 +178,7 @@ func (u *UI) begin(w http.ResponseWriter, r *http.Request, p principal, prefix s
 		u.fail(w, http.StatusBadRequest, p, "Which rep is acting? The form needs rep.")
 		return action{}, false
 	}
-	a := action{rep: rep, leadID: leadID, taskID: r.PostForm.Get("taskId"),
+	a := action{rep: rep, leadID: leadID,
 		requestID: r.PostForm.Get("requestId"),
 		pg:        inboxPage{page: u.newPage("Inbox", "inbox", p), Rep: rep}}
 	if !validRequestID(a.requestID, prefix) {
@@ -596,20 +351,30 @@ func (u *UI) duplicateOfOpen(w http.ResponseWriter, r *http.Request, a action, r
 
 // touch records the rep's first touch: a rep.touch event delivered to the
 // lead's workflow like POST /v1/events would (its ID is the form's request
-// ID, so a resubmitted form is one event), then the task is completed.
+// ID, so a resubmitted form is one event). The lead stays in the inbox,
+// marked touched, until it is accepted or rejected; its task stays open.
+// A lead that is not the rep's handoff is refused; one already touched is
+// not touched again.
 func (u *UI) touch(w http.ResponseWriter, r *http.Request, p principal) {
 	a, ok := u.begin(w, r, p, "ui-touch")
 	if !ok {
 		return
 	}
-	task, err := u.openTask(r.Context(), a)
-	if err != nil {
+	var v lead.View
+	switch err := u.leads.Query(r.Context(), a.leadID, lead.QueryState, &v); {
+	case errors.Is(err, api.ErrNotFound):
 		u.updateError(w, r, a, "touch", rejectForm{}, err)
 		return
-	}
-	if task.ID == "" {
+	case err != nil:
+		// No worker to ask: the event still reaches the workflow, which
+		// ignores a touch that breaks its rules.
+		u.log.Info("webui: touch without the lead's state", zap.String("leadId", a.leadID), zap.Error(err))
+	case v.Stage != lead.StageHandoff || v.OwnerID != a.rep:
 		u.refused(w, r, a, http.StatusUnprocessableEntity, "touch", rejectForm{},
-			"task "+a.taskID+" is not an open task of "+a.rep+" on this lead")
+			"lead "+a.leadID+" is not an open handoff of "+a.rep+" (stage "+string(v.Stage)+", owner "+v.OwnerID+")")
+		return
+	case v.FirstTouchAt != nil:
+		u.done(w, r, a, "touched")
 		return
 	}
 	ev := lead.Event{ID: a.requestID, LeadID: a.leadID, Type: lead.EventRepTouch,
@@ -623,28 +388,7 @@ func (u *UI) touch(w http.ResponseWriter, r *http.Request, p principal) {
 		u.updateError(w, r, a, "touch", rejectForm{}, err)
 		return
 	}
-	if err := u.cfg.Tasks.CompleteTask(r.Context(), task.ID, a.rep); err != nil {
-		u.log.Warn("webui: complete task", zap.String("taskId", task.ID), zap.Error(err))
-		u.refused(w, r, a, http.StatusServiceUnavailable, "touch", rejectForm{},
-			"the touch was recorded but the task could not be completed; try again")
-		return
-	}
 	u.done(w, r, a, "touched")
-}
-
-// openTask finds the form's task among the lead's open tasks of the rep
-// (zero Task when it is not there).
-func (u *UI) openTask(ctx context.Context, a action) (store.Task, error) {
-	tasks, err := u.cfg.Tasks.Tasks(ctx, a.leadID)
-	if err != nil {
-		return store.Task{}, err
-	}
-	for _, t := range tasks {
-		if t.ID == a.taskID && t.OwnerID == a.rep && t.CompletedAt.IsZero() {
-			return t, nil
-		}
-	}
-	return store.Task{}, nil
 }
 
 func (u *UI) newPage(title, nav string, p principal) page {

@@ -1,7 +1,9 @@
 // Package webui is leadflow's browser UI, served by `starter serve` under
 // /ui/: the rep inbox (open handoffs with their context, Accept, Reject with
-// a reason, mark touched) and the dashboard (funnel, time to first touch,
-// SLA adherence by week, rejection reasons by source, stuck leads).
+// a reason, Mark touched; accepted leads before they go stale — both from
+// the leads' published state, see inbox_lists.go) and the dashboard
+// (funnel, time to first touch, SLA adherence by week, rejection reasons by
+// source, leads past their SLA or stale-SAL deadline).
 //
 // Pages are rendered on the server with html/template (so every value is
 // escaped), styled by one small CSS file and work without JavaScript; a few
@@ -41,11 +43,12 @@ var staticFS embed.FS
 // ("lead%2F<leadId>") is appended.
 const DefaultTemporalUIURL = "http://127.0.0.1:8233/namespaces/default/workflows/"
 
-// Tasks is what the inbox needs from the CRM store (*store.Store).
+// Tasks is what the inbox needs from the CRM store (*store.Store): the
+// handoff context of its leads' open tasks, and whether a rep has a task
+// on a lead.
 type Tasks interface {
 	OpenTasks(ctx context.Context, ownerID string) ([]store.Task, error)
 	Tasks(ctx context.Context, leadID string) ([]store.Task, error)
-	CompleteTask(ctx context.Context, taskID, repID string) error
 }
 
 // Config configures the UI.
@@ -60,15 +63,21 @@ type Config struct {
 	TemporalUIURL string
 	Tasks         Tasks         // required
 	Data          DashboardData // required
-	// States, when set, is the last state each lead published (the
-	// store): the inbox shows it, marked, for a lead whose workflow does
-	// not answer its state query.
-	States api.States
+	// States is the last state each lead published (the store's
+	// lead_states), required: the inbox's lists come from it, and it shows
+	// it, marked, for a lead whose workflow does not answer its state query.
+	States LeadStates
 	Now    func() time.Time // default time.Now
 	Logger *zap.Logger      // default: none
 	// Location is the policy's time zone: dashboard dates are days there,
 	// as in `starter report` (default UTC).
 	Location *time.Location
+}
+
+// pageBlocks are the template files a page uses besides its own: blocks
+// kept apart so each part of a page changes on its own.
+var pageBlocks = map[string][]string{
+	"inbox": {"templates/inbox_lists.html"},
 }
 
 // UI serves the pages. Build it with Mount (or New for tests of the pieces).
@@ -100,8 +109,8 @@ func Mount(srv *api.Server, cfg Config) error {
 
 // New builds the UI; Mount is what a server uses.
 func New(leads api.Leads, cfg Config) (*UI, error) {
-	if leads == nil || cfg.Tasks == nil || cfg.Data == nil {
-		return nil, errors.New("webui: Leads, Tasks and Data are all required")
+	if leads == nil || cfg.Tasks == nil || cfg.Data == nil || cfg.States == nil {
+		return nil, errors.New("webui: Leads, Tasks, States and Data are all required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -118,7 +127,8 @@ func New(leads api.Leads, cfg Config) (*UI, error) {
 	u := &UI{cfg: cfg, leads: leads, log: cfg.Logger, pages: map[string]*template.Template{},
 		secure: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")}
 	for _, name := range []string{"login", "inbox", "dashboard", "error"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, pageBlocks[name]...)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("webui: template %s: %w", name, err)
 		}

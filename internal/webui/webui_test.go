@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,14 +51,14 @@ type setupOpts struct {
 	token string
 	// port wraps the fake as the Leads port the server and UI see.
 	port func(*webuitest.Leads) api.Leads
-	// states: the UI falls back on the store's published states.
-	states bool
 }
 
 func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
 	t.Helper()
 	st := storetest.Open(t)
 	leads := webuitest.NewLeads(views...)
+	leads.Now = func() time.Time { return now }
+	webuitest.PublishTo(t, st, leads) // the lists come from the published states
 	var port api.Leads = leads
 	if o.port != nil {
 		port = o.port(leads)
@@ -67,11 +68,8 @@ func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := webui.Config{APIToken: o.token, Tasks: st, Now: func() time.Time { return now },
+	cfg := webui.Config{APIToken: o.token, Tasks: st, States: st, Now: func() time.Time { return now },
 		Data: webui.StoreData{Store: st, Now: func() time.Time { return now }}}
-	if o.states {
-		cfg.States = st
-	}
 	if err := webui.Mount(srv, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -137,24 +135,74 @@ func fourLeads() []lead.View {
 	}
 }
 
+// openIDs are the leads of the open-handoffs list, in order.
+func openIDs(body string) []string {
+	var got []string
+	for _, m := range regexp.MustCompile(`<li class="card lead" id="lead-([^"]+)"`).FindAllStringSubmatch(body, -1) {
+		got = append(got, m[1])
+	}
+	return got
+}
+
+func salIDs(body string) []string {
+	var got []string
+	for _, m := range regexp.MustCompile(`<li class="card lead sal" id="sal-([^"]+)"`).FindAllStringSubmatch(body, -1) {
+		got = append(got, m[1])
+	}
+	return got
+}
+
 func TestInboxOrderAndContext(t *testing.T) {
 	t.Parallel()
 	e := setup(t, "", fourLeads()...)
 	w := e.do(t, req{path: "/ui/inbox?rep=rep-1"})
-	want(t, w, 200, `<time datetime="2026-11-22T13:00:00Z" data-countdown`, "due in 1h<",
+	want(t, w, 200, `<time datetime="2026-11-22T13:00:00Z" data-countdown`, "due in 1h<", "(2026-11-22 13:00 UTC)",
+		`Contact L-a <span class="lead-id">L-a</span>`, `<span class="job-title">VP Sales</span>, <span class="company">Acme</span>`,
 		"Why now:", "Requested a quote", "utm_campaign", "q4-pricing", "quote_request", `<label for="reason-L-a">Reason</label>`,
-		`role="status" aria-live="polite"`, `<th scope="col">Rule</th>`)
-	ids := regexp.MustCompile(`<li class="card lead" id="lead-([^"]+)"`).FindAllStringSubmatch(w.Body.String(), -1)
-	var got []string
-	for _, m := range ids {
-		got = append(got, m[1])
-	}
-	// Score first (80 before the two 50s), then the sooner SLA deadline.
-	if strings.Join(got, ",") != "L-b,L-c,L-a" {
-		t.Errorf("inbox order %v, want L-b, L-c, L-a (and not rep-2's L-x)", got)
+		`role="status" aria-live="polite"`, `<th scope="col">Rule</th>`, `action="/ui/leads/L-a/touch"`)
+	// SLA urgency first: the soonest deadline, whatever the score.
+	if got := openIDs(w.Body.String()); strings.Join(got, ",") != "L-c,L-a,L-b" {
+		t.Errorf("inbox order %v, want L-c, L-a, L-b (and not rep-2's L-x)", got)
 	}
 	// Without ?rep the admin is asked for one.
 	want(t, e.do(t, req{path: "/ui/inbox"}), 200, `<label for="rep">Rep ID</label>`)
+}
+
+// The lists come from the leads' state: a breached SLA first, then the
+// deadline, then the score decayed to now (with a breakdown that adds up
+// to it); accepted leads in their own list with their stale-SAL deadline;
+// a recycled lead in neither, whatever its tasks say.
+func TestInboxListsFromLeadState(t *testing.T) {
+	t.Parallel()
+	due := now.Add(time.Hour)
+	// 20 fit + 40 intent a day ago, half-life one day: 20 + 20 = 40 now.
+	decayed := webuitest.Handoff("L-decayed", "rep-1", 60, due)
+	decayed.Score = lead.ScoreView{Total: 60, Fit: 20, Intent: 40, IntentExact: 40, AsOf: now.Add(-24 * time.Hour), HalfLife: "24h0m0s",
+		Breakdown: []lead.ScoreItem{{Rule: "fit:employees", Points: 20, Kind: "fit"}, {Rule: "quote_request", Points: 40, Kind: "intent"},
+			{Rule: "decay", Points: 0, Kind: "decay"}}}
+	breached := webuitest.Handoff("L-breached", "rep-1", 10, now.Add(-5*time.Minute))
+	breached.SLA.Breached = true
+	accepted := webuitest.Handoff("L-sal", "rep-1", 70, time.Time{})
+	accepted.Stage, accepted.SLA = lead.StageSAL, nil
+	accepted.SAL = &lead.SALView{Since: now.Add(-48 * time.Hour), StaleAt: now.Add(26 * time.Hour)}
+	recycled := webuitest.Handoff("L-recycled", "rep-1", 90, now.Add(-time.Hour))
+	recycled.Stage, recycled.SLA = lead.StageRecycle, nil
+	e := setup(t, "", decayed, webuitest.Handoff("L-50", "rep-1", 50, due), breached, accepted, recycled)
+	w := e.do(t, req{path: "/ui/inbox?rep=rep-1"})
+	body := w.Body.String()
+	want(t, w, 200, "first_touch SLA breached", "overdue by 5m",
+		`<th scope="row">decay</th><td class="num">-20</td>`, `<tfoot><tr><th scope="row">Total</th><td class="num">40</td>`,
+		"score <strong>40</strong>", "fit 20, intent 20",
+		`SAL <time datetime="2026-11-23T14:00:00Z"`, "stale in 1d 2h", "(2026-11-23 14:00 UTC)", "Accepted <time")
+	if got := openIDs(body); strings.Join(got, ",") != "L-breached,L-50,L-decayed" {
+		t.Errorf("open handoffs %v, want L-breached, L-50, L-decayed (40 decayed is below 50)", got)
+	}
+	if got := salIDs(body); strings.Join(got, ",") != "L-sal" {
+		t.Errorf("accepted %v, want L-sal", got)
+	}
+	if strings.Contains(body, "L-recycled") {
+		t.Error("a recycled lead is listed (its handoff task is still open)")
+	}
 }
 
 func TestAccept(t *testing.T) {
@@ -175,9 +223,9 @@ func TestAccept(t *testing.T) {
 		t.Errorf("updates %+v", ups)
 	}
 	w = e.do(t, req{path: loc})
-	want(t, w, 200, "Accepted lead L-b.")
-	if strings.Contains(w.Body.String(), `action="/ui/leads/L-b/accept"`) {
-		t.Error("an accepted lead still offers Accept")
+	want(t, w, 200, "Accepted lead L-b.", `id="sal-L-b"`, "stale in 7d")
+	if strings.Contains(w.Body.String(), `action="/ui/leads/L-b/accept"`) || slices.Contains(openIDs(w.Body.String()), "L-b") {
+		t.Error("an accepted lead is still an open handoff")
 	}
 	// Accepting in the wrong stage shows the validator's message, 422.
 	w = e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", form: url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-b"]}}})
@@ -215,10 +263,12 @@ func TestReject(t *testing.T) {
 	want(t, e.do(t, req{path: w.Header().Get("Location")}), 200, "Rejected lead L-a.")
 }
 
+// Mark touched records the touch and keeps the lead in the inbox, touched,
+// with its task open, until it is accepted or rejected.
 func TestTouch(t *testing.T) {
 	t.Parallel()
 	e := setup(t, "", fourLeads()...)
-	form := url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-c"]}, "requestId": {"ui-touch-0123456789abcdef01234567"}}
+	form := url.Values{"rep": {"rep-1"}, "requestId": {"ui-touch-0123456789abcdef01234567"}}
 	w := e.do(t, req{method: "POST", path: "/ui/leads/L-c/touch", form: form})
 	want(t, w, http.StatusSeeOther)
 	evs := e.leads.LeadEvents("L-c")
@@ -230,18 +280,30 @@ func TestTouch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tk := range open {
-		if tk.LeadID == "L-c" {
-			t.Error("L-c's task is still open")
-		}
+	if !slices.ContainsFunc(open, func(tk store.Task) bool { return tk.LeadID == "L-c" }) {
+		t.Error("L-c's task was closed by a touch")
 	}
-	want(t, e.do(t, req{path: w.Header().Get("Location")}), 200, "Marked lead L-c touched")
-	// The task is done now: touching it again is refused, not re-sent.
-	w = e.do(t, req{method: "POST", path: "/ui/leads/L-c/touch", form: form})
-	want(t, w, http.StatusUnprocessableEntity, "is not an open task of rep-1")
-	// Another rep's task cannot be completed through rep-1.
-	w = e.do(t, req{method: "POST", path: "/ui/leads/L-x/touch", form: url.Values{"rep": {"rep-1"}, "taskId": {e.tasks["L-x"]}}})
-	want(t, w, http.StatusUnprocessableEntity)
+	w = e.do(t, req{path: w.Header().Get("Location")})
+	want(t, w, 200, "Marked lead L-c touched; it stays here until you accept or reject it.",
+		`<span class="badge touched" id="touched-L-c">touched <time datetime="2026-11-22T12:00:00Z"`, `action="/ui/leads/L-c/accept"`)
+	if !slices.Contains(openIDs(w.Body.String()), "L-c") {
+		t.Error("a touched lead left the open handoffs")
+	}
+	if strings.Contains(w.Body.String(), `action="/ui/leads/L-c/touch"`) {
+		t.Error("a touched lead still offers Mark touched")
+	}
+	// Touched already: another click sends nothing more.
+	form.Set("requestId", "ui-touch-76543210fedcba9876543210")
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-c/touch", form: form}), http.StatusSeeOther)
+	if n := len(e.leads.LeadEvents("L-c")); n != 1 {
+		t.Errorf("%d touch events after touching twice", n)
+	}
+	// Another rep's lead cannot be touched through rep-1.
+	w = e.do(t, req{method: "POST", path: "/ui/leads/L-x/touch", form: url.Values{"rep": {"rep-1"}}})
+	want(t, w, http.StatusUnprocessableEntity, "lead L-x is not an open handoff of rep-1 (stage handoff, owner rep-2)")
+	if n := len(e.leads.LeadEvents("L-x")); n != 0 {
+		t.Errorf("%d events on L-x", n)
+	}
 }
 
 func TestAuth(t *testing.T) {
@@ -280,7 +342,7 @@ func TestAuth(t *testing.T) {
 	want(t, e.do(t, req{path: "/ui/dashboard", bearer: rep1}), http.StatusForbidden)
 	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-x/accept", bearer: rep1, form: url.Values{}}), http.StatusForbidden)
 	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-x/reject", bearer: rep1, form: url.Values{"reason": {"bad_fit"}}}), http.StatusForbidden)
-	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-x/touch", bearer: rep1, form: url.Values{"taskId": {e.tasks["L-x"]}}}), http.StatusForbidden)
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-x/touch", bearer: rep1, form: url.Values{}}), http.StatusForbidden)
 	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-a/accept", bearer: rep1, form: url.Values{"rep": {"rep-2"}}}), http.StatusForbidden)
 	w = e.do(t, req{method: "POST", path: "/ui/leads/L-a/accept", bearer: rep1, form: url.Values{}})
 	want(t, w, http.StatusSeeOther)
@@ -335,7 +397,7 @@ func TestMountRefusesOpenUIBehindToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := webui.Mount(srv, webui.Config{Tasks: &store.Store{}, Data: webui.StoreData{}}); err == nil {
+	if err := webui.Mount(srv, webui.Config{Tasks: &store.Store{}, States: &store.Store{}, Data: webui.StoreData{}}); err == nil {
 		t.Error("Mount accepted an open UI on an API that requires a token")
 	}
 }
@@ -343,7 +405,13 @@ func TestMountRefusesOpenUIBehindToken(t *testing.T) {
 func TestDashboard(t *testing.T) {
 	t.Parallel()
 	stuck := webuitest.Handoff("L-stuck", "rep-3", 40, now.Add(-90*time.Minute))
-	e := setup(t, token, stuck)
+	stale := webuitest.Handoff("L-stale", "rep-3", 40, time.Time{})
+	stale.Stage, stale.SLA = lead.StageSAL, nil
+	stale.SAL = &lead.SALView{Since: now.Add(-8 * 24 * time.Hour), StaleAt: now.Add(-26 * time.Hour)}
+	coolOff := now.Add(-time.Hour)
+	cooling := webuitest.Handoff("L-cooling", "rep-3", 40, time.Time{})
+	cooling.Stage, cooling.SLA, cooling.CoolOffUntil = lead.StageRecycle, nil, &coolOff
+	e := setup(t, token, stuck, stale, cooling, webuitest.Handoff("L-on-time", "rep-3", 40, now.Add(time.Minute)))
 	webuitest.Ledger(t, e.st)
 	w := e.do(t, req{path: "/ui/dashboard?from=2026-11-16&to=2026-11-23", bearer: token})
 	want(t, w, 200,
@@ -353,8 +421,21 @@ func TestDashboard(t *testing.T) {
 		`<th scope="row">Nov 16–Nov 22</th><td class="num">3</td><td class="num">4</td><td class="num">75%</td>`,
 		`<th scope="row">website</th><td class="num">1</td><td class="num">0</td><td class="num">1</td>`,
 		`<th scope="row">webinar</th><td class="num">0</td><td class="num">1</td><td class="num">1</td>`,
-		`<th scope="row">L-stuck</th>`, `href="http://127.0.0.1:8233/namespaces/default/workflows/lead%2FL-stuck"`, "1h 30m",
+		`<tr id="stuck-L-stuck"><th scope="row">L-stuck</th><td>handoff</td><td>rep-3</td><td class="deadline">first_touch SLA</td><td><time datetime="2026-11-22T10:30:00Z">2026-11-22 10:30 UTC</time></td><td class="overdue-by">1h 30m</td>`,
+		`href="http://127.0.0.1:8233/namespaces/default/workflows/lead%2FL-stuck"`,
+		`<tr id="stuck-L-stale"><th scope="row">L-stale</th><td>sal</td><td>rep-3</td><td class="deadline">stale SAL</td>`, `<td class="overdue-by">1d 2h</td>`,
 		`<svg class="chart"`, `<title id="funnel-title">`)
+	if strings.Contains(w.Body.String(), "stuck-L-cooling") || strings.Contains(w.Body.String(), "stuck-L-on-time") {
+		t.Error("a cooling-off recycle or a handoff within its SLA is listed as stuck")
+	}
+	if i, j := strings.Index(w.Body.String(), "stuck-L-stale"), strings.Index(w.Body.String(), "stuck-L-stuck"); i < 0 || j < 0 || i > j {
+		t.Error("stuck leads are not most overdue first")
+	}
+	// The stuck list follows the lead's state: accepted, L-stuck is not stuck any more.
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-stuck/accept", bearer: token, form: url.Values{"rep": {"rep-3"}}}), http.StatusSeeOther)
+	if strings.Contains(e.do(t, req{path: "/ui/dashboard", bearer: token}).Body.String(), "stuck-L-stuck") {
+		t.Error("L-stuck is still stuck after it was accepted")
+	}
 	// TTFT histogram: 600 s in 0–15m; 1800 s in 30m–1h; 3600 in 1h–2h; 7200 in 2h–4h.
 	for _, row := range []string{`<th scope="row">&lt; 15m</th><td class="num">1</td>`, `<th scope="row">15m–30m</th><td class="num">0</td>`,
 		`<th scope="row">30m–1h</th><td class="num">1</td>`, `<th scope="row">1h–2h</th><td class="num">1</td>`,
@@ -462,7 +543,7 @@ func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
 	}
 }
 
-// manyLeads are n handoffs of rep-1 with scores 1…n.
+// manyLeads are n handoffs of rep-1 with scores 1…n, due in 1…n minutes.
 func manyLeads(n int) []lead.View {
 	views := make([]lead.View, n)
 	for i := range views {
@@ -471,8 +552,9 @@ func manyLeads(n int) []lead.View {
 	return views
 }
 
-// A page of many tasks queries at most InboxQueryConcurrency leads at once,
-// and at most MaxInboxItems in all; it says how many it left out.
+// A page of many leads queries at most InboxQueryConcurrency leads at once,
+// and at most MaxInboxItems in all (the most urgent); it says how many it
+// left out.
 func TestInboxBoundsQueries(t *testing.T) {
 	t.Parallel()
 	const extra = 5
@@ -494,36 +576,64 @@ func TestInboxBoundsQueries(t *testing.T) {
 	if got := e.leads.Queries(); got != webui.MaxInboxItems {
 		t.Errorf("%d state queries, want %d (one per shown lead)", got, webui.MaxInboxItems)
 	}
-	ids := regexp.MustCompile(`<li class="card lead" id="lead-([^"]+)"`).FindAllStringSubmatch(w.Body.String(), -1)
-	if len(ids) != webui.MaxInboxItems || ids[0][1] != fmt.Sprintf("L-%03d", webui.MaxInboxItems+extra) {
+	ids := openIDs(w.Body.String())
+	if len(ids) != webui.MaxInboxItems || ids[0] != "L-001" {
 		t.Fatalf("%d items, first %v", len(ids), ids[:1])
 	}
-	for _, m := range ids {
-		if m[1] <= fmt.Sprintf("L-%03d", extra) {
-			t.Errorf("%s (among the %d lowest scores) is shown", m[1], extra)
+	for _, id := range ids {
+		if id > fmt.Sprintf("L-%03d", webui.MaxInboxItems) {
+			t.Errorf("%s (among the %d latest deadlines) is shown", id, extra)
 		}
 	}
 }
 
 // No worker answers: the page shows the states the leads last published
-// (marked), asks Temporal at most once per pool goroutine, and a lead
-// without a published state says so.
+// (marked), and asks Temporal at most once per pool goroutine.
 func TestInboxFallsBackToPublishedStates(t *testing.T) {
 	t.Parallel()
 	views := manyLeads(20)
-	e := setupWith(t, setupOpts{states: true}, views...)
+	e := setup(t, "", views...)
 	at := now.Add(-3 * time.Minute)
 	for _, v := range views[1:] {
-		v.Score.Total += 100
-		if err := e.st.PublishState(t.Context(), actions.StateSnapshot{LeadID: v.LeadID, Seq: 1, At: at, View: v}); err != nil {
+		v.Score.Total += 100 // the live state (the fake) keeps the old score
+		if err := e.st.PublishState(t.Context(), actions.StateSnapshot{LeadID: v.LeadID, Seq: 1 << 40, At: at, View: v}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	e.leads.SetQueryErr(&api.Unavailable{Message: "no worker answered the state query within 5s"})
 	w := e.do(t, req{path: "/ui/inbox?rep=rep-1"})
 	want(t, w, 200, `id="stale-note"`, `State as of <time datetime="2026-11-22T11:57:00Z">`, "score <strong>120</strong>",
-		`action="/ui/leads/L-020/accept"`, "state unavailable: no worker answered and the lead has no published state")
+		`action="/ui/leads/L-020/accept"`)
 	if got := e.leads.Queries(); got > webui.InboxQueryConcurrency {
 		t.Errorf("%d state queries while none could answer, want at most %d", got, webui.InboxQueryConcurrency)
+	}
+}
+
+// Right after an accept the lead may not have published its new state yet:
+// the live state decides the list, so it shows as accepted at once.
+func TestInboxLiveStateBeatsAPublishedOneThatLags(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "", fourLeads()...)
+	e.leads.Publish = nil // the workflow has not published since
+	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-a/accept", form: url.Values{"rep": {"rep-1"}}}), http.StatusSeeOther)
+	body := e.do(t, req{path: "/ui/inbox?rep=rep-1"}).Body.String()
+	if got := openIDs(body); strings.Join(got, ",") != "L-c,L-b" {
+		t.Errorf("open handoffs %v, want L-c, L-b", got)
+	}
+	if got := salIDs(body); strings.Join(got, ",") != "L-a" {
+		t.Errorf("accepted %v, want L-a", got)
+	}
+}
+
+// With no worker to ask the lead's state, Mark touched still sends the
+// touch: the workflow, when it runs, ignores one that breaks its rules.
+func TestTouchWithoutAWorkerStillSendsTheEvent(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "", fourLeads()...)
+	e.leads.SetQueryErr(&api.Unavailable{Message: "no worker answered the state query within 5s"})
+	w := e.do(t, req{method: "POST", path: "/ui/leads/L-a/touch", form: url.Values{"rep": {"rep-1"}}})
+	want(t, w, http.StatusSeeOther)
+	if evs := e.leads.LeadEvents("L-a"); len(evs) != 1 || evs[0].Type != lead.EventRepTouch {
+		t.Errorf("events %+v", evs)
 	}
 }

@@ -1,7 +1,9 @@
 // Package browsertest drives the web UI in headless Chromium (Debian's
 // chromium package at /usr/bin/chromium) through the DevTools protocol
-// (chromedp): sign in, accept a lead and reject one from the inbox by
-// clicking its buttons, and read the dashboard's funnel. With
+// (chromedp): sign in, accept a lead from the inbox by clicking its button
+// and see it move from the open handoffs to the accepted list, reject one,
+// and read the dashboard's funnel and its stuck leads as they follow the
+// leads' SLA state. With
 // LEADFLOW_WRITE_SCREENSHOTS=1 it also writes docs/screenshots/inbox.png and
 // docs/screenshots/dashboard.png.
 package browsertest
@@ -11,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,17 +110,48 @@ func step(t *testing.T, ctx context.Context, what string, steps ...chromedp.Acti
 	}
 }
 
+// ids are the element IDs of the nodes sel matches, in document order.
+func ids(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll(`+strconv.Quote(sel)+`)).map(e => e.id)`))
+	if err != nil {
+		t.Fatalf("ids of %s: %v", sel, err)
+	}
+	return strings.Join(got, ",")
+}
+
+// wantLists checks the inbox's open handoffs and accepted leads, in order.
+func wantLists(t *testing.T, ctx context.Context, when, open, accepted string) {
+	t.Helper()
+	if got := ids(t, ctx, "#open-list > li"); got != open {
+		t.Errorf("%s: open handoffs %s, want %s", when, got, open)
+	}
+	if got := ids(t, ctx, "#sal-list > li"); got != accepted {
+		t.Errorf("%s: accepted leads %s, want %s", when, got, accepted)
+	}
+}
+
 func TestInboxAndDashboardInChromium(t *testing.T) {
 	ctx := browser(t)
 
 	now := time.Now().UTC().Truncate(time.Second)
+	breached := webuitest.Handoff("L-1003", "rep-1", 40, now.Add(-25*time.Minute))
+	breached.SLA.Breached = true
+	staleSAL := webuitest.Handoff("L-2001", "rep-1", 70, time.Time{})
+	staleSAL.Stage, staleSAL.SLA = lead.StageSAL, nil
+	staleSAL.SAL = &lead.SALView{Since: now.Add(-9 * 24 * time.Hour), StaleAt: now.Add(-2 * time.Hour)}
+	coolOff := now.Add(-time.Hour) // past, and still not a stuck lead
+	recycled := webuitest.Handoff("L-2002", "rep-1", 30, time.Time{})
+	recycled.Stage, recycled.SLA, recycled.CoolOffUntil = lead.StageRecycle, nil, &coolOff
 	views := []lead.View{
 		webuitest.Handoff("L-1001", "rep-1", 85, now.Add(3*time.Hour+20*time.Minute)),
 		webuitest.Handoff("L-1002", "rep-1", 60, now.Add(45*time.Minute)),
-		webuitest.Handoff("L-1003", "rep-1", 40, now.Add(-25*time.Minute)),
+		breached, staleSAL, recycled,
 	}
 	st := storetest.Open(t)
 	leads := webuitest.NewLeads(views...)
+	webuitest.PublishTo(t, st, leads) // every change the fake makes is published, as the workflow does
 	for _, v := range views {
 		webuitest.Task(t, st, v, now)
 	}
@@ -127,7 +161,7 @@ func TestInboxAndDashboardInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := webui.Mount(srv, webui.Config{APIToken: token, Tasks: st, Data: webui.StoreData{Store: st}}); err != nil {
+	if err := webui.Mount(srv, webui.Config{APIToken: token, Tasks: st, States: st, Data: webui.StoreData{Store: st}}); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
@@ -141,17 +175,34 @@ func TestInboxAndDashboardInChromium(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#token")),
 		chromedp.WaitVisible(chromedp.CSS("#lead-L-1001")),
 	)
+	// SLA urgency first: the breached one, then the soonest deadline.
+	wantLists(t, ctx, "at first", "lead-L-1003,lead-L-1002,lead-L-1001", "sal-L-2001")
+	if got := text(t, ctx, "#h-L-1003"); got != "Contact L-1003 L-1003" {
+		t.Errorf("L-1003's heading %q", got)
+	}
 
-	// Accept L-1001 by clicking its button.
+	// The stuck list: L-1003's SLA and L-2001's stale-SAL time have passed.
+	step(t, ctx, "dashboard before", chromedp.Navigate(hs.URL+"/ui/dashboard"), chromedp.WaitVisible(chromedp.CSS("#stuck")))
+	if got := ids(t, ctx, "#stuck tbody tr"); got != "stuck-L-2001,stuck-L-1003" {
+		t.Errorf("stuck leads %s, want L-2001 (stale SAL), L-1003 (SLA)", got)
+	}
+	if got := text(t, ctx, "#stuck-L-1003 .deadline"); got != "first_touch SLA" {
+		t.Errorf("L-1003's deadline %q", got)
+	}
+
+	// Accept L-1003 by clicking its button: it moves to the accepted list.
 	step(t, ctx, "accept",
-		chromedp.Click(chromedp.CSS("#lead-L-1001 form.accept button")),
+		chromedp.Navigate(hs.URL+"/ui/inbox?rep=rep-1"),
+		chromedp.WaitVisible(chromedp.CSS("#lead-L-1003")),
+		chromedp.Click(chromedp.CSS("#lead-L-1003 form.accept button")),
 		chromedp.WaitVisible(chromedp.CSS("#result.result-ok")),
 	)
-	if got := text(t, ctx, "#result"); got != "Accepted lead L-1001." {
+	if got := text(t, ctx, "#result"); got != "Accepted lead L-1003." {
 		t.Errorf("after Accept the result says %q", got)
 	}
-	if v := leads.View("L-1001"); v.Stage != lead.StageSAL {
-		t.Errorf("L-1001 is %s after Accept", v.Stage)
+	wantLists(t, ctx, "after Accept", "lead-L-1002,lead-L-1001", "sal-L-2001,sal-L-1003")
+	if v := leads.View("L-1003"); v.Stage != lead.StageSAL {
+		t.Errorf("L-1003 is %s after Accept", v.Stage)
 	}
 	screenshot(t, ctx, "inbox.png")
 
@@ -178,6 +229,22 @@ func TestInboxAndDashboardInChromium(t *testing.T) {
 	}
 	if v := leads.View("L-1002"); v.Stage != lead.StageRecycle || v.Play == nil || v.Play.Name != "other" {
 		t.Errorf("L-1002 after Reject: %+v", v)
+	}
+	if got := ids(t, ctx, "#open-list > li"); got != "lead-L-1001" {
+		t.Errorf("open handoffs after Reject: %s, want L-1001", got)
+	}
+
+	// The stuck list follows the SLA state: accepted, L-1003 left it; L-1001's
+	// SLA now runs out (the workflow publishes it breached) and it joins.
+	late := leads.View("L-1001")
+	late.SLA.DueAt, late.SLA.Breached = now.Add(-10*time.Minute), true
+	leads.SetView(late)
+	step(t, ctx, "dashboard after", chromedp.Navigate(hs.URL+"/ui/dashboard"), chromedp.WaitVisible(chromedp.CSS("#stuck")))
+	if got := ids(t, ctx, "#stuck tbody tr"); got != "stuck-L-2001,stuck-L-1001" {
+		t.Errorf("stuck leads after Accept and L-1001's breach: %s, want L-2001, L-1001", got)
+	}
+	if got := text(t, ctx, "#stuck-L-1001 .overdue-by"); got != "10m" && got != "11m" { // a minute may pass
+		t.Errorf("L-1001 overdue by %q, want 10m", got)
 	}
 
 	// The dashboard shows the ledger's numbers.

@@ -53,10 +53,19 @@ type Leads struct {
 	// QueryEntered, when not nil, hears each Query's lead ID as it starts.
 	QueryGate    chan struct{}
 	QueryEntered chan string
-	inFlight     int
-	maxInFlight  int
-	queries      int
+	// Now is the fake's clock (default time.Now): the time of a touch and
+	// of an accept.
+	Now func() time.Time
+	// Publish, when set, hears every state the fake's lead moves to, as
+	// the workflow publishes it (PublishTo sets it).
+	Publish     func(lead.View)
+	inFlight    int
+	maxInFlight int
+	queries     int
 }
+
+// SALStaleAfter is when the fake's accepted lead goes stale.
+const SALStaleAfter = 7 * 24 * time.Hour
 
 // NewLeads returns a fake with the given states.
 func NewLeads(views ...lead.View) *Leads {
@@ -73,7 +82,8 @@ var (
 	_ api.OpenLeads = (*Leads)(nil)
 )
 
-// Deliver records the event once per ID.
+// Deliver records the event once per ID. A rep.touch by the owner of a
+// handoff not touched yet sets its FirstTouchAt, as the workflow does.
 func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -82,7 +92,57 @@ func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
 	}
 	f.seen[ev.ID] = true
 	f.Events[leadID] = append(f.Events[leadID], ev)
+	v, ok := f.Views[leadID]
+	if ok && ev.Type == lead.EventRepTouch && v.Stage == lead.StageHandoff && v.OwnerID == ev.Attr("repId") && v.FirstTouchAt == nil {
+		at := ev.OccurredAt
+		v.FirstTouchAt = &at
+		f.Views[leadID] = v
+		f.published(v)
+	}
 	return nil
+}
+
+func (f *Leads) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// published tells Publish (under f.mu).
+func (f *Leads) published(v lead.View) {
+	if f.Publish != nil {
+		f.Publish(v)
+	}
+}
+
+// PublishTo publishes every view of f to s now, and every state a lead
+// moves to from then on, as the workflow does (actions.StateSnapshot with
+// a growing Seq).
+func PublishTo(t testing.TB, s *store.Store, f *Leads) {
+	t.Helper()
+	var seq int64
+	pub := func(v lead.View) {
+		seq++
+		if err := s.PublishState(context.Background(), actions.StateSnapshot{LeadID: v.LeadID, Seq: seq, At: f.now(), View: v}); err != nil {
+			t.Errorf("publish the state of %s: %v", v.LeadID, err)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.Views {
+		pub(v)
+	}
+	f.Publish = pub
+}
+
+// SetView replaces a lead's state (and publishes it), as a workflow
+// change the test makes happen.
+func (f *Leads) SetView(v lead.View) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Views[v.LeadID] = v
+	f.published(v)
 }
 
 // Update applies accept and reject.
@@ -125,6 +185,8 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 	switch name {
 	case lead.UpdateAccept:
 		v.Stage = lead.StageSAL
+		now := f.now()
+		v.SAL = &lead.SALView{Since: now, StaleAt: now.Add(SALStaleAfter)}
 	case lead.UpdateReject:
 		v.Stage = lead.StageRecycle
 		v.Play = &lead.PlayView{Name: string(req.(lead.RejectRequest).Reason), To: "recycle"}
@@ -138,6 +200,7 @@ func (f *Leads) applied(leadID, name, updateID string, req any, v lead.View) lea
 	f.Views[leadID] = v
 	f.done[updateID] = v
 	f.Updates = append(f.Updates, Update{leadID, name, updateID, req})
+	f.published(v)
 	return v
 }
 
@@ -258,9 +321,11 @@ func (f *Leads) LeadEvents(leadID string) []lead.Event {
 	return append([]lead.Event(nil), f.Events[leadID]...)
 }
 
-// Handoff is a lead in handoff owned by rep with the score and SLA due time.
+// Handoff is a lead in handoff owned by rep with the score and SLA due
+// time; its contact is "Contact <leadID>", VP Sales at Acme.
 func Handoff(leadID, rep string, score int, due time.Time) lead.View {
 	return lead.View{LeadID: leadID, Stage: lead.StageHandoff, OwnerID: rep, Segment: "mid-market",
+		Contact: &lead.ContactView{Name: "Contact " + leadID, Company: "Acme", Title: "VP Sales"},
 		Score: lead.ScoreView{Total: score, Fit: score / 2, Intent: score - score/2,
 			Breakdown: []lead.ScoreItem{{Rule: "quote_request", Points: score - score/2}, {Rule: "fit:employees", Points: score / 2}}},
 		SLA:           &lead.SLAView{Kind: lead.SLAFirstTouch, StartedAt: due.Add(-4 * time.Hour), DueAt: due},
