@@ -176,7 +176,7 @@ func (r *run) scoreView() lead.ScoreView {
 		sum += it.Points
 	}
 	if rest := v.Total - sum; rest != 0 {
-		v.Breakdown = append(v.Breakdown, lead.ScoreItem{Rule: "decay", Points: rest, Kind: lead.ScoreKindDecay})
+		v.Breakdown = append(v.Breakdown, lead.ScoreItem{Rule: "decay", Points: rest, Kind: lead.ScoreItemDecay})
 	}
 	if v.Breakdown == nil {
 		v.Breakdown = []lead.ScoreItem{}

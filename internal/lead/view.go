@@ -90,10 +90,6 @@ type ScoreItem struct {
 	Kind    string `json:"kind,omitempty"`
 }
 
-// ScoreKindDecay marks the breakdown item that reconciles the rule hits
-// with the decayed total.
-const ScoreKindDecay = "decay"
-
 // SLA kinds.
 const (
 	SLAFirstTouch = "first_touch"
