@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -75,7 +76,7 @@ func (u *UI) who(r *http.Request) (p principal, fromHeader bool, err error) {
 	}
 	c, err := r.Cookie(CookieName)
 	if err != nil {
-		return principal{}, false, &auth.Denied{Message: "not signed in"}
+		return principal{}, false, &auth.Denied{Message: "no session; sign in first"}
 	}
 	ap, err := u.cfg.Auth.Session(r.Context(), c.Value)
 	return fromAuth(ap), false, err
@@ -98,8 +99,8 @@ func (u *UI) authed(need access, h func(http.ResponseWriter, *http.Request, prin
 		switch {
 		case err == nil:
 		case errors.As(err, &d):
-			if !fromHeader {
-				u.clearCookie(w)
+			if _, err := r.Cookie(CookieName); err == nil && !fromHeader {
+				u.clearCookie(w) // an ended session: the browser may forget it
 			}
 			if !fromHeader && r.Method == http.MethodGet {
 				http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -146,7 +147,11 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 			Next: next,
 		})
 	}
-	if u.cfg.APIToken == "" {
+	switch {
+	case u.cfg.APIToken == "" && strings.TrimSpace(r.PostForm.Get("token")) == "":
+		http.Redirect(w, r, cmp.Or(next, "/ui/dashboard"), http.StatusSeeOther) // open: nothing to check
+		return
+	case u.cfg.APIToken == "":
 		refuse(http.StatusUnauthorized, "No token is configured (LEADFLOW_API_TOKEN is unset): the UI is open, no sign-in needed.")
 		return
 	}
