@@ -49,9 +49,7 @@ lead's reason when there is nothing to retry.`},
 	{name: "directory import", args: "FILE", summary: "import the sales directory into Postgres", run: cmdDirectoryImport},
 	{name: "rep away", args: "REP --from YYYY-MM-DD --to YYYY-MM-DD", summary: "mark a rep out of office (dates inclusive, rep's timezone)", run: cmdRepAway},
 	{name: "rep back", args: "REP", summary: "mark a rep back as of today (rep's timezone)", run: cmdRepBack},
-	{name: "rep token", args: "REP", summary: "print a web UI token that opens only REP's inbox", run: cmdRepToken, detail: `
-Derived from LEADFLOW_API_TOKEN (HMAC): rotating that token revokes every rep
-token. Sign in at /ui/login with it.`},
+	{name: "rep token", args: "REP [--ttl 30d] | list [REP] | revoke ID", summary: "mint, list or revoke web UI tokens that open only one rep's inbox", run: cmdRepToken, detail: repTokenDetail},
 	{name: "report", args: "[--from YYYY-MM-DD --to YYYY-MM-DD] [--by segment|source|territory|pool|rep|policy] [--format table|json|csv]", summary: "the weekly numbers from the ledger", run: cmdReport, detail: reportDetail},
 	{name: "db migrate", summary: "create the database if needed and apply migrations", run: cmdDBMigrate},
 	{name: "simulate", args: "[--leads N] [--rate R] [--seed S] [--reps-act=true] [--run ID]", summary: "drive a realistic stream of leads through the HTTP API", run: cmdSimulate, detail: `

@@ -130,6 +130,25 @@ func TestServeSendDirectory(t *testing.T) {
 	if code := ta.run(t, "rep", "away", "rep-99", "--from", "2026-12-01", "--to", "2026-12-03"); code != exitFailure || !strings.Contains(ta.errOut.String(), `unknown rep "rep-99"`) {
 		t.Fatalf("unknown rep: exit %d, stderr %q", code, ta.errOut)
 	}
+	// A rep token minted by the CLI opens that rep's inbox on serve, not
+	// /v1, and stops at once when revoked.
+	if code := ta.run(t, "rep", "token", "rep-2", "--ttl", "1d"); code != exitOK {
+		t.Fatalf("rep token: exit %d", code)
+	}
+	repToken := strings.TrimSpace(ta.out.String())
+	if code, body := get(t, base+"/ui/inbox", repToken); code != http.StatusOK || !strings.Contains(body, "Signed in: rep rep-2") {
+		t.Errorf("GET /ui/inbox with a rep token = %d %s", code, body)
+	}
+	if code, _ := get(t, base+"/v1/leads/L-it-1", repToken); code != http.StatusUnauthorized {
+		t.Errorf("GET /v1/leads with a rep token = %d, want 401", code)
+	}
+	tokenID := strings.Split(repToken, "_")[1]
+	if code := ta.run(t, "rep", "token", "revoke", tokenID); code != exitOK {
+		t.Fatalf("rep token revoke: exit %d", code)
+	}
+	if code, body := get(t, base+"/ui/inbox", repToken); code != http.StatusUnauthorized || !strings.Contains(body, "token revoked at") {
+		t.Errorf("GET /ui/inbox with a revoked token = %d %s", code, body)
+	}
 	if code := ta.run(t, "db", "migrate"); code != exitOK {
 		t.Fatalf("db migrate: exit %d", code)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/leadflow/leadflow/internal/directory"
 	"github.com/leadflow/leadflow/internal/store"
-	"github.com/leadflow/leadflow/internal/webui"
 )
 
 func cmdRepAway(ctx context.Context, a *app, c *command, args []string) error {
@@ -118,24 +117,4 @@ func rangesText(r []string) string {
 		return "(none)"
 	}
 	return strings.Join(r, ", ")
-}
-
-// cmdRepToken prints a rep-scoped token for the web UI: it opens only that
-// rep's inbox. It is derived from LEADFLOW_API_TOKEN, so rotating that token
-// revokes every rep token.
-func cmdRepToken(_ context.Context, a *app, c *command, args []string) error {
-	fs := c.flagSet(a)
-	pos, err := parseArgs(c, fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	cfg, err := a.config()
-	if err != nil {
-		return err
-	}
-	if cfg.APIToken == "" {
-		return errors.New("LEADFLOW_API_TOKEN is not set: the UI is open and rep tokens mean nothing")
-	}
-	fmt.Fprintln(a.stdout, webui.RepToken(cfg.APIToken, pos[0]))
-	return nil
 }

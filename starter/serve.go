@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/hubspot"
 	"github.com/leadflow/leadflow/internal/policy"
@@ -126,7 +127,12 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	if err := mountHubSpot(srv, cfg, st, logger); err != nil {
 		return err
 	}
-	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, PublicURL: cfg.PublicURL,
+	// Rep tokens and UI sessions (internal/auth), in Postgres.
+	sessions, err := auth.New(store.Auth{Store: st}, auth.Config{AdminToken: cfg.APIToken, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, Auth: sessions, PublicURL: cfg.PublicURL,
 		Tasks: st, Data: webui.StoreData{Store: st}, States: st, Logger: logger, Location: loc}); err != nil {
 		return fmt.Errorf("mount the web UI: %w", err)
 	}

@@ -10,8 +10,8 @@ import (
 // recovery but without Handle's bearer-token check, for handlers that apply
 // the LEADFLOW_API_TOKEN rule themselves and accept more than the exact token
 // in the Authorization header: the web UI (internal/webui), whose login page
-// must be reachable without a token and which also takes the session cookie
-// set there and rep-scoped tokens. Only /ui patterns may be mounted this
+// must be reachable without a token and which also takes its session cookie
+// and rep tokens (internal/auth). Only /ui patterns may be mounted this
 // way; any other pattern panics, so a /v1 route cannot lose its token rule
 // by mistake.
 func (s *Server) HandleSelfAuthenticated(pattern string, h http.Handler) {

@@ -127,7 +127,7 @@ func New(cfg Config, leads Leads, merges Merges, receipts Receipts, reg promethe
 	s.Handle("POST /v1/leads/{leadId}/reassign", handleUpdate(s, lead.UpdateReassign,
 		func(_ context.Context, q lead.ReassignRequest, _ string) (string, error) { return q.ID, q.Check() }))
 	// Admin only: like every /v1 route it needs LEADFLOW_API_TOKEN itself
-	// when that is set; rep-scoped tokens open only the web UI.
+	// when that is set; rep tokens open only the web UI.
 	s.Handle("POST /v1/leads/{leadId}/retry-effects", handleUpdate(s, lead.UpdateRetryEffects,
 		func(_ context.Context, q lead.RetryEffectsRequest, _ string) (string, error) { return q.ID, q.Check() }))
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
@@ -175,7 +175,13 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
 		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], s.tokenSum[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="leadflow"`)
-			writeError(w, http.StatusUnauthorized, "missing or invalid bearer token")
+			msg := "missing or invalid bearer token"
+			// Rep tokens (internal/auth: "lft_…", before that "rep:…") open
+			// the web UI only; saying so saves a rep a support ticket.
+			if t := strings.TrimSpace(token); strings.HasPrefix(t, "lft_") || strings.HasPrefix(t, "rep:") {
+				msg = "rep tokens open only the web UI (/ui); /v1 needs the admin token (LEADFLOW_API_TOKEN)"
+			}
+			writeError(w, http.StatusUnauthorized, msg)
 			return
 		}
 		next.ServeHTTP(w, r)

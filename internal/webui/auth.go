@@ -1,61 +1,47 @@
 package webui
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
+	"cmp"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/leadflow/leadflow/internal/auth"
 )
 
 // Authentication. When LEADFLOW_API_TOKEN is set every /ui page except the
-// login form and the static files needs a credential, given either as
-// "Authorization: Bearer <credential>" (like the API) or as the session
-// cookie the login form sets (HttpOnly, SameSite=Strict, Path=/ui, Secure
-// when LEADFLOW_PUBLIC_URL is https; its value is the credential itself).
-// A credential is one of:
+// login form and the static files needs either a bearer token
+// ("Authorization: Bearer <token>", like the API) or the session cookie the
+// login form sets. A token is one of (internal/auth):
 //
 //   - the admin token, LEADFLOW_API_TOKEN: every rep's inbox (?rep=<repId>)
 //     and the dashboard;
-//   - a rep-scoped token "rep:<repId>:<hex HMAC-SHA256(LEADFLOW_API_TOKEN,
-//     "rep:"+repId)>" (RepToken mints one): only that rep's inbox and leads;
-//     another rep's inbox or lead, and the dashboard, answer 403.
+//   - a rep token "lft_<id>_<secret>" (`starter rep token REP`): only that
+//     rep's inbox and leads; another rep's inbox or lead, and the
+//     dashboard, answer 403. Expired or revoked tokens are 401 saying so.
 //
-// Rotating LEADFLOW_API_TOKEN revokes every rep token with it. Form POSTs are
-// also checked to come from the same origin (http.CrossOriginProtection), on
-// top of SameSite=Strict. Unset, the UI is open like the API (development).
+// Signing in with either opens a server-side session: the cookie
+// (HttpOnly, SameSite=Strict, Path=/ui, Secure when LEADFLOW_PUBLIC_URL is
+// https) holds only a random session ID, which no bearer check accepts, so
+// a stolen cookie is no API credential and sign-out really ends it. Form
+// POSTs are also checked to come from the same origin
+// (http.CrossOriginProtection), on top of SameSite=Strict. With no
+// LEADFLOW_API_TOKEN the UI is open like the API (development).
 
 // CookieName is the UI's session cookie.
 const CookieName = "leadflow_ui"
 
-const cookieMaxAge = 12 * 60 * 60 // seconds
-
 var repIDPattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,128}$`)
-
-// RepToken mints the rep-scoped token of repID under secret
-// (LEADFLOW_API_TOKEN). It returns "" when secret is empty (the UI is open
-// then, and a token made with no key would prove nothing) or repID is not a
-// valid rep ID ([A-Za-z0-9._@-]{1,128}).
-func RepToken(secret, repID string) string {
-	if secret == "" || !repIDPattern.MatchString(repID) {
-		return ""
-	}
-	return "rep:" + repID + ":" + hex.EncodeToString(repMAC(secret, repID))
-}
-
-func repMAC(secret, repID string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte("rep:" + repID))
-	return m.Sum(nil)
-}
 
 // principal is who a request is.
 type principal struct {
 	Admin bool   // the admin token, or an open UI
-	Rep   string // a rep-scoped token's rep
+	Rep   string // a rep token's rep
 	Open  bool   // no LEADFLOW_API_TOKEN: nobody is checked
 }
 
@@ -71,53 +57,29 @@ func (p principal) Label() string {
 	}
 }
 
-// authenticate checks one credential.
-func (u *UI) authenticate(cred string) (principal, bool) {
-	secret := u.cfg.APIToken
-	if secret == "" {
-		return principal{Admin: true, Open: true}, true
-	}
-	cred = strings.TrimSpace(cred)
-	if cred == "" {
-		return principal{}, false
-	}
-	// Hashing first keeps the comparison constant-time in the length too.
-	a, b := sha256.Sum256([]byte(cred)), sha256.Sum256([]byte(secret))
-	if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
-		return principal{Admin: true}, true
-	}
-	rest, ok := strings.CutPrefix(cred, "rep:")
-	if !ok {
-		return principal{}, false
-	}
-	i := strings.LastIndexByte(rest, ':')
-	if i <= 0 {
-		return principal{}, false
-	}
-	repID, macHex := rest[:i], rest[i+1:]
-	if !repIDPattern.MatchString(repID) {
-		return principal{}, false
-	}
-	got, err := hex.DecodeString(macHex)
-	if err != nil || !hmac.Equal(got, repMAC(secret, repID)) {
-		return principal{}, false
-	}
-	return principal{Rep: repID}, true
-}
+func fromAuth(p auth.Principal) principal { return principal{Admin: p.Admin, Rep: p.RepID} }
 
-// credential is the bearer token, else the cookie; fromHeader tells which.
-func credential(r *http.Request) (cred string, fromHeader bool) {
+// who is the request's principal: its bearer token if it sends an
+// Authorization header, else its session cookie. fromHeader tells which.
+// A refusal is an *auth.Denied; another error is the store failing.
+func (u *UI) who(r *http.Request) (p principal, fromHeader bool, err error) {
+	if u.cfg.APIToken == "" {
+		return principal{Admin: true, Open: true}, false, nil
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
-		if ok && strings.EqualFold(scheme, "Bearer") {
-			return tok, true
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return principal{}, true, &auth.Denied{Message: "the Authorization header must be \"Bearer <token>\""}
 		}
-		return "", true
+		ap, err := u.cfg.Auth.Authenticate(r.Context(), tok)
+		return fromAuth(ap), true, err
 	}
-	if c, err := r.Cookie(CookieName); err == nil {
-		return c.Value, false
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return principal{}, false, &auth.Denied{Message: "no session; sign in first"}
 	}
-	return "", false
+	ap, err := u.cfg.Auth.Session(r.Context(), c.Value)
+	return fromAuth(ap), false, err
 }
 
 type access int
@@ -127,19 +89,30 @@ const (
 	adminOnly               // admin only
 )
 
-// authed applies the token rule. A browser without a credential is sent to
-// the login form; a wrong bearer token is a 401 like the API's.
+// authed applies the token rule. A browser without a usable session is
+// sent to the login form; a refused bearer token (or a form post without a
+// session) is a 401 that says why.
 func (u *UI) authed(need access, h func(http.ResponseWriter, *http.Request, principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cred, fromHeader := credential(r)
-		p, ok := u.authenticate(cred)
-		if !ok {
+		p, fromHeader, err := u.who(r)
+		var d *auth.Denied
+		switch {
+		case err == nil:
+		case errors.As(err, &d):
+			if _, err := r.Cookie(CookieName); err == nil && !fromHeader {
+				u.clearCookie(w) // an ended session: the browser may forget it
+			}
 			if !fromHeader && r.Method == http.MethodGet {
 				http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="leadflow"`)
-			u.fail(w, http.StatusUnauthorized, principal{}, "Missing or invalid token: sign in again.")
+			u.fail(w, http.StatusUnauthorized, principal{}, "Not signed in: "+d.Message+".")
+			return
+		default:
+			u.log.Error("webui: checking a sign-in", zap.Error(err))
+			w.Header().Set("Retry-After", "5")
+			u.fail(w, http.StatusServiceUnavailable, principal{}, "Your sign-in cannot be checked right now (the database does not answer); try again shortly.")
 			return
 		}
 		if need == adminOnly && !p.Admin {
@@ -168,40 +141,64 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"))
-	token := strings.TrimSpace(r.PostForm.Get("token"))
-	p, ok := u.authenticate(token)
-	if !ok || u.cfg.APIToken == "" && token != "" {
-		msg := "That token is not valid."
-		if u.cfg.APIToken == "" {
-			msg = "No token is configured (LEADFLOW_API_TOKEN is unset): the UI is open, no sign-in needed."
-		}
-		u.render(w, http.StatusUnauthorized, "login", loginPage{
+	refuse := func(code int, msg string) {
+		u.render(w, code, "login", loginPage{
 			page: page{Title: "Sign in", Nav: "login", AuthOn: u.cfg.APIToken != "", Error: msg},
 			Next: next,
 		})
+	}
+	switch {
+	case u.cfg.APIToken == "" && strings.TrimSpace(r.PostForm.Get("token")) == "":
+		http.Redirect(w, r, cmp.Or(next, "/ui/dashboard"), http.StatusSeeOther) // open: nothing to check
+		return
+	case u.cfg.APIToken == "":
+		refuse(http.StatusUnauthorized, "No token is configured (LEADFLOW_API_TOKEN is unset): the UI is open, no sign-in needed.")
 		return
 	}
-	if u.cfg.APIToken != "" {
-		http.SetCookie(w, &http.Cookie{
-			Name: CookieName, Value: token, Path: "/ui", MaxAge: cookieMaxAge,
-			HttpOnly: true, Secure: u.secure, SameSite: http.SameSiteStrictMode,
-		})
+	s, err := u.cfg.Auth.Login(r.Context(), r.PostForm.Get("token"))
+	var d *auth.Denied
+	switch {
+	case errors.As(err, &d):
+		refuse(http.StatusUnauthorized, "That token is not valid: "+d.Message+".")
+		return
+	case err != nil:
+		u.log.Error("webui: sign-in", zap.Error(err))
+		w.Header().Set("Retry-After", "5")
+		refuse(http.StatusServiceUnavailable, "Signing in is not possible right now (the database does not answer); try again shortly.")
+		return
 	}
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: s.ID, Path: "/ui", MaxAge: int(s.ExpiresAt.Sub(u.cfg.Now()) / time.Second),
+		HttpOnly: true, Secure: u.secure, SameSite: http.SameSiteStrictMode,
+	})
 	if next == "" {
 		next = "/ui/dashboard"
-		if p.Rep != "" {
+		if !s.Principal.Admin {
 			next = "/ui/inbox"
 		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the session in the store, not only in this browser.
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(CookieName); err == nil && u.cfg.Auth != nil {
+		if err := u.cfg.Auth.Logout(r.Context(), c.Value); err != nil {
+			u.log.Error("webui: sign-out", zap.Error(err))
+			w.Header().Set("Retry-After", "5")
+			u.fail(w, http.StatusServiceUnavailable, principal{}, "Signing out did not reach the database, so the session is still open; try again shortly.")
+			return
+		}
+	}
+	u.clearCookie(w)
+	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+}
+
+func (u *UI) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: "", Path: "/ui", MaxAge: -1,
 		HttpOnly: true, Secure: u.secure, SameSite: http.SameSiteStrictMode,
 	})
-	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }
 
 // safeNext keeps a post-login redirect inside the UI (no open redirect).

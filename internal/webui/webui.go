@@ -11,8 +11,8 @@
 // SVG drawn here, each next to a table with the same numbers.
 //
 // Authentication follows LEADFLOW_API_TOKEN (see auth.go): the admin token
-// or a rep-scoped token, as a bearer header or as the HttpOnly cookie the
-// login page sets.
+// or a rep token as a bearer header, or a server-side session that signing
+// in with either opens (internal/auth).
 package webui
 
 import (
@@ -29,6 +29,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
@@ -53,9 +54,12 @@ type Tasks interface {
 
 // Config configures the UI.
 type Config struct {
-	// APIToken is LEADFLOW_API_TOKEN: the admin token, and the key rep
-	// tokens are derived with (RepToken). Empty: the UI is open, like the API.
+	// APIToken is LEADFLOW_API_TOKEN, the admin token. Empty: the UI is
+	// open, like the API.
 	APIToken string
+	// Auth checks tokens and keeps sessions; required with APIToken, and
+	// built with the same admin token.
+	Auth *auth.Service
 	// PublicURL is LEADFLOW_PUBLIC_URL; an https URL makes the session cookie Secure.
 	PublicURL string
 	// TemporalUIURL is the Temporal UI's workflow list of the namespace
@@ -111,6 +115,9 @@ func Mount(srv *api.Server, cfg Config) error {
 func New(leads api.Leads, cfg Config) (*UI, error) {
 	if leads == nil || cfg.Tasks == nil || cfg.Data == nil || cfg.States == nil {
 		return nil, errors.New("webui: Leads, Tasks, States and Data are all required")
+	}
+	if cfg.APIToken != "" && (cfg.Auth == nil || !cfg.Auth.IsAdminToken(cfg.APIToken)) {
+		return nil, errors.New("webui: LEADFLOW_API_TOKEN is set but Auth is missing or was built with another admin token")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

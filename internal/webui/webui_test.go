@@ -14,6 +14,8 @@ import (
 
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/auth/authtest"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
@@ -38,6 +40,9 @@ type env struct {
 	leads *webuitest.Leads
 	st    *store.Store
 	tasks map[string]string // leadId -> taskId
+	// With a token: sign-ins and rep tokens, on a clock the test moves.
+	auth  *auth.Service
+	clock *authtest.Clock
 }
 
 // setup serves the API with the UI mounted, over a fake Leads port and a
@@ -51,6 +56,7 @@ type setupOpts struct {
 	token string
 	// port wraps the fake as the Leads port the server and UI see.
 	port func(*webuitest.Leads) api.Leads
+	publicURL string
 }
 
 func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
@@ -63,21 +69,34 @@ func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
 	if o.port != nil {
 		port = o.port(leads)
 	}
-	srv, err := api.New(api.Config{WebhookSecret: []byte("wh"), IDKey: []byte("id"), APIToken: o.token, Now: func() time.Time { return now }},
-		port, merges{}, receipts{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := webui.Config{APIToken: o.token, Tasks: st, States: st, Now: func() time.Time { return now },
+	srv := newServer(t, o.token, port)
+	cfg := webui.Config{APIToken: o.token, PublicURL: o.publicURL, Tasks: st, States: st, Now: func() time.Time { return now },
 		Data: webui.StoreData{Store: st, Now: func() time.Time { return now }}}
+	e := &env{leads: leads, st: st, tasks: map[string]string{}}
+	if o.token != "" {
+		webuitest.Reps(t, st, "rep-1", "rep-2", "rep-3")
+		e.auth, e.clock = authtest.New(t, st, o.token, now)
+		cfg.Auth = e.auth
+	}
 	if err := webui.Mount(srv, cfg); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{h: srv.Handler(), leads: leads, st: st, tasks: map[string]string{}}
+	e.h = srv.Handler()
 	for _, v := range views {
 		e.tasks[v.LeadID] = webuitest.Task(t, st, v, now)
 	}
 	return e
+}
+
+// newServer is the API over port, requiring tok when it is not empty.
+func newServer(t *testing.T, tok string, port api.Leads) *api.Server {
+	t.Helper()
+	srv, err := api.New(api.Config{WebhookSecret: []byte("wh"), IDKey: []byte("id"), APIToken: tok, Now: func() time.Time { return now }},
+		port, merges{}, receipts{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 type req struct {
@@ -309,12 +328,9 @@ func TestTouch(t *testing.T) {
 func TestAuth(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token, fourLeads()...)
-	rep1 := webui.RepToken(token, "rep-1")
-	if !regexp.MustCompile(`^rep:rep-1:[0-9a-f]{64}$`).MatchString(rep1) {
-		t.Fatalf("RepToken = %q", rep1)
-	}
-	if webui.RepToken("", "rep-1") != "" || webui.RepToken(token, "a:b") != "" {
-		t.Error("RepToken minted a token without a key or for a bad rep ID")
+	rep1, _ := authtest.Mint(t, e.auth, "rep-1", 0)
+	if !regexp.MustCompile(`^lft_[0-9a-f]{16}_[0-9a-f]{64}$`).MatchString(rep1) {
+		t.Fatalf("rep token %q", rep1)
 	}
 
 	// No credential: a browser goes to the login form; a wrong bearer is 401.
@@ -323,7 +339,9 @@ func TestAuth(t *testing.T) {
 		t.Errorf("no credential: %d %q", w.Code, w.Header().Get("Location"))
 	}
 	want(t, e.do(t, req{path: "/ui/inbox?rep=rep-1", bearer: "wrong"}), http.StatusUnauthorized)
-	want(t, e.do(t, req{path: "/ui/dashboard", bearer: "rep:rep-1:" + strings.Repeat("0", 64)}), http.StatusUnauthorized)
+	// The HMAC tokens of before are refused, with what to do instead.
+	want(t, e.do(t, req{path: "/ui/dashboard", bearer: "rep:rep-1:" + strings.Repeat("0", 64)}), http.StatusUnauthorized,
+		"old rep token", "starter rep token REP")
 	want(t, e.do(t, req{method: "POST", path: "/ui/leads/L-a/accept", form: url.Values{"rep": {"rep-1"}}}), http.StatusUnauthorized)
 	want(t, e.do(t, req{path: "/ui/login"}), 200, `<label for="token">Token</label>`)
 	want(t, e.do(t, req{path: "/ui/static/app.css"}), 200)
@@ -360,34 +378,57 @@ func TestAuth(t *testing.T) {
 
 	// Cookie login.
 	w = e.do(t, req{method: "POST", path: "/ui/login", form: url.Values{"token": {"nope"}}})
-	want(t, w, http.StatusUnauthorized, "That token is not valid.")
+	want(t, w, http.StatusUnauthorized, "That token is not valid: invalid token.")
 	w = e.do(t, req{method: "POST", path: "/ui/login", form: url.Values{"token": {rep1}, "next": {"https://evil.example/"}}})
 	want(t, w, http.StatusSeeOther)
 	if loc := w.Header().Get("Location"); loc != "/ui/inbox" {
 		t.Errorf("login redirect %q", loc)
 	}
 	sc := w.Header().Get("Set-Cookie")
-	for _, attr := range []string{webui.CookieName + "=", "HttpOnly", "SameSite=Strict", "Path=/ui"} {
+	for _, attr := range []string{webui.CookieName + "=", "HttpOnly", "SameSite=Strict", "Path=/ui", "Max-Age=43200"} {
 		if !strings.Contains(sc, attr) {
 			t.Errorf("Set-Cookie %q lacks %s", sc, attr)
 		}
 	}
-	want(t, e.do(t, req{path: "/ui/inbox", cookie: rep1}), 200, `id="lead-L-b"`)
-	want(t, e.do(t, req{path: "/ui/dashboard", cookie: rep1}), http.StatusForbidden)
-	want(t, e.do(t, req{path: "/ui/dashboard", cookie: token}), 200)
+	if strings.Contains(sc, "Secure") {
+		t.Errorf("Set-Cookie %q is Secure on a plain-http UI", sc)
+	}
+	repSession := sessionCookie(t, w)
+	want(t, e.do(t, req{path: "/ui/inbox", cookie: repSession}), 200, `id="lead-L-b"`)
+	want(t, e.do(t, req{path: "/ui/dashboard", cookie: repSession}), http.StatusForbidden)
+	want(t, e.do(t, req{path: "/ui/inbox?rep=rep-2", cookie: repSession}), http.StatusForbidden)
+	// A token in the cookie is no session: the cookie only ever holds a session ID.
+	for _, tok := range []string{token, rep1} {
+		if w := e.do(t, req{path: "/ui/dashboard", cookie: tok}); w.Code != http.StatusSeeOther {
+			t.Errorf("a token as the cookie: %d, want 303 to the login form", w.Code)
+		}
+	}
 	w = e.do(t, req{method: "POST", path: "/ui/login", form: url.Values{"token": {token}, "next": {"/ui/inbox?rep=rep-2"}}})
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/ui/inbox?rep=rep-2" {
 		t.Errorf("admin login: %d %q", w.Code, w.Header().Get("Location"))
 	}
+	want(t, e.do(t, req{path: "/ui/dashboard", cookie: sessionCookie(t, w)}), 200, "Funnel")
 	// A cross-site form post is refused even with the cookie.
-	w = e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", cookie: rep1, form: url.Values{},
+	w = e.do(t, req{method: "POST", path: "/ui/leads/L-b/accept", cookie: repSession, form: url.Values{},
 		header: map[string]string{"Sec-Fetch-Site": "cross-site"}})
 	want(t, w, http.StatusForbidden)
 	// Sign out clears the cookie.
-	w = e.do(t, req{method: "POST", path: "/ui/logout", cookie: rep1, form: url.Values{}})
+	w = e.do(t, req{method: "POST", path: "/ui/logout", cookie: repSession, form: url.Values{}})
 	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0") {
 		t.Errorf("logout: %d %q", w.Code, w.Header().Get("Set-Cookie"))
 	}
+}
+
+// sessionCookie is the session ID a sign-in answer sets.
+func sessionCookie(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	for _, c := range w.Result().Cookies() {
+		if c.Name == webui.CookieName && c.Value != "" {
+			return c.Value
+		}
+	}
+	t.Fatalf("no %s cookie set: %d %v", webui.CookieName, w.Code, w.Header())
+	return ""
 }
 
 func TestMountRefusesOpenUIBehindToken(t *testing.T) {

@@ -21,7 +21,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
 	"github.com/leadflow/leadflow/internal/webui"
 	"github.com/leadflow/leadflow/internal/webui/webuitest"
@@ -161,13 +163,17 @@ func TestInboxAndDashboardInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := webui.Mount(srv, webui.Config{APIToken: token, Tasks: st, States: st, Data: webui.StoreData{Store: st}}); err != nil {
+	sessions, err := auth.New(store.Auth{Store: st}, auth.Config{AdminToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := webui.Mount(srv, webui.Config{APIToken: token, Auth: sessions, Tasks: st, States: st, Data: webui.StoreData{Store: st}}); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 
-	// Sign in through the login form; the cookie carries the session.
+	// Sign in through the login form; the cookie carries the session ID.
 	step(t, ctx, "sign in and open the inbox",
 		chromedp.Navigate(hs.URL+"/ui/inbox?rep=rep-1"),
 		chromedp.WaitVisible(chromedp.CSS("#token")),
@@ -175,6 +181,10 @@ func TestInboxAndDashboardInChromium(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#token")),
 		chromedp.WaitVisible(chromedp.CSS("#lead-L-1001")),
 	)
+	var open int
+	if err := st.Pool().QueryRow(t.Context(), `SELECT count(*) FROM ui_sessions`).Scan(&open); err != nil || open != 1 {
+		t.Fatalf("%d sessions in Postgres after signing in (%v), want 1", open, err)
+	}
 	// SLA urgency first: the breached one, then the soonest deadline.
 	wantLists(t, ctx, "at first", "lead-L-1003,lead-L-1002,lead-L-1001", "sal-L-2001")
 	if got := text(t, ctx, "#h-L-1003"); got != "Contact L-1003 L-1003" {

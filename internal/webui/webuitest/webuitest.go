@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/directory"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/store"
 )
@@ -330,6 +331,19 @@ func Handoff(leadID, rep string, score int, due time.Time) lead.View {
 			Breakdown: []lead.ScoreItem{{Rule: "quote_request", Points: score - score/2}, {Rule: "fit:employees", Points: score / 2}}},
 		SLA:           &lead.SLAView{Kind: lead.SLAFirstTouch, StartedAt: due.Add(-4 * time.Hour), DueAt: due},
 		PolicyVersion: "test.1"}
+}
+
+// Reps imports a directory of just these reps (UTC, no pools) into s, so
+// rep tokens can be minted for them.
+func Reps(t testing.TB, s *store.Store, ids ...string) {
+	t.Helper()
+	d := &directory.Directory{Reps: map[string]directory.Rep{}}
+	for _, id := range ids {
+		d.Reps[id] = directory.Rep{ID: id, Name: "Rep " + id, Timezone: "UTC"}
+	}
+	if err := s.ImportDirectory(context.Background(), d); err != nil {
+		t.Fatalf("import reps %v: %v", ids, err)
+	}
 }
 
 // Task creates the open handoff task of a lead in s and returns its ID.
