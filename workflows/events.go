@@ -51,16 +51,44 @@ func (r *run) onRepTouch(ev lead.Event, rep string) {
 	if at.Before(h.At) {
 		at = h.At
 	}
-	h.FirstTouchAt = at
+	r.firstTouch(at, rep, "touch", ev.ID, ev.Attr("channel"))
 	r.s.Away = nil // the owner is working it: a paused clock gives way to the acceptance clock
 	now := workflow.Now(r.ctx)
-	r.ledger(actions.LedgerEntry{Key: r.key("handoff", r.s.Cycle, "first-touch"), Kind: actions.LedgerTouch, At: at,
-		Why: fmt.Sprintf("first touch by %s via %s", rep, ev.Attr("channel")),
-		Data: map[string]any{"handoffAt": h.At, "ttftSeconds": at.Sub(h.At).Seconds(),
-			"ttftBusinessSeconds": r.cal.Elapsed(h.At, at).Seconds(), "eventId": ev.ID,
-			"slaDueAt": r.slaDueAt(), "slaMet": r.s.SLA != nil && !at.After(r.s.SLA.DueAt)}})
 	// The first-touch clock stops; the acceptance clock starts at the touch.
 	r.startSLA(now, lead.SLAAcceptance, r.pol.SLA.Acceptance.Within)
+}
+
+// firstTouch records the handoff's first rep contact, once per handoff: a
+// touch, or the accept or reject when no touch came first (via says
+// which). "Met" is judged against the handoff's first deadline, so a
+// reassignment after a breach keeps the breach; the current owner's own
+// clock is recorded beside it (ownerDueAt, ownerMet).
+func (r *run) firstTouch(at time.Time, rep, via, eventID, channel string) {
+	h := r.s.Handoff
+	if h == nil || !h.FirstTouchAt.IsZero() {
+		return
+	}
+	if at.Before(h.At) {
+		at = h.At
+	}
+	h.FirstTouchAt = at
+	data := map[string]any{"handoffAt": h.At, "ttftSeconds": at.Sub(h.At).Seconds(),
+		"ttftBusinessSeconds": r.cal.Elapsed(h.At, at).Seconds(), "via": via, "repId": rep,
+		"owners": len(h.Owners), "trigger": r.s.Trigger, "cycle": r.s.Cycle}
+	if eventID != "" {
+		data["eventId"] = eventID
+	}
+	if !h.FirstDueAt.IsZero() {
+		data["slaDueAt"], data["slaMet"] = h.FirstDueAt, !at.After(h.FirstDueAt)
+	}
+	if c := r.s.SLA; c != nil && c.Kind == lead.SLAFirstTouch {
+		data["ownerDueAt"], data["ownerMet"] = c.DueAt, !at.After(c.DueAt)
+	}
+	why := fmt.Sprintf("first touch by %s via %s", rep, via)
+	if channel != "" {
+		why += " (" + channel + ")"
+	}
+	r.ledger(actions.LedgerEntry{Key: r.key("handoff", r.s.Cycle, "first-touch"), Kind: actions.LedgerTouch, At: at, Why: why, Data: data})
 }
 
 func (r *run) slaDueAt() any {

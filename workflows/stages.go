@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +19,12 @@ import (
 // transition moves the lead to a stage and records why, in the state and in
 // the ledger (the metrics are computed from these rows).
 func (r *run) transition(now time.Time, to lead.Stage, why string) {
+	r.transitionWith(now, to, why, nil)
+}
+
+// transitionWith is transition with extra ledger data (a handoff's
+// deadline and trigger, which the metrics read).
+func (r *run) transitionWith(now time.Time, to lead.Stage, why string, extra map[string]any) {
 	from := r.s.Stage
 	// A task whose work no longer applies is closed, whatever moved the lead.
 	if from == lead.StageHandoff && to != lead.StageHandoff {
@@ -29,8 +37,13 @@ func (r *run) transition(now time.Time, to lead.Stage, why string) {
 	r.s.Stage = to
 	r.addHistory(lead.Transition{At: now, From: from, To: to, Why: why})
 	r.s.Seq++
+	data := map[string]any{"score": r.s.Score.Total(), "cycle": r.s.Cycle, "recycleCount": r.s.RecycleCount}
+	//workflowcheck:ignore (sorted keys)
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		data[k] = extra[k]
+	}
 	r.ledger(actions.LedgerEntry{Key: r.key("transition", r.s.Seq, from, to), Kind: actions.LedgerTransition,
-		At: now, From: from, To: to, Why: why, Data: map[string]any{"score": r.s.Score.Total(), "cycle": r.s.Cycle, "recycleCount": r.s.RecycleCount}})
+		At: now, From: from, To: to, Why: why, Data: data})
 }
 
 // addHistory appends to the carried history, bounded in count and bytes.
@@ -76,10 +89,12 @@ func (r *run) handoff(now time.Time) {
 	r.s.SLA = nil
 	r.assign(now, d, fmt.Sprintf("handoff %d", cycle))
 	r.startSLA(now, lead.SLAFirstTouch, r.firstTouchWithin())
+	r.s.Handoff.FirstDueAt = r.s.SLA.DueAt
 	r.handoffTask(now, "")
 	r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
 	r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
-	r.transition(now, lead.StageHandoff, d.Why)
+	r.transitionWith(now, lead.StageHandoff, d.Why, map[string]any{"slaKind": lead.SLAFirstTouch,
+		"slaDueAt": r.s.SLA.DueAt, "trigger": r.s.Trigger, "whyNow": truncate(r.s.WhyNow, maxWhyBytes)})
 }
 
 // routeLater: never leave a lead unowned and forgotten. Routing is tried
@@ -177,6 +192,7 @@ func (r *run) accept(req lead.AcceptRequest) {
 	r.markSeen(req.ID)
 	r.ledger(actions.LedgerEntry{Key: r.key("feedback", req.ID), Kind: actions.LedgerFeedback, At: now,
 		Why: "accepted by " + req.RepID, Data: r.feedbackData("accepted", req.RepID, "")})
+	r.firstTouch(now, req.RepID, "accept", req.ID, "")
 	r.s.SLA = nil
 	r.s.SAL = &SALWatch{Since: now}
 	r.closeTask(actions.TaskCompleted, req.RepID, "accepted by "+req.RepID)
@@ -202,6 +218,9 @@ func (r *run) feedbackData(outcome, rep, reason string) map[string]any {
 func (r *run) reject(req lead.RejectRequest) {
 	now := workflow.Now(r.ctx)
 	r.markSeen(req.ID)
+	if r.s.Stage == lead.StageHandoff {
+		r.firstTouch(now, req.RepID, "reject", req.ID, "")
+	}
 	data := r.feedbackData("rejected", req.RepID, string(req.Reason))
 	data["note"] = req.Note
 	r.ledger(actions.LedgerEntry{Key: r.key("feedback", req.ID), Kind: actions.LedgerFeedback, At: now,

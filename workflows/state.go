@@ -95,6 +95,9 @@ type Handoff struct {
 	TaskKey      string    `json:"taskKey,omitempty"` // the current owner's task effect
 	TaskID       string    `json:"taskId,omitempty"`
 	FirstTouchAt time.Time `json:"firstTouchAt,omitempty"`
+	// FirstDueAt is the first owner's first-touch deadline: the handoff's
+	// SLA is judged against it, whatever reassignments follow.
+	FirstDueAt time.Time `json:"firstDueAt,omitzero"`
 }
 
 // Enrichment is an open task to find a qualified lead's missing fields.
