@@ -24,11 +24,18 @@ func (r *run) maybeQualify(now time.Time, res scoring.Result, ev lead.Event) {
 		trigger = "score"
 	}
 	r.s.Trigger = trigger
+	r.s.FastTracked = res.FastTrack
 	r.s.WhyNow = fmt.Sprintf("%s on %s (%s at %s)", why, ev.Type, ev.ID, ev.OccurredAt.UTC().Format(time.RFC3339))
 	if ev.ID == "" {
 		r.s.WhyNow = why
 	}
-	r.s.Missing = scoring.Missing(r.pol.Scoring.RequiredForHandoff, r.s.Profile.CELMap())
+	prof := r.s.Profile.CELMap()
+	r.s.Missing = scoring.Missing(r.pol.Scoring.RequiredForHandoff, prof)
+	if !res.FastTrack {
+		// Qualified on behaviour, but fit cannot be judged: find those
+		// fields first (a hand-raise is handed off on what is known).
+		r.s.Missing = appendMissingAll(r.s.Missing, scoring.UnknownFit(r.pol.Scoring, prof))
+	}
 	if len(r.s.Missing) > 0 {
 		// The ledger row says so too: leakage metrics count these leads.
 		r.transition(now, lead.StageMQL, why+"; waiting for "+strings.Join(r.s.Missing, ", "))
@@ -37,6 +44,13 @@ func (r *run) maybeQualify(now time.Time, res scoring.Result, ev lead.Event) {
 	}
 	r.transition(now, lead.StageMQL, why)
 	r.handoff(now)
+}
+
+func appendMissingAll(s, vs []string) []string {
+	for _, v := range vs {
+		s = appendMissing(s, v)
+	}
+	return s
 }
 
 func (r *run) onRepTouch(ev lead.Event, rep string) {

@@ -134,10 +134,13 @@ func (f *fakes) Route(_ context.Context, in actions.RouteInput) (routing.Decisio
 		return d, nil
 	}
 	d, err := routing.Decide(routing.Request{LeadID: in.LeadID, Domain: in.Domain, Rules: in.Rules, Exclude: in.Exclude,
-		At: in.At, ForceOwner: in.ForceOwner, FallbackOnly: in.FallbackOnly},
+		At: in.At, ForceOwner: in.ForceOwner, FallbackOnly: in.FallbackOnly, PreferOwner: in.PreferOwner},
 		routing.Snapshot{Dir: f.dir, Load: f.load, Cursors: f.cursors})
 	if errors.Is(err, routing.ErrUnknownRep) {
 		return d, temporal.NewNonRetryableApplicationError(err.Error(), actions.ErrUnknownRep, nil)
+	}
+	if errors.Is(err, routing.ErrNoOwner) { // as activities.classify does
+		return d, temporal.NewNonRetryableApplicationError(err.Error(), actions.ErrInvalidInput, nil)
 	}
 	if err != nil {
 		return d, err

@@ -231,6 +231,9 @@ func (r *run) nextWake() (time.Time, string) {
 	if s.Stage == lead.StageRecycle {
 		consider(s.CoolOffUntil, "cool-off ends · "+s.playName())
 	}
+	if s.Revisit != nil {
+		consider(s.Revisit.At, "revisit · "+s.Revisit.RepID)
+	}
 	if s.Stage == lead.StageMQL || s.CRMOwner != "" {
 		consider(s.RouteRetryAt, "retry routing")
 	}

@@ -273,6 +273,10 @@ func TestDisqualifiedLeavesOnProfileUpdateThatPassesFit(t *testing.T) {
 	h.event(time.Hour, ev("click-1", lead.EventEmailClick, nil))
 	var still lead.View
 	h.at(time.Hour+time.Minute, func() { still = h.state() })
+	// A phone number is no reason to come back: no fit rule reads it.
+	h.event(90*time.Minute, lead.Event{ID: "upd-0", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Phone: "+1 555 0100"}})
+	var phone lead.View
+	h.at(91*time.Minute, func() { phone = h.state() })
 	h.event(2*time.Hour, lead.Event{ID: "upd-1", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Title: "Student"}})
 	var student lead.View
 	h.at(2*time.Hour+time.Minute, func() { student = h.state() })
@@ -282,12 +286,13 @@ func TestDisqualifiedLeavesOnProfileUpdateThatPassesFit(t *testing.T) {
 	if err := h.run(0); err != nil {
 		t.Fatal(err)
 	}
-	if still.Stage != lead.StageDisqualified || student.Stage != lead.StageDisqualified {
-		t.Fatalf("still %s, student %s", still.Stage, student.Stage)
+	if still.Stage != lead.StageDisqualified || student.Stage != lead.StageDisqualified || phone.Stage != lead.StageDisqualified {
+		t.Fatalf("still %s, phone %s, student %s", still.Stage, phone.Stage, student.Stage)
 	}
-	// Back to lead, and with intent 40 + fit 30 it qualifies again at once.
-	if back.History[len(back.History)-3].To != lead.StageLead || back.Stage != lead.StageHandoff {
-		t.Fatalf("back: %s %+v", back.Stage, back.History)
+	// A fit field (title) changed and fit passes: back to lead, with the
+	// intent bad_fit cleared, so it is no MQL on its old behaviour.
+	if back.Stage != lead.StageLead || back.Score.Intent != 0 || back.Score.Fit != 30 {
+		t.Fatalf("back: %s %+v %+v", back.Stage, back.Score, back.History)
 	}
 }
 

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"fmt"
+	"github.com/leadflow/leadflow/internal/actions"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,7 @@ func TestRejectionPlays(t *testing.T) {
 		enrolled  bool
 		completed bool
 	}{
-		{req: lead.RejectRequest{Reason: lead.ReasonBadFit}, stage: lead.StageDisqualified, intent: 40},
+		{req: lead.RejectRequest{Reason: lead.ReasonBadFit}, stage: lead.StageDisqualified, intent: 0}, // intent cleared
 		{req: lead.RejectRequest{Reason: lead.ReasonNoResponse}, stage: lead.StageRecycle, track: "re-engagement", coolOff: 30 * 24 * time.Hour, intent: 0, enrolled: true},
 		{req: lead.RejectRequest{Reason: lead.ReasonTiming}, stage: lead.StageRecycle, track: "long-term", coolOff: 90 * 24 * time.Hour, intent: 20, enrolled: true},
 		{req: lead.RejectRequest{Reason: lead.ReasonCompetitor}, stage: lead.StageRecycle, track: "win-back", coolOff: 180 * 24 * time.Hour, intent: 0, enrolled: true},
@@ -101,10 +103,10 @@ func TestRejectionPlays(t *testing.T) {
 	}
 }
 
-// A rejection with revisitAt sets the cool-off to that date; when it ends the
-// lead is a lead again and, with its score kept, qualifies and is handed off
-// anew (a second handoff, a second task).
-func TestCoolOffEndsAndLeadQualifiesAgain(t *testing.T) {
+// A rejection with revisitAt: on that date the same rep gets the lead
+// again, with a task that says why and an SLA (the play's cool-off is cut
+// short by the rep's own date).
+func TestRevisitDateHandsTheLeadBackToTheRep(t *testing.T) {
 	h := newHarness(t)
 	h.event(0, quoteRequest("evt-1"))
 	revisit := monday10.Add(10 * 24 * time.Hour)
@@ -117,18 +119,60 @@ func TestCoolOffEndsAndLeadQualifiesAgain(t *testing.T) {
 	if err := h.run(time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if during.Stage != lead.StageRecycle {
-		t.Fatalf("during cool-off: %s", during.Stage)
+	if during.Stage != lead.StageRecycle || during.CoolOffUntil == nil || !during.CoolOffUntil.Equal(monday10.Add(time.Minute+30*24*time.Hour)) {
+		t.Fatalf("during cool-off: %s until %v (the play's 30 days)", during.Stage, during.CoolOffUntil)
 	}
-	if after.Stage != lead.StageHandoff || after.OwnerID != "rep-8" {
-		t.Fatalf("after cool-off: stage %s owner %s history %+v", after.Stage, after.OwnerID, after.History)
+	if after.Stage != lead.StageHandoff || after.OwnerID != "rep-7" || after.SLA == nil {
+		t.Fatalf("revisit: stage %s owner %s sla %+v history %+v", after.Stage, after.OwnerID, after.SLA, after.History)
 	}
-	if got := h.f.taskKinds(); !equal(got, []string{"handoff:rep-7", "handoff:rep-8"}) {
+	if len(h.f.tasks) != 2 || !strings.HasPrefix(h.f.tasks[1].Title, "Revisit lead L-1001") || !strings.Contains(h.f.tasks[1].Title, "call back") || h.f.tasks[1].OwnerID != "rep-7" {
+		t.Fatalf("tasks: %+v", h.f.tasks)
+	}
+}
+
+// After a play's cool-off the lead needs new intent: its kept score is
+// shown, not acted on; a scored event then makes it an MQL, and it goes
+// back to the rep who had it (sticky owner, same territory).
+func TestCoolOffEndsAndLeadWaitsForNewIntent(t *testing.T) {
+	h := newHarness(t)
+	h.event(0, quoteRequest("evt-1"))
+	h.at(time.Minute, func() {
+		h.update(lead.UpdateReject, "rej-1", lead.RejectRequest{ID: "rej-1", RepID: "rep-7", Reason: lead.ReasonOther, Note: "not now"})
+	})
+	var waiting, after lead.View
+	h.at(31*24*time.Hour, func() { waiting = h.state() })
+	h.event(32*24*time.Hour, ev("open-1", lead.EventEmailOpen, nil)) // no points: not new intent
+	h.event(33*24*time.Hour, pricingView("pv-1"))
+	h.at(33*24*time.Hour+time.Minute, func() { after = h.state() })
+	if err := h.run(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if waiting.Stage != lead.StageLead || waiting.Score.Total < 50 {
+		t.Fatalf("after cool-off: %s score %d (kept, above the threshold, not acted on)", waiting.Stage, waiting.Score.Total)
+	}
+	if after.Stage != lead.StageHandoff || after.OwnerID != "rep-7" {
+		t.Fatalf("after new intent: %s owner %s history %+v", after.Stage, after.OwnerID, after.History)
+	}
+	if got := h.f.taskKinds(); !equal(got, []string{"handoff:rep-7", "handoff:rep-7"}) {
 		t.Fatalf("tasks: %v", got)
 	}
-	// Nurture ran on the play's track while the lead was recycled.
-	if len(h.f.sends) == 0 || h.f.sends[0].Track != "default" {
-		t.Fatalf("nurture sends: %+v", h.f.sends)
+}
+
+// A play may keep the old behaviour: requalify at the cool-off's end.
+func TestPlayMayRequalifyAtCoolOffEnd(t *testing.T) {
+	src := strings.Replace(examplePolicySource(t), "other:            { to: recycle,", "other:            { requalify: cool_off_end, to: recycle,", 1)
+	h := newHarness(t, withPolicy(src))
+	h.event(0, quoteRequest("evt-1"))
+	h.at(time.Minute, func() {
+		h.update(lead.UpdateReject, "rej-1", lead.RejectRequest{ID: "rej-1", RepID: "rep-7", Reason: lead.ReasonOther, Note: "n"})
+	})
+	var after lead.View
+	h.at(31*24*time.Hour, func() { after = h.state() })
+	if err := h.run(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if after.Stage != lead.StageHandoff {
+		t.Fatalf("with requalify: cool_off_end the kept score qualifies: %s %+v", after.Stage, after.History)
 	}
 }
 
@@ -147,5 +191,122 @@ func TestFastTrackEndsCoolOffEarly(t *testing.T) {
 	}
 	if after.Stage != lead.StageHandoff {
 		t.Fatalf("stage %s, history %+v", after.Stage, after.History)
+	}
+}
+
+// Fit unknown (no employees, no industry) and intent that qualifies: an
+// enrichment task for exactly those fields, not a handoff; when they
+// arrive and fit passes, the handoff.
+func TestUnknownFitGetsEnrichmentNotAHandoff(t *testing.T) {
+	h := newHarness(t)
+	p := &lead.Profile{Email: "kim@nowhere.io", Company: "Nowhere", Country: "US", Region: "CA"}
+	for i, d := range []time.Duration{0, time.Minute, 2 * time.Minute} {
+		e := pricingView(fmt.Sprintf("pv-%d", i))
+		if i == 0 {
+			e.Profile = p
+		}
+		h.event(d, e)
+	}
+	var waiting, after lead.View
+	h.at(3*time.Minute, func() { waiting = h.state() })
+	h.event(time.Hour, lead.Event{ID: "upd-1", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Employees: 300, Industry: "insurance"}})
+	h.at(time.Hour+time.Minute, func() { after = h.state() })
+	if err := h.run(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if waiting.Stage != lead.StageMQL || !equal(waiting.Missing, []string{"employees", "industry"}) || waiting.OwnerID != "" {
+		t.Fatalf("waiting: %s missing %v owner %s", waiting.Stage, waiting.Missing, waiting.OwnerID)
+	}
+	if len(h.f.tasks) < 1 || h.f.tasks[0].Kind != actions.TaskEnrichment || !equal(h.f.tasks[0].Context.Missing, []string{"employees", "industry"}) {
+		t.Fatalf("tasks: %+v", h.f.tasks)
+	}
+	if after.Stage != lead.StageHandoff {
+		t.Fatalf("after the fields: %s %+v", after.Stage, after.History)
+	}
+}
+
+// The policy's intent gate: an ICP lead (fit 30) is no MQL on one pricing
+// view (20) when min_intent is 30, though 50 reaches the threshold.
+func TestMinIntentGate(t *testing.T) {
+	src := strings.Replace(examplePolicySource(t), "  mql_threshold:", "  min_intent: 30\n  mql_threshold:", 1)
+	h := newHarness(t, withPolicy(src))
+	e := pricingView("pv-1")
+	e.Profile = acmeProfile()
+	h.event(0, e)
+	var one, two lead.View
+	h.at(time.Minute, func() { one = h.state() })
+	h.event(2*time.Minute, pricingView("pv-2"))
+	h.at(3*time.Minute, func() { two = h.state() })
+	if err := h.run(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if one.Stage != lead.StageLead || one.Score.Total != 50 {
+		t.Fatalf("one view: %s score %d", one.Stage, one.Score.Total)
+	}
+	if two.Stage != lead.StageHandoff {
+		t.Fatalf("two views: %s", two.Stage)
+	}
+}
+
+// A customer's buying signal goes to the account owner (the account the
+// domain matches), not to whoever had the original handoff; an expansion
+// opportunity pauses customer nurture and is pipeline of its own.
+func TestCustomerUpsellAndExpansion(t *testing.T) {
+	h := newHarness(t)
+	q := quoteRequest("evt-1")
+	q.Profile.Email, q.Profile.Domain = "ana@globex.com", "globex.com" // account owner rep-9
+	h.event(0, q)
+	var owner string
+	h.at(time.Minute, func() {
+		owner = h.state().OwnerID
+		h.update(lead.UpdateAccept, "acc-1", lead.AcceptRequest{ID: "acc-1", RepID: owner})
+	})
+	h.event(time.Hour, ev("opp-1", lead.EventOpportunityCreated, map[string]any{"amount": 1000}))
+	// rep-8 closed the deal; ops then hand the customer to rep-1. The
+	// account still belongs to rep-9.
+	h.event(2*time.Hour, ev("won-1", lead.EventOpportunityWon, map[string]any{"amount": 1000, "repId": "rep-8"}))
+	h.at(3*time.Hour, func() { h.update(lead.UpdateReassign, "ra-1", lead.ReassignRequest{ID: "ra-1", OwnerID: "rep-1", By: "ops"}) })
+	h.event(40*24*time.Hour, ev("opp-2", lead.EventOpportunityCreated, map[string]any{"amount": 500}))
+	var expanding lead.View
+	h.at(40*24*time.Hour+time.Minute, func() { expanding = h.state() })
+	h.event(41*24*time.Hour, lead.Event{ID: "evt-2", Type: lead.EventFormSubmit, Attributes: map[string]any{"form": "contact_sales"}})
+	h.event(50*24*time.Hour, ev("won-2", lead.EventOpportunityWon, map[string]any{"amount": 500}))
+	var after lead.View
+	h.at(50*24*time.Hour+time.Minute, func() { after = h.state() })
+	if err := h.run(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if expanding.Stage != lead.StageCustomer || !expanding.Nurture.Suppressed {
+		t.Fatalf("expansion: %s nurture %+v", expanding.Stage, expanding.Nurture)
+	}
+	if after.Stage != lead.StageCustomer || after.Nurture.Suppressed || !after.Nurture.Enrolled {
+		t.Fatalf("after expansion won: %s nurture %+v", after.Stage, after.Nurture)
+	}
+	var rows []string
+	for _, e := range h.f.ledgerOf(actions.LedgerExpansion) {
+		rows = append(rows, e.Data["outcome"].(string))
+	}
+	if !equal(rows, []string{"created", "won"}) {
+		t.Fatalf("expansion rows %v", rows)
+	}
+	if !contains(h.f.taskKinds(), "upsell:rep-9") {
+		t.Fatalf("upsell went to %v, want the account owner rep-9 (handoff owner %s)", h.f.taskKinds(), owner)
+	}
+}
+
+// Without an account match the upsell goes to the rep who won the deal,
+// not to the customer's current owner.
+func TestUpsellWithoutAccountGoesToWhoWon(t *testing.T) {
+	h := newHarness(t)
+	h.event(0, quoteRequest("evt-1"))
+	h.at(time.Minute, func() { h.update(lead.UpdateAccept, "acc-1", lead.AcceptRequest{ID: "acc-1", RepID: "rep-7"}) })
+	h.event(time.Hour, ev("won-1", lead.EventOpportunityWon, map[string]any{"repId": "rep-8"}))
+	h.at(2*time.Hour, func() { h.update(lead.UpdateReassign, "ra-1", lead.ReassignRequest{ID: "ra-1", OwnerID: "rep-1", By: "ops"}) })
+	h.event(40*24*time.Hour, lead.Event{ID: "evt-2", Type: lead.EventFormSubmit, Attributes: map[string]any{"form": "contact_sales"}})
+	if err := h.run(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if !contains(h.f.taskKinds(), "upsell:rep-8") {
+		t.Fatalf("upsell went to %v, want rep-8 who won the deal", h.f.taskKinds())
 	}
 }

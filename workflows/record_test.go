@@ -58,6 +58,13 @@ func TestRecordHistories(t *testing.T) {
 	r.send(id, ev("w4", lead.EventOpportunityCreated, map[string]any{"amount": 5000}))
 	r.send(id, ev("w5", lead.EventOpportunityWon, map[string]any{"amount": 5000}))
 	r.waitStage(id, lead.StageCustomer)
+	// an expansion opportunity, won; then an upsell signal
+	r.send(id, ev("w6", lead.EventOpportunityCreated, map[string]any{"amount": 800}))
+	r.send(id, ev("w7", lead.EventOpportunityWon, map[string]any{"amount": 800}))
+	r.send(id, ev("w8", lead.EventFormSubmit, map[string]any{"form": "contact_sales"}))
+	r.waitFor(id, "the upsell", func(v lead.View) bool {
+		return len(v.History) > 0 && strings.HasPrefix(v.History[len(v.History)-1].Why, "upsell signal")
+	})
 	r.save(id, "won")
 
 	// the human loop: re-engagement, an ops reassign, a CRM owner change,
@@ -89,7 +96,10 @@ func TestRecordHistories(t *testing.T) {
 		return len(v.History) > 0 && strings.HasPrefix(v.History[len(v.History)-1].Why, "reassigned from")
 	})
 	r.update(id, lead.UpdateReject, lead.RejectRequest{ID: "l2", RepID: owner, Reason: lead.ReasonTiming})
-	// After the cool-off the halved score (20 + fit 30) still qualifies: a second handoff.
+	// After the cool-off the lead waits for new intent; a pricing view
+	// makes it an MQL again: a second handoff, to the same rep (sticky).
+	r.waitFor(id, "the end of the cool-off", func(v lead.View) bool { return v.RecycleCount == 1 && v.Stage == lead.StageLead })
+	r.send(id, ev("l3", lead.EventWebPageView, map[string]any{"category": "pricing"}))
 	r.waitFor(id, "a second handoff", func(v lead.View) bool { return v.RecycleCount == 1 && v.Stage == lead.StageHandoff })
 	r.save(id, "ladder-timing")
 

@@ -78,13 +78,16 @@ func (r *run) enrollNew(now time.Time) {
 func (r *run) handoff(now time.Time) {
 	r.s.Cycle++
 	cycle := r.s.Cycle
-	d, err := r.route(actions.RouteInput{Key: r.key("handoff", cycle, "route"), Domain: r.s.Profile.EmailDomain(), Rules: r.matchedRules(), At: now})
+	rules := r.matchedRules()
+	d, err := r.route(actions.RouteInput{Key: r.key("handoff", cycle, "route"), Domain: r.s.Profile.EmailDomain(), Rules: rules,
+		PreferOwner: r.preferredOwner(rules), At: now})
 	if err != nil {
 		r.s.Cycle--
 		r.routeLater(now, "routing failed", err)
 		return
 	}
 	r.s.RouteFails = 0
+	r.s.LastOwner, r.s.LastTerritory = "", ""
 	r.s.Handoff = &Handoff{At: now}
 	r.s.SLA = nil
 	r.assign(now, d, fmt.Sprintf("handoff %d", cycle))
@@ -234,6 +237,9 @@ func (r *run) reject(req lead.RejectRequest) {
 		why += " (" + req.Note + ")"
 	}
 	r.runPlay(now, string(req.Reason), why, req.ID, revisit, req.DuplicateOf)
+	if r.s.Revisit != nil {
+		r.s.Revisit.Note = truncate(req.Note, maxWhyBytes)
+	}
 }
 
 // runPlay does what the policy says a rejection or loss reason does.
@@ -242,7 +248,7 @@ func (r *run) runPlay(now time.Time, name, why, cause string, revisit time.Time,
 	if !ok {
 		// The policy validator requires every play; a missing one is a bug.
 		r.alert("play_missing", "no play "+name+" in policy "+r.pol.Version+"; recycling with defaults", true)
-		play = policy.Play{To: lead.PlayToRecycle, Nurture: r.pol.Nurture.OnEnterLead, Score: policy.ScoreKeep}
+		play = policy.Play{To: lead.PlayToRecycle, Nurture: r.pol.Nurture.OnEnterLead, Score: policy.ScoreKeep, Requalify: policy.RequalifyNewIntent}
 	}
 	r.s.Play = &lead.PlayView{Name: name, To: play.To, Nurture: play.Nurture, Score: play.Score}
 	if play.CoolOff > 0 {
@@ -255,6 +261,8 @@ func (r *run) runPlay(now time.Time, name, why, cause string, revisit time.Time,
 	r.s.OwnerID, r.s.ManagerID, r.s.Handoff = "", "", nil
 	switch play.To {
 	case lead.PlayToDisqualified:
+		// Sales said the lead is not a fit: what it did no longer counts.
+		r.s.Score = r.s.Score.NewCycle(policy.ScoreReset)
 		r.transition(now, lead.StageDisqualified, why)
 		r.stopNurture(cause, lead.SuppressDisqualified)
 	case lead.PlayToMerged:
@@ -266,8 +274,13 @@ func (r *run) runPlay(now time.Time, name, why, cause string, revisit time.Time,
 		r.s.RecycleCount++
 		r.s.Score = r.s.Score.NewCycle(play.Score)
 		r.s.CoolOffUntil = now.Add(play.CoolOff.D())
+		r.s.NeedIntent = play.Requalify != policy.RequalifyAtCoolOffEnd
+		if previous != "" {
+			r.s.LastOwner, r.s.LastTerritory = previous, r.s.Territory
+		}
+		r.s.Revisit = nil
 		if !revisit.IsZero() && revisit.After(now) {
-			r.s.CoolOffUntil = revisit
+			r.s.Revisit = &Revisit{At: revisit, RepID: previous}
 		}
 		r.transition(now, lead.StageRecycle, fmt.Sprintf("%s; play %s until %s", why, name, r.s.CoolOffUntil.UTC().Format(time.RFC3339)))
 		r.enrollTrack(now, play.Nurture, cause)
@@ -284,6 +297,12 @@ func (r *run) endCoolOff(now time.Time) {
 	r.s.CoolOffUntil = time.Time{}
 	// Intent has been decaying through the silence; judge the score as of now.
 	r.s.Score = r.s.Score.DecayedTo(r.pol.Scoring.Decay.HalfLife, now)
+	if r.s.NeedIntent {
+		// Sales said not now: the old score is shown, not acted on. New
+		// intent (a scored event from now on) may make it an MQL again.
+		r.transition(now, lead.StageLead, fmt.Sprintf("cool-off of play %s ended; score %d kept, waiting for new intent", r.s.playName(), r.s.Score.Total()))
+		return
+	}
 	r.transition(now, lead.StageLead, "cool-off of play "+r.s.playName()+" ended")
 	r.maybeQualify(now, scoring.Result{}, lead.Event{})
 }
@@ -291,7 +310,10 @@ func (r *run) endCoolOff(now time.Time) {
 func (r *run) opportunityCreated(ev lead.Event) {
 	now := workflow.Now(r.ctx)
 	switch r.s.Stage {
-	case lead.StageOpportunity, lead.StageCustomer:
+	case lead.StageCustomer:
+		r.expansion(now, ev, "created")
+		return
+	case lead.StageOpportunity:
 		r.refuseQuietly(ev, fmt.Sprintf("opportunity.created ignored in stage %s", r.s.Stage))
 		return
 	}
@@ -309,9 +331,17 @@ func (r *run) opportunityCreated(ev lead.Event) {
 
 func (r *run) opportunityWon(ev lead.Event) {
 	now := workflow.Now(r.ctx)
+	if r.s.Stage == lead.StageCustomer && r.s.Expansion != nil {
+		r.expansion(now, ev, "won")
+		return
+	}
 	if r.s.Stage == lead.StageCustomer || r.s.Stage == lead.StageDisqualified {
 		r.refuseQuietly(ev, fmt.Sprintf("opportunity.won ignored in stage %s", r.s.Stage))
 		return
+	}
+	r.s.WonBy = r.s.OwnerID
+	if rep := ev.Attr("repId"); rep != "" {
+		r.s.WonBy = rep
 	}
 	r.s.SLA, r.s.SAL, r.s.CoolOffUntil = nil, nil, time.Time{}
 	r.closeTask(actions.TaskCompleted, ev.Attr("repId"), "opportunity won ("+ev.ID+")")
@@ -323,6 +353,10 @@ func (r *run) opportunityWon(ev lead.Event) {
 
 func (r *run) opportunityLost(ev lead.Event) {
 	now := workflow.Now(r.ctx)
+	if r.s.Stage == lead.StageCustomer && r.s.Expansion != nil {
+		r.expansion(now, ev, "lost")
+		return
+	}
 	if r.s.Stage != lead.StageOpportunity {
 		r.refuseQuietly(ev, fmt.Sprintf("opportunity.lost ignored in stage %s: no open opportunity", r.s.Stage))
 		return
@@ -351,15 +385,9 @@ func amountNote(ev lead.Event) string {
 // upsell: a customer showing buying intent again goes to the account owner
 // as a task; the stage stays customer.
 func (r *run) upsell(now time.Time, why string, res scoring.Result, ev lead.Event) {
-	owner := r.s.OwnerID
-	if owner == "" {
-		d, err := r.route(actions.RouteInput{Key: r.key("event", ev.ID, "route"), Domain: r.s.Profile.EmailDomain(), Rules: r.matchedRules(), At: now})
-		if err != nil {
-			r.alert("routing_failed", "upsell routing failed: "+err.Error(), true)
-			return
-		}
-		owner = d.OwnerID
-		r.s.OwnerID, r.s.ManagerID = d.OwnerID, d.ManagerID
+	owner, ok := r.accountOwner(now, ev)
+	if !ok {
+		return
 	}
 	r.createTask(actions.TaskInput{Key: r.key("event", ev.ID, "upsell"), OwnerID: owner, Kind: actions.TaskUpsell,
 		Title: fmt.Sprintf("Upsell signal from customer %s: %s", r.s.LeadID, res.Trigger), DueAt: r.cal.Add(now, policy.Duration(24*time.Hour)),

@@ -36,8 +36,10 @@ type State struct {
 
 	Score   scoring.State `json:"score"`
 	Trigger string        `json:"trigger,omitempty"` // scoring rule that made the lead an MQL
-	WhyNow  string        `json:"whyNow,omitempty"`
-	Missing []string      `json:"missing,omitempty"` // required fields an enrichment task is looking for
+	// FastTracked: the MQL came from a hand-raise, not the score.
+	FastTracked bool     `json:"fastTracked,omitempty"`
+	WhyNow      string   `json:"whyNow,omitempty"`
+	Missing     []string `json:"missing,omitempty"` // required fields an enrichment task is looking for
 	// Enrichment is the open enrichment task, while Missing is looked for.
 	Enrichment *Enrichment `json:"enrichment,omitempty"`
 	// ReengagedAt: when the owner was last told of new intent (at most once
@@ -50,6 +52,18 @@ type State struct {
 	// confirm it (retried at RouteRetryAt), and CRMOwnerBy who set it.
 	CRMOwner   string `json:"crmOwner,omitempty"`
 	CRMOwnerBy string `json:"crmOwnerBy,omitempty"`
+
+	// What Sales said, kept (plays.go): after a recycle the lead needs new
+	// intent before it is an MQL again (NeedIntent); it goes back to its
+	// previous owner when it does (LastOwner, LastTerritory); a rep's
+	// revisit date hands it to them again (Revisit). WonBy won the deal;
+	// Expansion is a customer's open expansion opportunity.
+	NeedIntent    bool       `json:"needIntent,omitempty"`
+	LastOwner     string     `json:"lastOwner,omitempty"`
+	LastTerritory string     `json:"lastTerritory,omitempty"`
+	Revisit       *Revisit   `json:"revisit,omitempty"`
+	WonBy         string     `json:"wonBy,omitempty"`
+	Expansion     *Expansion `json:"expansion,omitempty"`
 
 	// Life is the first run ID of this chain of runs: part of every
 	// idempotency key, so a lead started again after a terminate gets new
@@ -98,6 +112,19 @@ type Handoff struct {
 	// FirstDueAt is the first owner's first-touch deadline: the handoff's
 	// SLA is judged against it, whatever reassignments follow.
 	FirstDueAt time.Time `json:"firstDueAt,omitzero"`
+}
+
+// Revisit is a rep's "come back to this on that date" (reject timing).
+type Revisit struct {
+	At    time.Time `json:"at"`
+	RepID string    `json:"repId"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// Expansion is an open opportunity of a customer.
+type Expansion struct {
+	EventID string    `json:"eventId"`
+	At      time.Time `json:"at"`
 }
 
 // Enrichment is an open task to find a qualified lead's missing fields.

@@ -40,11 +40,15 @@ func (r *run) handoffTask(now time.Time, from string) {
 	if h := r.s.Handoff; h != nil {
 		h.TaskKey, h.TaskID = key, ""
 	}
+	title := fmt.Sprintf("New lead %s (%s): %s", r.s.LeadID, r.s.Segment, r.s.Trigger)
+	if r.s.Trigger == "revisit" {
+		title = fmt.Sprintf("Revisit lead %s: %s", r.s.LeadID, r.s.WhyNow)
+	}
 	r.createTask(actions.TaskInput{
 		Key:     key,
 		OwnerID: r.s.OwnerID,
 		Kind:    actions.TaskHandoff,
-		Title:   fmt.Sprintf("New lead %s (%s): %s", r.s.LeadID, r.s.Segment, r.s.Trigger),
+		Title:   truncate(title, 200),
 		DueAt:   due,
 		Context: &actions.HandoffContext{WhyNow: r.s.WhyNow, Trigger: r.s.Trigger, Score: r.scoreView(), Timeline: r.timeline(),
 			Campaign: campaign, Segment: r.s.Segment, PolicyVersion: r.pol.Version},

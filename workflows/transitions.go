@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -45,7 +46,9 @@ import (
 //	timer: owner back          handoff (clock paused)    resumeClock          (same)
 //	timer: SLA ladder step     handoff, sal              slaStepsDue          (same; remind/escalate/reassign)
 //	timer: SAL stale           sal                       salDue               (same) | recycle (sal_stale)
-//	timer: cool-off ends       recycle                   endCoolOff           lead (→ mql)
+//	timer: cool-off ends       recycle                   endCoolOff           lead (→ mql only on new intent, unless the play says cool_off_end)
+//	timer: revisit date        recycle, lead             revisitDue           mql → handoff (the same rep when active)
+//	opportunity.* (customer)   customer                  expansion            (same; nurture paused while open)
 //	timer: routing retry       mql                       handoff | requestEnrichment  handoff | (same)
 //	timer: nurture touch       lead, recycle, customer   nurtureTouch         (same)
 //	effect outcome             any                       onDone (outbox.go)   (same)
@@ -138,6 +141,12 @@ func (r *run) score(ev lead.Event, changed []string, now time.Time) {
 	r.s.Score = next
 	switch r.s.Stage {
 	case lead.StageLead:
+		if r.s.NeedIntent {
+			if !newIntent(res) {
+				return // after a recycle only new intent counts
+			}
+			r.s.NeedIntent = false
+		}
 		r.maybeQualify(now, res, ev)
 	case lead.StageRecycle:
 		// A hand-raise (fast track) ends the cool-off early: the lead asked
@@ -145,22 +154,34 @@ func (r *run) score(ev lead.Event, changed []string, now time.Time) {
 		if res.FastTrack {
 			if ok, _ := scoring.Qualifies(r.pol.Scoring, r.s.Score, res); ok {
 				r.transition(now, lead.StageLead, fmt.Sprintf("cool-off ended early: fast-track %s (%s)", res.FastTrackRule, ev.ID))
-				r.s.CoolOffUntil = time.Time{}
+				r.s.CoolOffUntil, r.s.NeedIntent = time.Time{}, false
 				r.maybeQualify(now, res, ev)
 			}
 		}
 	case lead.StageMQL:
 		if len(r.s.Missing) > 0 && len(changed) > 0 {
-			r.s.Missing = scoring.Missing(r.pol.Scoring.RequiredForHandoff, prof)
+			var fit []string // the fit fields still looked for
+			for _, f := range scoring.UnknownFit(r.pol.Scoring, prof) {
+				if slices.Contains(r.s.Missing, f) {
+					fit = append(fit, f)
+				}
+			}
+			r.s.Missing = appendMissingAll(scoring.Missing(r.pol.Scoring.RequiredForHandoff, prof), fit)
 			if len(r.s.Missing) == 0 {
 				r.enrichmentDone()
+				// Fit is known now: it may say this is no MQL after all.
+				if ok, why := scoring.Qualifies(r.pol.Scoring, r.s.Score, scoring.Result{}); !ok && r.s.Trigger != "revisit" && !r.s.FastTracked {
+					r.transition(now, lead.StageLead, "enrichment done; "+why)
+					return
+				}
 				r.handoff(now)
 			}
 		}
 	case lead.StageHandoff, lead.StageSAL, lead.StageOpportunity:
 		r.reengaged(now, res, ev)
 	case lead.StageDisqualified:
-		if ev.Type == lead.EventProfileUpdate && len(changed) > 0 && r.s.Score.Fit > 0 {
+		// Only a change to what made it a bad fit, after which fit passes.
+		if r.fitFieldChanged(changed) && r.fitPasses() {
 			r.transition(now, lead.StageLead, fmt.Sprintf("profile update (%s) passes fit: %d", ev.ID, r.s.Score.Fit))
 			r.enrollTrack(now, r.pol.Nurture.OnEnterLead, ev.ID)
 			r.maybeQualify(now, scoring.Result{}, ev)
@@ -241,6 +262,9 @@ func (r *run) onWake() {
 	}
 	r.slaStepsDue(now)
 	r.salDue(now)
+	if rv := r.s.Revisit; rv != nil && !rv.At.After(now) {
+		r.revisitDue(now)
+	}
 	if r.s.Stage == lead.StageRecycle && !r.s.CoolOffUntil.IsZero() && !r.s.CoolOffUntil.After(now) {
 		r.endCoolOff(now)
 	}

@@ -50,7 +50,8 @@ type RouteInput struct {
 	Rules         []routing.Rule `json:"rules"`             // the policy rules that matched, in order
 	Exclude       []string       `json:"exclude,omitempty"` // never these reps (previous owners of this handoff)
 	FallbackOnly  bool           `json:"fallbackOnly,omitempty"`
-	ForceOwner    string         `json:"forceOwner,omitempty"` // a manual reassignment: check the rep and find the manager
+	ForceOwner    string         `json:"forceOwner,omitempty"`  // a manual reassignment: check the rep and find the manager
+	PreferOwner   string         `json:"preferOwner,omitempty"` // a sticky owner, taken when they can take the lead now
 	At            time.Time      `json:"at"`
 	PolicyVersion string         `json:"policyVersion"`
 }
@@ -264,6 +265,7 @@ const (
 	LedgerAlert      = "alert"
 	LedgerTouch      = "first_touch"
 	LedgerNurture    = "nurture"
+	LedgerExpansion  = "expansion" // a customer's expansion opportunity: created, won or lost (pipeline reported apart)
 )
 
 // LedgerEntry is one immutable fact. Key is unique: recording it twice is

@@ -71,13 +71,21 @@ func TestHubSpotLeadLifeUnderFailures(t *testing.T) {
 	s.killWorker()
 	s.startWorker()
 
-	// Rejected as timing: a note, then after the 15 s cool-off the halved
-	// score (50) qualifies again: a second handoff, to rep-8, whose task
-	// create "succeeds" at HubSpot but loses its answer.
+	// Rejected as timing: a note; after the 15 s cool-off the lead waits for
+	// new intent, and a pricing view makes it an MQL again. rep-7 is away
+	// by then, so the second handoff goes to rep-8, whose task create
+	// "succeeds" at HubSpot but loses its answer.
 	hs.Inject(hubspottest.Fault{Kind: hubspottest.CrashAfterWrite, Method: http.MethodPost, Path: "/crm/v3/objects/tasks"})
 	if code, body := s.update(id, "reject", lead.RejectRequest{ID: "h-2", RepID: "rep-7", Reason: lead.ReasonTiming}); code != http.StatusOK {
 		t.Fatalf("reject: %d %s", code, body)
 	}
+	s.waitLead(id, "the end of the cool-off", 90*time.Second, func(v lead.View) bool { return v.Stage == lead.StageLead && v.RecycleCount == 1 })
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	today := time.Now().In(la).Format("2006-01-02")
+	if err := s.st.SetAway(t.Context(), "rep-7", today, today); err != nil {
+		t.Fatal(err)
+	}
+	s.send(event("h-2b", id, lead.EventWebPageView, map[string]any{"category": "pricing"}))
 	s.waitLead(id, "second handoff", 90*time.Second, func(v lead.View) bool { return v.Stage == lead.StageHandoff && v.RecycleCount == 1 })
 	if code, body := s.update(id, "accept", lead.AcceptRequest{ID: "h-3", RepID: "rep-8"}); code != http.StatusOK {
 		t.Fatalf("accept: %d %s", code, body)

@@ -117,7 +117,9 @@ func TestLeadJourneyThroughEscalationReassignmentToWon(t *testing.T) {
 	}
 }
 
-// A lead rejected as `timing` is recycled and comes back after its cool-off.
+// A lead rejected as `timing` is recycled; after its cool-off it waits for
+// new intent (its kept score is not acted on), and a pricing view hands it
+// back to the rep who had it.
 func TestTimingRejectionComesBackAfterCoolOff(t *testing.T) {
 	s := newStack(t, fastPolicy)
 	id := "E2E-2"
@@ -131,10 +133,19 @@ func TestTimingRejectionComesBackAfterCoolOff(t *testing.T) {
 	if err := json.Unmarshal(body, &after); err != nil || after.Stage != lead.StageRecycle || after.Play == nil || after.Play.Name != "timing" {
 		t.Fatalf("after reject: %+v %v", after, err)
 	}
-	// Halved intent (20) + fit 30 = 50: back to lead after the 15s cool-off and straight to a second handoff.
+	first := v.OwnerID
+	// Halved intent (20) + fit 30 = 50 reaches the threshold, but Sales said
+	// "timing": after the 15 s cool-off the lead is a lead again and waits.
+	s.waitLead(id, "the end of the cool-off", 45*time.Second, func(v lead.View) bool {
+		return v.Stage == lead.StageLead && v.RecycleCount == 1
+	})
+	s.send(event("t-3", id, lead.EventWebPageView, map[string]any{"category": "pricing"}))
 	v = s.waitLead(id, "second handoff", 45*time.Second, func(v lead.View) bool {
 		return v.Stage == lead.StageHandoff && v.RecycleCount == 1 && len(v.Effects) == 0
 	})
+	if v.OwnerID != first {
+		t.Fatalf("second handoff to %s, want the previous owner %s (sticky)", v.OwnerID, first)
+	}
 	tasks, err := s.st.Tasks(t.Context(), id)
 	if err != nil || len(tasks) != 2 {
 		t.Fatalf("tasks: %+v %v", tasks, err)

@@ -3,6 +3,8 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -43,6 +45,24 @@ func (v Vars) activation() map[string]any {
 type Cond struct {
 	Expr string
 	prg  cel.Program
+	// LeadFields are the profile fields (keys of `lead`) the expression
+	// reads, in order of first use: a rule whose fields the lead lacks
+	// cannot be judged.
+	LeadFields []string
+}
+
+var leadField = regexp.MustCompile(`\blead(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*"([^"]+)"\s*\])`)
+
+// leadFields lists the `lead.x` and `lead["x"]` references of expr.
+func leadFields(expr string) []string {
+	var out []string
+	for _, m := range leadField.FindAllStringSubmatch(expr, -1) {
+		f := m[1] + m[2]
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 var celEnv = mustEnv()
@@ -77,7 +97,7 @@ func Compile(expr string) (*Cond, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cond{Expr: expr, prg: prg}, nil
+	return &Cond{Expr: expr, prg: prg, LeadFields: leadFields(expr)}, nil
 }
 
 // MustCompile is Compile for tests and constants; it panics on error.

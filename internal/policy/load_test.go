@@ -119,14 +119,14 @@ func TestLoadExample(t *testing.T) {
 	}
 
 	wantPlays := map[string]Play{
-		"bad_fit":          {To: "disqualified", Score: ScoreKeep},
-		"duplicate":        {To: "merged", Score: ScoreKeep},
-		"no_response":      {To: "recycle", Nurture: "re-engagement", CoolOff: MustDuration("30d"), Score: ScoreReset},
-		"timing":           {To: "recycle", Nurture: "long-term", CoolOff: MustDuration("90d"), Score: ScoreHalve},
-		"competitor":       {To: "recycle", Nurture: "win-back", CoolOff: MustDuration("180d"), Score: ScoreReset},
-		"other":            {To: "recycle", Nurture: "default", CoolOff: MustDuration("30d"), Score: ScoreKeep},
-		"opportunity_lost": {To: "recycle", Nurture: "win-back", CoolOff: MustDuration("90d"), Score: ScoreReset},
-		"sal_stale":        {To: "recycle", Nurture: "default", CoolOff: MustDuration("30d"), Score: ScoreHalve},
+		"bad_fit":          {To: "disqualified", Score: ScoreKeep, Requalify: RequalifyNewIntent},
+		"duplicate":        {To: "merged", Score: ScoreKeep, Requalify: RequalifyNewIntent},
+		"no_response":      {To: "recycle", Nurture: "re-engagement", CoolOff: MustDuration("30d"), Score: ScoreReset, Requalify: RequalifyNewIntent},
+		"timing":           {To: "recycle", Nurture: "long-term", CoolOff: MustDuration("90d"), Score: ScoreHalve, Requalify: RequalifyNewIntent},
+		"competitor":       {To: "recycle", Nurture: "win-back", CoolOff: MustDuration("180d"), Score: ScoreReset, Requalify: RequalifyNewIntent},
+		"other":            {To: "recycle", Nurture: "default", CoolOff: MustDuration("30d"), Score: ScoreKeep, Requalify: RequalifyNewIntent},
+		"opportunity_lost": {To: "recycle", Nurture: "win-back", CoolOff: MustDuration("90d"), Score: ScoreReset, Requalify: RequalifyNewIntent},
+		"sal_stale":        {To: "recycle", Nurture: "default", CoolOff: MustDuration("30d"), Score: ScoreHalve, Requalify: RequalifyNewIntent},
 	}
 	if !reflect.DeepEqual(p.Plays, wantPlays) {
 		t.Errorf("plays = %+v", p.Plays)

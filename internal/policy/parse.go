@@ -63,8 +63,20 @@ func (p *parser) policy(root field) *Policy {
 	if f, ok := m["segments"]; ok {
 		pol.Segments = d.segments(f)
 	}
+	pol.StickyOwner = true
 	if f, ok := p.need(root, m, "routing"); ok {
-		pol.Routing = d.routing(f)
+		// A list of rules, or {rules, sticky_owner} when the options are set.
+		if f.val.Kind == yaml.MappingNode {
+			rm := d.mapping(f, "rules", "sticky_owner")
+			if r, ok := d.need(f, rm, "rules"); ok {
+				pol.Routing = d.routing(r)
+			}
+			if so, ok := rm["sticky_owner"]; ok {
+				pol.StickyOwner, _ = d.boolean(so)
+			}
+		} else {
+			pol.Routing = d.routing(f)
+		}
 	}
 	if f, ok := p.need(root, m, "sla"); ok {
 		pol.SLA = d.sla(f)
@@ -127,12 +139,20 @@ func (d *decoder) unique(ns names, f field, name string) {
 
 func (d *decoder) scoring(f field) Scoring {
 	var s Scoring
-	m := d.mapping(f, "mql_threshold", "caps", "decay", "rules", "fit", "required_for_handoff")
+	m := d.mapping(f, "mql_threshold", "min_fit", "min_intent", "caps", "decay", "rules", "fit", "required_for_handoff")
 	if m == nil {
 		return s
 	}
 	if t, ok := d.need(f, m, "mql_threshold"); ok {
 		s.MQLThreshold, _ = d.integer(t, 1)
+	}
+	// The two gates beside the total: a minimum fit (default 0: not
+	// negative) and a minimum intent (default 0).
+	if v, ok := m["min_fit"]; ok {
+		s.MinFit, _ = d.integer(v, -1000)
+	}
+	if v, ok := m["min_intent"]; ok {
+		s.MinIntent, _ = d.integer(v, 0)
 	}
 	if c, ok := m["caps"]; ok {
 		if cm := d.mapping(c, "intent", "fit"); cm != nil {
@@ -538,9 +558,20 @@ func (d *decoder) plays(f field) map[string]Play {
 
 func (d *decoder) play(f field) (Play, bool) {
 	pl := Play{Score: ScoreKeep}
-	m := d.mapping(f, "to", "nurture", "cool_off", "score")
+	pl.Requalify = RequalifyNewIntent
+	m := d.mapping(f, "to", "nurture", "cool_off", "score", "requalify")
 	if m == nil {
 		return pl, false
+	}
+	if q, ok := m["requalify"]; ok {
+		if s, ok := d.str(q); ok {
+			switch s {
+			case RequalifyNewIntent, RequalifyAtCoolOffEnd:
+				pl.Requalify = s
+			default:
+				d.errorf(q.val.Line, q.path, "must be %q or %q", RequalifyNewIntent, RequalifyAtCoolOffEnd)
+			}
+		}
 	}
 	name := f.key.Value
 	if t, ok := d.need(f, m, "to"); ok {

@@ -9,12 +9,16 @@ import "time"
 
 // Policy is one version of the handoff contract.
 type Policy struct {
-	Version     string
-	Timezone    string
-	Location    *time.Location
-	Scoring     Scoring
-	Segments    []Segment
-	Routing     []RoutingRule
+	Version  string
+	Timezone string
+	Location *time.Location
+	Scoring  Scoring
+	Segments []Segment
+	Routing  []RoutingRule
+	// StickyOwner: a lead that qualifies again after a recycle goes back to
+	// its previous owner when they can take it and the territory is the
+	// same (routing: {rules, sticky_owner}; default true).
+	StickyOwner bool
 	SLA         SLA
 	Suppression Suppression
 	Plays       map[string]Play
@@ -39,6 +43,10 @@ type Scoring struct {
 	Rules              []Rule // intent rules, matched against each event
 	Fit                []Rule // fit rules, matched against the profile
 	RequiredForHandoff []string
+	// MinFit and MinIntent gate an MQL beside the threshold: fit at least
+	// MinFit (default 0: not negative) and intent at least MinIntent
+	// (default 0). A fast track needs only fit not negative.
+	MinFit, MinIntent int
 }
 
 // Caps bound the two halves of the score (0 means no cap).
@@ -137,7 +145,17 @@ type Play struct {
 	Nurture string // track while recycled
 	CoolOff Duration
 	Score   string // reset, halve or keep
+	// Requalify: after the cool-off the lead needs new intent (a scored
+	// event after it) before it can be an MQL again (RequalifyNewIntent,
+	// the default), or may qualify at once on the score it kept.
+	Requalify string
 }
+
+// Requalify rules of a recycle play.
+const (
+	RequalifyNewIntent    = "new_intent"
+	RequalifyAtCoolOffEnd = "cool_off_end"
+)
 
 // Score rules of a play.
 const (

@@ -49,6 +49,10 @@ type Request struct {
 	// ForceOwner is a manual reassignment: this rep, who must be in the
 	// directory (away or at capacity is noted, not refused: a person chose).
 	ForceOwner string
+	// PreferOwner is a sticky owner (the rep who had the lead before its
+	// recycle): taken when they can take a lead now (in the directory, not
+	// away, not at capacity, not excluded); otherwise the rules decide.
+	PreferOwner string
 	// FallbackOnly skips rotation and account ownership and goes straight to
 	// the fallback chain of the first pool rule: the SLA ladder uses it once
 	// max_reassigns is spent.
@@ -119,6 +123,11 @@ func Decide(req Request, snap Snapshot) (Decision, error) {
 	if req.ForceOwner != "" {
 		return s.forced()
 	}
+	if req.PreferOwner != "" && !req.FallbackOnly {
+		if d, ok := s.preferred(); ok {
+			return d, nil
+		}
+	}
 	for _, rule := range req.Rules {
 		switch {
 		case rule.AccountOwner && req.FallbackOnly:
@@ -157,6 +166,23 @@ func (s *state) forced() (Decision, error) {
 		Rule: "manual", OwnerID: id, ManagerID: rep.Manager, Candidates: []Candidate{c},
 		Why: "manual reassignment to " + id + status(c),
 	}, nil
+}
+
+// preferred takes the sticky owner when they can take the lead now.
+func (s *state) preferred() (Decision, bool) {
+	id := s.req.PreferOwner
+	c := s.check(id)
+	if c.Skipped != "" {
+		s.candidates = append(s.candidates, c)
+		s.notes = append(s.notes, fmt.Sprintf("previous owner %s %s", id, reason(c.Skipped)))
+		return Decision{}, false
+	}
+	c.Chosen = true
+	s.candidates = append(s.candidates, c)
+	return Decision{
+		Rule: "sticky_owner", OwnerID: id, ManagerID: s.snap.Dir.Reps[id].Manager, Candidates: s.candidates,
+		Why: "sticky_owner: back to previous owner " + id,
+	}, true
 }
 
 type state struct {

@@ -464,3 +464,22 @@ func TestForceOwnerAndFallbackOnly(t *testing.T) {
 		t.Fatalf("fallback only: %+v, %v", d, err)
 	}
 }
+
+// A sticky owner is taken when they can take a lead; away, at capacity or
+// excluded, the rules decide as if there were none.
+func TestPreferOwner(t *testing.T) {
+	dir, at := loadDir(t), holidays
+	rules := []Rule{{Name: "inbound", Pool: "inbound-sdrs"}}
+	d, err := Decide(Request{LeadID: "L", Rules: rules, At: at, PreferOwner: "rep-1"}, Snapshot{Dir: dir})
+	if err != nil || d.OwnerID != "rep-1" || d.Rule != "sticky_owner" {
+		t.Fatalf("sticky rep-1: %+v %v", d, err)
+	}
+	d, err = Decide(Request{LeadID: "L", Rules: rules, At: at, PreferOwner: "rep-2"}, Snapshot{Dir: dir})
+	if err != nil || d.Rule == "sticky_owner" || d.OwnerID == "rep-2" || !strings.Contains(d.Why, "previous owner rep-2 away") {
+		t.Fatalf("away sticky owner taken: %+v %v", d, err)
+	}
+	d, err = Decide(Request{LeadID: "L", Rules: rules, At: at, PreferOwner: "rep-1", Exclude: []string{"rep-1"}}, Snapshot{Dir: dir})
+	if err != nil || d.OwnerID == "rep-1" {
+		t.Fatalf("excluded sticky owner taken: %+v %v", d, err)
+	}
+}

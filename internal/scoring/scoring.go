@@ -226,11 +226,34 @@ func Qualifies(sc policy.Scoring, s State, r Result) (mql bool, why string) {
 		return false, fmt.Sprintf("fit %d is negative", s.Fit)
 	case r.FastTrack:
 		return true, "fast track: " + r.FastTrackRule
+	case s.Fit < sc.MinFit:
+		return false, fmt.Sprintf("fit %d < min_fit %d", s.Fit, sc.MinFit)
+	case s.IntentPoints() < sc.MinIntent:
+		return false, fmt.Sprintf("intent %d < min_intent %d", s.IntentPoints(), sc.MinIntent)
 	case total >= sc.MQLThreshold:
 		return true, fmt.Sprintf("score %d >= %d", total, sc.MQLThreshold)
 	default:
 		return false, fmt.Sprintf("score %d < %d", total, sc.MQLThreshold)
 	}
+}
+
+// UnknownFit lists the profile fields the lead lacks that a fit rule
+// awarding points reads (in rule order): while they are missing, that
+// rule cannot be judged and fit is unknown. Negative rules (a student) do
+// not count: a lead is not held back to prove it is not one.
+func UnknownFit(sc policy.Scoring, profile map[string]any) []string {
+	var out []string
+	for _, rule := range sc.Fit {
+		if rule.Points <= 0 || rule.When == nil {
+			continue
+		}
+		for _, f := range rule.When.LeadFields {
+			if _, ok := profile[f]; !ok && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 // Missing lists the required_for_handoff fields that are absent or empty in

@@ -112,6 +112,9 @@ func (s *Store) decide(ctx context.Context, tx pgx.Tx, dir *directory.Directory,
 	// owner of account rules before it are all it can read.
 	var poolRule *routing.Rule
 	var reps []string
+	if in.PreferOwner != "" {
+		reps = append(reps, in.PreferOwner) // its load decides whether it can take the lead
+	}
 	for i, r := range in.Rules {
 		if r.AccountOwner {
 			if a, ok := dir.Account(in.Domain); ok {
@@ -153,6 +156,7 @@ func (s *Store) decide(ctx context.Context, tx pgx.Tx, dir *directory.Directory,
 		Exclude:      in.Exclude,
 		At:           in.At,
 		FallbackOnly: in.FallbackOnly,
+		PreferOwner:  in.PreferOwner,
 	}, routing.Snapshot{Dir: dir, Load: load, Cursors: cursors})
 }
 
