@@ -27,10 +27,19 @@ func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) 
 		return fmt.Errorf("directory import: %w", err)
 	}
 	defer st.Close()
+	before, err := st.Directory(ctx)
+	if err != nil {
+		return fmt.Errorf("directory import: %w", err)
+	}
 	if err := st.ImportDirectory(ctx, d); err != nil {
 		return fmt.Errorf("directory import %s: %w", pos[0], err)
 	}
 	fmt.Fprintf(a.stdout, "imported %s: %d reps, %d pools, %d accounts, %d away ranges\n",
 		pos[0], len(d.Reps), len(d.Pools), len(d.Accounts), len(d.Away))
-	return nil
+	after, err := st.Directory(ctx)
+	if err != nil {
+		return fmt.Errorf("directory import: read it back: %w", err)
+	}
+	// A rep away from today has their untouched handoffs moved now.
+	return a.awayAfterImport(ctx, before, after)
 }

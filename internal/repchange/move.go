@@ -40,6 +40,9 @@ type Reassignment struct {
 	DryRun bool
 }
 
+// ChangeKey names a reassignment for Reassignment.Key: "<change>:<from>:<to>:<day>".
+func ChangeKey(change, from, to, day string) string { return requestID(change, from, to, day) }
+
 // Reassign runs r. Each lead's state is read first: one that is no longer
 // From's (the listing trails the leads) stays where it is.
 func (m *Mover) Reassign(ctx context.Context, r Reassignment) ([]Outcome, error) {

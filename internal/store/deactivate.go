@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -31,4 +32,17 @@ func (s *Store) DeactivateRep(ctx context.Context, repID string) error {
 		return fmt.Errorf("deactivate rep %s: %w", repID, err)
 	}
 	return nil
+}
+
+// RepStatus says whether the directory has ever held repID (known) and
+// whether they are active now: a deactivated rep is known but not active.
+func (s *Store) RepStatus(ctx context.Context, repID string) (known, active bool, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT active FROM reps WHERE id = $1`, repID).Scan(&active)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("rep status %s: %w", repID, err)
+	}
+	return true, active, nil
 }

@@ -47,6 +47,11 @@ func TestDeactivateRep(t *testing.T) {
 			t.Errorf("deactivate %s: %v, want ErrUnknownRep", rep, err)
 		}
 	}
+	for rep, want := range map[string][2]bool{"rep-2": {true, false}, "rep-1": {true, true}, "rep-404": {false, false}} {
+		if known, active, err := s.RepStatus(t.Context(), rep); err != nil || known != want[0] || active != want[1] {
+			t.Errorf("RepStatus(%s) = %v, %v, %v; want known %v, active %v", rep, known, active, err, want[0], want[1])
+		}
+	}
 	// A file that lists them makes them active again.
 	if err := s.ImportDirectory(t.Context(), loadDir(t)); err != nil {
 		t.Fatal(err)
