@@ -18,17 +18,8 @@ import (
 // rep away` moves the untouched one to another owner at once, not at the
 // ladder's reassign step (an hour away here), and the touched one stays.
 func TestRepAwayMovesUntouchedLeadsAtOnce(t *testing.T) {
-	src, err := os.ReadFile(fastPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Long SLAs: no ladder step moves a lead while the test watches.
-	slow := strings.NewReplacer("within: 4s", "within: 1h", "within: 8s", "within: 2h").Replace(string(src))
-	path := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(path, []byte(slow), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := newStack(t, path)
+	s := newStack(t, longSLAPolicy(t))
 	initech := func(email string) *lead.Profile {
 		return &lead.Profile{Email: email, Company: "Initech", Domain: "initech.com", Country: "US", Region: "CA",
 			Employees: 250, Industry: "insurance", Title: "VP Sales"}
@@ -75,4 +66,20 @@ func TestRepAwayMovesUntouchedLeadsAtOnce(t *testing.T) {
 	if v, _ := s.state("AWAY-TOUCHED"); v.OwnerID != "rep-7" {
 		t.Errorf("the touched lead moved to %s", v.OwnerID)
 	}
+}
+
+// longSLAPolicy is the fast policy with first-touch SLAs of hours: no
+// ladder step fires during a test.
+func longSLAPolicy(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile(fastPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := strings.NewReplacer("within: 4s", "within: 1h", "within: 8s", "within: 2h").Replace(string(src))
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(slow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
