@@ -68,6 +68,54 @@ func TestRepAwayMovesUntouchedLeadsAtOnce(t *testing.T) {
 	}
 }
 
+// With policy away.mode pause, the untouched lead keeps its owner and its
+// SLA clock stops; `starter rep back` runs it again. (The commands read
+// both from the lead's history: this checks them against the real
+// workflow's words.)
+func TestRepAwayPausesAndBackResumes(t *testing.T) {
+	path := longSLAPolicy(t)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("\naway: { mode: pause }\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s := newStack(t, path)
+	s.send(quote("p-1", "PAUSE-1", &lead.Profile{Email: "bill@initech.com", Company: "Initech", Domain: "initech.com",
+		Country: "US", Region: "CA", Employees: 250}))
+	s.waitLead("PAUSE-1", "handoff to rep-7", 30*time.Second, func(v lead.View) bool { return v.Stage == lead.StageHandoff && v.OwnerID == "rep-7" })
+	lc := temporalx.NewLeadClient(s.srv.Client(t), lead.TaskQueue)
+	s.waitFor("visibility to list rep-7's handoff", 30*time.Second, func() bool {
+		ids, err := lc.OwnedBy(t.Context(), "rep-7", []lead.Stage{lead.StageHandoff})
+		return err == nil && slices.Equal(ids, []string{"PAUSE-1"})
+	})
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().In(la).Format("2006-01-02")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rep", "away", "rep-7", "--from", today, "--to", today}, "PAUSE-1: clock paused"},
+		{[]string{"rep", "back", "rep-7"}, "PAUSE-1: clock resumed"},
+	} {
+		cmd := exec.Command(filepath.Join(binDir, "starter"), c.args...)
+		cmd.Env = s.env
+		out, err := cmd.CombinedOutput()
+		t.Logf("starter %v:\n%s", c.args, out)
+		if err != nil || !strings.Contains(string(out), c.want) {
+			t.Fatalf("starter %v: %v; want %q", c.args, err, c.want)
+		}
+	}
+	if v, _ := s.state("PAUSE-1"); v.OwnerID != "rep-7" {
+		t.Errorf("the paused lead moved to %s", v.OwnerID)
+	}
+}
+
 // longSLAPolicy is the fast policy with first-touch SLAs of hours: no
 // ladder step fires during a test.
 func longSLAPolicy(t *testing.T) string {
