@@ -52,7 +52,10 @@ under their original keys, and prints what is left in its outbox. Needs the
 admin LEADFLOW_API_TOKEN. --by defaults to your user name. Exits 1 with the
 lead's reason when there is nothing to retry.`},
 	{name: "policy check", args: "FILE [--directory DFILE]", summary: "validate a policy file (and its pools against a directory)", run: cmdPolicyCheck},
-	{name: "directory import", args: "FILE", summary: "import the sales directory into Postgres", run: cmdDirectoryImport},
+	{name: "directory import", args: "FILE [--skip-leads]", summary: "import the sales directory into Postgres", run: cmdDirectoryImport, detail: `
+A rep the file makes away today (and who was not) has their untouched
+handoffs moved at once, as by ` + "`starter rep away`" + ` (this needs Temporal);
+--skip-leads only imports.`},
 	{name: "rep away", args: "REP --from YYYY-MM-DD --to YYYY-MM-DD", summary: "mark a rep out of office (dates inclusive, rep's timezone)", run: cmdRepAway, detail: `
 When the period covers today (the rep's timezone), the rep's untouched
 handoffs move now: routed again, or their SLA clocks paused to the end of

@@ -9,6 +9,7 @@ import (
 
 func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) error {
 	fs := c.flagSet(a)
+	skipLeads := fs.Bool("skip-leads", false, "only import: leave the handoffs of reps newly away to routing and the SLA ladder (no Temporal needed)")
 	pos, err := parseArgs(c, fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -36,6 +37,9 @@ func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) 
 	}
 	fmt.Fprintf(a.stdout, "imported %s: %d reps, %d pools, %d accounts, %d away ranges\n",
 		pos[0], len(d.Reps), len(d.Pools), len(d.Accounts), len(d.Away))
+	if *skipLeads {
+		return nil
+	}
 	after, err := st.Directory(ctx)
 	if err != nil {
 		return fmt.Errorf("directory import: read it back: %w", err)

@@ -240,6 +240,17 @@ func TestRepCommandsMoveLeads(t *testing.T) {
 			t.Fatal(err)
 		}
 		file := writeFile(t, "directory.yaml", string(src)+`  - { rep: rep-2, from: "2026-12-01", to: "2026-12-01" }`+"\n")
+		// --skip-leads only imports: nothing is sent, the lead stays.
+		if code := ta.run(t, "directory", "import", "--skip-leads", file); code != exitOK {
+			t.Fatalf("exit %d", code)
+		}
+		if o := e.owner(t, "L-e"); o != "rep-2" || strings.Contains(ta.out.String(), "L-e") {
+			t.Fatalf("--skip-leads moved L-e to %s:\n%s", o, ta.out)
+		}
+		// Back to the deploy file, then the one that adds today's range.
+		if code := ta.run(t, "directory", "import", deployDirectory); code != exitOK {
+			t.Fatalf("exit %d", code)
+		}
 		if code := ta.run(t, "directory", "import", file); code != exitOK {
 			t.Fatalf("exit %d", code)
 		}
