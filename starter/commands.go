@@ -39,16 +39,36 @@ failed call with the same --id to make sure it applies at most once.`},
 	{name: "lead reject", args: "ID --rep R --reason REASON [--note N] [--duplicate-of L] [--revisit-at RFC3339] [--id X]", summary: "reject a handoff with a reason", run: cmdLeadReject, detail: `
 REASON is one of bad_fit, duplicate (needs --duplicate-of), no_response,
 timing, competitor, other (needs --note).`},
-	{name: "lead reassign", args: "ID --owner R --by WHO [--note N] [--id X]", summary: "give a lead to another owner", run: cmdLeadReassign},
+	{name: "lead reassign", args: "ID --owner R --by WHO [--note N] [--id X] | --from R --to R2 [--dry-run] [--by WHO] [--note N]", summary: "give a lead (or every open lead of a rep) to another owner", run: cmdLeadReassign, detail: `
+With ID: that lead, through starter serve. With --from and --to: every open
+lead (mql, handoff, sal, opportunity, customer) that --from owns goes to --to,
+through Temporal directly (each lead's owner is read first; one that is no
+longer --from's stays). --dry-run lists what would move and sends nothing.
+The leads are listed from Temporal visibility, which trails the leads by a
+moment. A re-run the same day sends the same request IDs: safe.`},
 	{name: "lead retry-effects", args: "ID [--by WHO] [--id X] [--json] [--url URL]", summary: "re-drive a lead's failed side effects", run: cmdLeadRetryEffects, detail: `
 Starts the lead's failed side effects (CRM, nurture, notifications) again,
 under their original keys, and prints what is left in its outbox. Needs the
 admin LEADFLOW_API_TOKEN. --by defaults to your user name. Exits 1 with the
 lead's reason when there is nothing to retry.`},
 	{name: "policy check", args: "FILE [--directory DFILE]", summary: "validate a policy file (and its pools against a directory)", run: cmdPolicyCheck},
-	{name: "directory import", args: "FILE", summary: "import the sales directory into Postgres", run: cmdDirectoryImport},
-	{name: "rep away", args: "REP --from YYYY-MM-DD --to YYYY-MM-DD", summary: "mark a rep out of office (dates inclusive, rep's timezone)", run: cmdRepAway},
-	{name: "rep back", args: "REP", summary: "mark a rep back as of today (rep's timezone)", run: cmdRepBack},
+	{name: "directory import", args: "FILE [--skip-leads]", summary: "import the sales directory into Postgres", run: cmdDirectoryImport, detail: `
+A rep the file makes away today (and who was not) has their untouched
+handoffs moved at once, as by ` + "`starter rep away`" + ` (this needs Temporal);
+--skip-leads only imports.`},
+	{name: "rep away", args: "REP --from YYYY-MM-DD --to YYYY-MM-DD", summary: "mark a rep out of office (dates inclusive, rep's timezone)", run: cmdRepAway, detail: `
+When the period covers today (the rep's timezone), the rep's untouched
+handoffs move now: routed again, or their SLA clocks paused to the end of
+--to (policy away.mode), one line per lead. Touched and accepted leads stay.
+A period that starts later: routing skips the rep from that day and the SLA
+ladder reassigns their untouched leads. Talks to Temporal directly.`},
+	{name: "rep back", args: "REP", summary: "mark a rep back as of today (rep's timezone)", run: cmdRepBack, detail: `
+Also resumes the paused SLA clocks of the rep's handoffs.`},
+	{name: "rep deactivate", args: "REP [--to REP2]", summary: "stop routing to a rep and move every open lead they own", run: cmdRepDeactivate, detail: `
+Marks REP inactive (routing never picks them; history and metrics keep them;
+a directory import that lists them makes them active again), then moves every
+open lead REP owns: to REP2 with --to (the reassign update), else each to the
+owner routing picks. Safe to run again.`},
 	{name: "rep token", args: "REP [--ttl 30d] | list [REP] | revoke ID", summary: "mint, list or revoke web UI tokens that open only one rep's inbox", run: cmdRepToken, detail: repTokenDetail},
 	{name: "report", args: "[--from YYYY-MM-DD --to YYYY-MM-DD] [--by segment|source|territory|pool|rep|policy] [--format table|json|csv]", summary: "the weekly numbers from the ledger", run: cmdReport, detail: reportDetail},
 	{name: "db migrate", summary: "create the database if needed and apply migrations", run: cmdDBMigrate},

@@ -9,6 +9,7 @@ import (
 
 func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) error {
 	fs := c.flagSet(a)
+	skipLeads := fs.Bool("skip-leads", false, "only import: leave the handoffs of reps newly away to routing and the SLA ladder (no Temporal needed)")
 	pos, err := parseArgs(c, fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -27,10 +28,22 @@ func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) 
 		return fmt.Errorf("directory import: %w", err)
 	}
 	defer st.Close()
+	before, err := st.Directory(ctx)
+	if err != nil {
+		return fmt.Errorf("directory import: %w", err)
+	}
 	if err := st.ImportDirectory(ctx, d); err != nil {
 		return fmt.Errorf("directory import %s: %w", pos[0], err)
 	}
 	fmt.Fprintf(a.stdout, "imported %s: %d reps, %d pools, %d accounts, %d away ranges\n",
 		pos[0], len(d.Reps), len(d.Pools), len(d.Accounts), len(d.Away))
-	return nil
+	if *skipLeads {
+		return nil
+	}
+	after, err := st.Directory(ctx)
+	if err != nil {
+		return fmt.Errorf("directory import: read it back: %w", err)
+	}
+	// A rep away from today has their untouched handoffs moved now.
+	return a.awayAfterImport(ctx, before, after)
 }

@@ -127,7 +127,7 @@ func TestServeSendDirectory(t *testing.T) {
 	if code := ta.run(t, "rep", "back", "rep-1"); code != exitOK {
 		t.Fatalf("rep back: exit %d", code)
 	}
-	if code := ta.run(t, "rep", "away", "rep-99", "--from", "2026-12-01", "--to", "2026-12-03"); code != exitFailure || !strings.Contains(ta.errOut.String(), `unknown rep "rep-99"`) {
+	if code := ta.run(t, "rep", "away", "rep-99", "--from", "2026-12-01", "--to", "2026-12-03"); code != exitUsage || !strings.Contains(ta.errOut.String(), `unknown rep "rep-99"`) {
 		t.Fatalf("unknown rep: exit %d, stderr %q", code, ta.errOut)
 	}
 	// A rep token minted by the CLI opens that rep's inbox on serve, not

@@ -156,7 +156,20 @@ func cmdLeadReassign(ctx context.Context, a *app, c *command, args []string) err
 	by := fs.String("by", "", "who is reassigning (required)")
 	note := fs.String("note", "", "why")
 	reqID := fs.String("id", "", "update id, for a safe retry (default: random)")
-	id, err := leadArgs(c, fs, args)
+	from := fs.String("from", "", "bulk: move every open lead of this rep (with --to)")
+	to := fs.String("to", "", "bulk: the rep who gets them")
+	dryRun := fs.Bool("dry-run", false, "bulk: list what would move and change nothing")
+	pos, err := parseArgs(c, fs, args, 0, 1)
+	if err != nil {
+		return err
+	}
+	if bulk, err := leadReassignBulk(c, pos, *from, *to, *owner, *reqID, *dryRun); bulk || err != nil {
+		if err != nil {
+			return err
+		}
+		return a.bulkReassign(ctx, c, *from, *to, *by, *note, *dryRun)
+	}
+	id, err := leadArgs(c, fs, pos)
 	if err != nil {
 		return err
 	}

@@ -32,9 +32,13 @@ func cmdRepAway(ctx context.Context, a *app, c *command, args []string) error {
 	case t.Before(f):
 		return usagef(c, "--to %s is before --from %s", *to, *from)
 	}
-	return a.changeAway(ctx, pos[0], func(st *store.Store, rep directory.Rep) error {
+	rep, _, err := a.changeAway(ctx, c, pos[0], func(st *store.Store, rep directory.Rep) error {
 		return st.SetAway(ctx, rep.ID, *from, *to)
 	})
+	if err != nil {
+		return err
+	}
+	return a.awayNow(ctx, rep, directory.Away{RepID: rep.ID, From: *from, To: *to})
 }
 
 func cmdRepBack(ctx context.Context, a *app, c *command, args []string) error {
@@ -44,7 +48,7 @@ func cmdRepBack(ctx context.Context, a *app, c *command, args []string) error {
 		return err
 	}
 	now := a.now()
-	return a.changeAway(ctx, pos[0], func(st *store.Store, rep directory.Rep) error {
+	rep, _, err := a.changeAway(ctx, c, pos[0], func(st *store.Store, rep directory.Rep) error {
 		if err := st.ClearAway(ctx, rep.ID, now); err != nil {
 			return err
 		}
@@ -53,52 +57,58 @@ func cmdRepBack(ctx context.Context, a *app, c *command, args []string) error {
 		}
 		return nil
 	})
-}
-
-// changeAway runs change on a known rep and prints the rep's away ranges
-// before and after.
-func (a *app) changeAway(ctx context.Context, repID string, change func(*store.Store, directory.Rep) error) error {
-	cfg, err := a.config()
 	if err != nil {
 		return err
 	}
+	return a.backNow(ctx, rep, now)
+}
+
+// changeAway runs change on a known rep and prints the rep's away ranges
+// before and after; it returns the rep and the directory after.
+func (a *app) changeAway(ctx context.Context, c *command, repID string, change func(*store.Store, directory.Rep) error) (directory.Rep, *directory.Directory, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return directory.Rep{}, nil, err
+	}
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return err
+		return directory.Rep{}, nil, err
 	}
 	defer st.Close()
 	before, err := st.Directory(ctx)
 	if err != nil {
-		return err
+		return directory.Rep{}, nil, err
 	}
 	rep, ok := before.Reps[repID]
 	if !ok {
-		return unknownRep(repID, before)
+		return directory.Rep{}, nil, unknownRep(c, repID, before)
 	}
 	if err := change(st, rep); err != nil {
 		if errors.Is(err, store.ErrUnknownRep) {
-			return unknownRep(repID, before)
+			return directory.Rep{}, nil, unknownRep(c, repID, before)
 		}
-		return err
+		return directory.Rep{}, nil, err
 	}
 	after, err := st.Directory(ctx)
 	if err != nil {
-		return err
+		return directory.Rep{}, nil, err
 	}
 	was, now := awayOf(before, repID), awayOf(after, repID)
 	if slices.Equal(was, now) {
 		fmt.Fprintf(a.stdout, "no change: %s (%s) away %s\n", repID, rep.Name, rangesText(now))
-		return nil
+		return rep, after, nil
 	}
 	fmt.Fprintf(a.stdout, "%s (%s, %s) away: %s → %s\n", repID, rep.Name, rep.Timezone, rangesText(was), rangesText(now))
-	return nil
+	return rep, after, nil
 }
 
-func unknownRep(repID string, d *directory.Directory) error {
+// unknownRep is the usage error (exit 2) for a rep the directory does not
+// hold as active.
+func unknownRep(c *command, repID string, d *directory.Directory) error {
 	if len(d.Reps) == 0 {
-		return fmt.Errorf("unknown rep %q: the directory is empty (run `starter directory import FILE` first)", repID)
+		return usagef(c, "unknown rep %q: the directory is empty (run `starter directory import FILE` first)", repID)
 	}
-	return fmt.Errorf("unknown rep %q: not an active rep of the imported directory", repID)
+	return usagef(c, "unknown rep %q: not an active rep of the imported directory", repID)
 }
 
 func awayOf(d *directory.Directory, repID string) []string {

@@ -79,7 +79,7 @@ func cmdRepToken(ctx context.Context, a *app, c *command, args []string) error {
 		if derr != nil {
 			return fmt.Errorf("rep token %s: %w", verb, derr)
 		}
-		return &usageError{cmd: c.name, msg: c.name + ": " + unknownRep(verb, d).Error()}
+		return unknownRep(c, verb, d)
 	}
 	if err != nil {
 		return fmt.Errorf("rep token %s: %w", verb, err)

@@ -112,7 +112,28 @@ func TestRecordHistories(t *testing.T) {
 	r.send(id, lead.Event{ID: "e2", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Country: "US", Region: "OR"}})
 	r.waitStage(id, lead.StageHandoff)
 	r.update(id, lead.UpdateReject, lead.RejectRequest{ID: "e3", RepID: r.state(id).OwnerID, Reason: lead.ReasonBadFit})
+	// a phone number changes nothing; a fit field that passes brings it back
+	r.send(id, lead.Event{ID: "e4", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Phone: "+1 555 0100"}})
+	r.send(id, lead.Event{ID: "e5", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Title: "CFO"}})
+	r.waitStage(id, lead.StageLead)
 	r.save(id, "enrich-badfit")
+
+	// unknown fit: enrichment for employees and industry; a timing
+	// rejection with a revisit date hands the lead back to the rep
+	id = r.lead("rec-revisit")
+	pv := ev("v1", lead.EventWebPageView, map[string]any{"category": "pricing"})
+	pv.Profile = &lead.Profile{Email: "kim@nowhere.io", Company: "Nowhere", Country: "US", Region: "CA"}
+	r.send(id, pv)
+	r.send(id, ev("v2", lead.EventWebPageView, map[string]any{"category": "pricing"}))
+	r.send(id, ev("v3", lead.EventWebPageView, map[string]any{"category": "pricing"}))
+	r.waitStage(id, lead.StageMQL)
+	r.send(id, lead.Event{ID: "v4", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Employees: 300, Industry: "insurance"}})
+	r.waitStage(id, lead.StageHandoff)
+	owner = r.state(id).OwnerID
+	r.update(id, lead.UpdateReject, lead.RejectRequest{ID: "v5", RepID: owner, Reason: lead.ReasonTiming, Note: "after the budget",
+		RevisitAt: time.Now().Add(20 * time.Second).UTC().Format(time.RFC3339)})
+	r.waitFor(id, "the revisit handoff", func(v lead.View) bool { return v.RecycleCount == 1 && v.Stage == lead.StageHandoff })
+	r.save(id, "revisit-unknown-fit")
 
 	id = r.lead("rec-merge")
 	r.send(id, quoteRequest("m1"))

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -229,17 +227,8 @@ func TestDuplicateDeliveryHasOneEffect(t *testing.T) {
 // kill -9 the worker while handoffs are in flight and start it again: every
 // lead ends with exactly one owner assignment and one task.
 func TestWorkerCrashDuringHandoffs(t *testing.T) {
-	src, err := os.ReadFile(fastPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Long SLAs, so no ladder step adds assignments while we count.
-	slow := strings.NewReplacer("within: 4s", "within: 1h", "within: 8s", "within: 2h").Replace(string(src))
-	path := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(path, []byte(slow), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := newStack(t, path)
+	s := newStack(t, longSLAPolicy(t))
 	const n = 40
 	var ids []string
 	var batch []lead.Event

@@ -44,6 +44,9 @@ type LeadClient struct {
 	UpdateTimeout time.Duration
 	// QueryTimeout bounds Query; 0 means UpdateTimeout, at most 5 s.
 	QueryTimeout time.Duration
+	// ListPageSize is the page size of OwnedBy's visibility queries (0:
+	// defaultListPageSize).
+	ListPageSize int
 }
 
 var (
