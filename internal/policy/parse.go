@@ -41,7 +41,7 @@ type decoder struct {
 }
 
 func (p *parser) policy(root field) *Policy {
-	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture", "report", "effects")
+	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture", "report", "effects", "notifications")
 	if m == nil {
 		return nil
 	}
@@ -85,6 +85,10 @@ func (p *parser) policy(root field) *Policy {
 	pol.Effects = Effects{RetryFor: DefaultEffectRetryFor}
 	if f, ok := m["effects"]; ok {
 		pol.Effects = d.effects(f)
+	}
+	pol.Notifications = DefaultNotifications()
+	if f, ok := m["notifications"]; ok {
+		pol.Notifications = d.notifications(f)
 	}
 	return pol
 }

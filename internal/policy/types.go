@@ -21,6 +21,8 @@ type Policy struct {
 	Nurture     Nurture
 	Report      Report  // when the weekly governance report runs
 	Effects     Effects // how long side effects are retried
+	// Notifications: rate limit, quiet hours, weekly report recipients.
+	Notifications Notifications
 
 	// Source is the YAML the policy was parsed from and Digest its SHA-256
 	// (hex). Workflows carry Source so a replay re-parses the same contract.
