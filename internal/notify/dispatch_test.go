@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/directory"
+	"github.com/leadflow/leadflow/internal/notify/notifytest"
 	"github.com/leadflow/leadflow/internal/policy"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
@@ -40,8 +41,8 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t
 type rig struct {
 	d     *Dispatcher
 	st    *store.Store
-	smtp  *smtpServer
-	slack *slackFake
+	smtp  *notifytest.SMTPServer
+	slack *notifytest.Slack
 	clock *testClock
 	pol   Policy
 	logs  *observer.ObservedLogs
@@ -60,17 +61,17 @@ func newRig(t *testing.T) *rig {
 	if err := st.ImportDirectory(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{st: st, smtp: startSMTP(t, true, "", ""), slack: newSlackFake(t), clock: &testClock{t: noonNY},
+	r := &rig{st: st, smtp: notifytest.StartSMTP(t, true, "", ""), slack: notifytest.NewSlack(t), clock: &testClock{t: noonNY},
 		pol: Policy{Notifications: policy.DefaultNotifications(), Location: time.UTC}}
-	cfg, err := ParseSMTPURL("smtp://" + r.smtp.addr)
+	cfg, err := ParseSMTPURL("smtp://" + r.smtp.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	email, err := NewEmail(cfg, "leadflow@example.com", WithTLSConfig(&tls.Config{RootCAs: r.smtp.certs, MinVersion: tls.VersionTLS12}))
+	email, err := NewEmail(cfg, "leadflow@example.com", WithTLSConfig(&tls.Config{RootCAs: r.smtp.Certs, MinVersion: tls.VersionTLS12}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bot, err := NewSlackBot(r.slack.token, WithSlackAPIURL(r.slack.apiURL()))
+	bot, err := NewSlackBot(r.slack.Token, WithSlackAPIURL(r.slack.APIURL()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func handoff(key string) actions.NotifyInput {
 		OwnerID: "rep-1", Body: "Ana Lima at Acme asked for a quote.", WhyNow: "quote_request +40", DueAt: noonNY.Add(15 * time.Minute)}
 }
 
-func (r *rig) counts() (slack, email int) { return len(r.slack.received()), len(r.smtp.received()) }
+func (r *rig) counts() (slack, email int) { return len(r.slack.Received()), len(r.smtp.Received()) }
 
 // A retried activity sends nothing twice.
 func TestDispatchIsIdempotentAcrossARetry(t *testing.T) {
@@ -101,7 +102,7 @@ func TestDispatchIsIdempotentAcrossARetry(t *testing.T) {
 			t.Fatalf("after attempt %d: slack %d email %d, want 1 and 1", attempt, s, e)
 		}
 	}
-	if p := r.slack.received()[0]; p.Channel != "U024BE7LH" || p.ShapeErr != "" {
+	if p := r.slack.Received()[0]; p.Channel != "U024BE7LH" || p.ShapeErr != "" {
 		t.Errorf("slack post %+v", p)
 	}
 	r.noPIIInLogs(t)
@@ -111,7 +112,7 @@ func TestDispatchIsIdempotentAcrossARetry(t *testing.T) {
 func TestDispatchPartialDeliveryRetriesOnlyWhatIsMissing(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	r.slack.answer(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	r.slack.Answer(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	in := handoff("lead/L-1001:handoff:1")
 	err := r.d.Dispatch(t.Context(), in)
 	if err == nil || isNonRetryable(err) {
@@ -195,8 +196,8 @@ func TestDispatchQuietHours(t *testing.T) {
 func TestDispatchRefusalIsNonRetryable(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	r.slack.answer(func(w http.ResponseWriter, _ *http.Request) {
-		writeSlackJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+	r.slack.Answer(func(w http.ResponseWriter, _ *http.Request) {
+		notifytest.WriteJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
 	})
 	err := r.d.Dispatch(t.Context(), handoff("k1"))
 	var app *temporal.ApplicationError
@@ -212,7 +213,7 @@ func TestDispatchRefusalIsNonRetryable(t *testing.T) {
 func TestDispatchHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	r.slack.answer(func(w http.ResponseWriter, _ *http.Request) {
+	r.slack.Answer(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Retry-After", "42")
 		w.WriteHeader(http.StatusTooManyRequests)
 	})

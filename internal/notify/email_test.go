@@ -17,20 +17,22 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/leadflow/leadflow/internal/notify/notifytest"
 )
 
-func emailTo(t *testing.T, s *smtpServer, rawURL string) *Email {
+func emailTo(t *testing.T, s *notifytest.SMTPServer, rawURL string) *Email {
 	t.Helper()
 	if rawURL == "" {
-		rawURL = "smtp://" + s.addr
+		rawURL = "smtp://" + s.Addr
 	}
 	cfg, err := ParseSMTPURL(rawURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := []EmailOption{WithEmailTimeout(5 * time.Second)}
-	if s.certs != nil {
-		opts = append(opts, WithTLSConfig(&tls.Config{RootCAs: s.certs, MinVersion: tls.VersionTLS12}))
+	if s.Certs != nil {
+		opts = append(opts, WithTLSConfig(&tls.Config{RootCAs: s.Certs, MinVersion: tls.VersionTLS12}))
 	}
 	e, err := NewEmail(cfg, "leadflow@example.com", opts...)
 	if err != nil {
@@ -42,13 +44,13 @@ func emailTo(t *testing.T, s *smtpServer, rawURL string) *Email {
 // The message the server receives: recipients, subject, a text part and
 // an HTML part, the Message-ID from the key, over STARTTLS, authenticated.
 func TestEmailDeliveredOverSTARTTLS(t *testing.T) {
-	s := startSMTP(t, true, "leadflow", "s3cret")
-	e := emailTo(t, s, "smtp://leadflow:s3cret@"+s.addr)
+	s := notifytest.StartSMTP(t, true, "leadflow", "s3cret")
+	e := emailTo(t, s, "smtp://leadflow:s3cret@"+s.Addr)
 	m := sample(t)
 	if err := e.Send(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
-	got := s.received()
+	got := s.Received()
 	if len(got) != 1 {
 		t.Fatalf("received %d messages, want 1", len(got))
 	}
@@ -111,19 +113,19 @@ func TestMessageIDFromKey(t *testing.T) {
 
 // A server without STARTTLS still gets the mail (opportunistic TLS).
 func TestEmailWithoutSTARTTLS(t *testing.T) {
-	s := startSMTP(t, false, "", "")
+	s := notifytest.StartSMTP(t, false, "", "")
 	if err := emailTo(t, s, "").Send(t.Context(), sample(t)); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.received(); len(got) != 1 || got[0].TLS {
+	if got := s.Received(); len(got) != 1 || got[0].TLS {
 		t.Fatalf("received %+v", got)
 	}
 }
 
 func TestEmailErrors(t *testing.T) {
 	t.Run("550 is a refusal", func(t *testing.T) {
-		s := startSMTP(t, true, "", "")
-		s.rcptFn = func(string) error { return errNoSuchUser }
+		s := notifytest.StartSMTP(t, true, "", "")
+		s.AnswerRcpt(func(string) error { return notifytest.ErrNoSuchUser })
 		err := emailTo(t, s, "").Send(t.Context(), sample(t))
 		var r *Refused
 		if !errors.As(err, &r) || !strings.Contains(r.Reason, "550") {
@@ -134,18 +136,18 @@ func TestEmailErrors(t *testing.T) {
 		}
 	})
 	t.Run("451 is retried", func(t *testing.T) {
-		s := startSMTP(t, true, "", "")
-		s.rcptFn = func(string) error {
+		s := notifytest.StartSMTP(t, true, "", "")
+		s.AnswerRcpt(func(string) error {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
-		}
+		})
 		err := emailTo(t, s, "").Send(t.Context(), sample(t))
 		if !isUnavailable(err) || !strings.Contains(err.Error(), "451") {
 			t.Fatalf("error %T %v; want Unavailable 451", err, err)
 		}
 	})
 	t.Run("wrong password is a refusal", func(t *testing.T) {
-		s := startSMTP(t, true, "leadflow", "s3cret")
-		err := emailTo(t, s, "smtp://leadflow:wrong@"+s.addr).Send(t.Context(), sample(t))
+		s := notifytest.StartSMTP(t, true, "leadflow", "s3cret")
+		err := emailTo(t, s, "smtp://leadflow:wrong@"+s.Addr).Send(t.Context(), sample(t))
 		if !isRefused(err) || strings.Contains(err.Error(), "wrong") {
 			t.Fatalf("error %T %v; want Refused without the password", err, err)
 		}

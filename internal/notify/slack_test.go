@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/notify/notifytest"
 )
 
 var testLinks = Links{PublicURL: "http://127.0.0.1:8080", TemporalUIURL: "http://127.0.0.1:8233", Namespace: "default"}
@@ -26,8 +27,8 @@ func sample(t *testing.T) Message {
 }
 
 func TestSlackWebhookPostsBlockKit(t *testing.T) {
-	f := newSlackFake(t)
-	s, err := NewSlackWebhook(f.webhookURL())
+	f := notifytest.NewSlack(t)
+	s, err := NewSlackWebhook(f.WebhookURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +53,8 @@ func TestSlackWebhookPostsBlockKit(t *testing.T) {
 }
 
 func TestSlackBotPostsToTheUserID(t *testing.T) {
-	f := newSlackFake(t)
-	s, err := NewSlackBot(f.token, WithSlackAPIURL(f.apiURL()))
+	f := notifytest.NewSlack(t)
+	s, err := NewSlackBot(f.Token, WithSlackAPIURL(f.APIURL()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,21 +96,21 @@ func TestSlackErrors(t *testing.T) {
 			http.Error(w, "invalid_token", http.StatusForbidden)
 		}, isRefused},
 		{"bot channel_not_found", true, func(w http.ResponseWriter, _ *http.Request) {
-			writeSlackJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+			notifytest.WriteJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
 		}, isRefused},
 		{"bot internal_error", true, func(w http.ResponseWriter, _ *http.Request) {
-			writeSlackJSON(w, map[string]any{"ok": false, "error": "internal_error"})
+			notifytest.WriteJSON(w, map[string]any{"ok": false, "error": "internal_error"})
 		}, isUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newSlackFake(t)
-			f.answer(tc.answer)
+			f := notifytest.NewSlack(t)
+			f.Answer(tc.answer)
 			var s *Slack
 			var err error
 			if tc.bot {
-				s, err = NewSlackBot(f.token, WithSlackAPIURL(f.apiURL()))
+				s, err = NewSlackBot(f.Token, WithSlackAPIURL(f.APIURL()))
 			} else {
-				s, err = NewSlackWebhook(f.webhookURL())
+				s, err = NewSlackWebhook(f.WebhookURL())
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -127,16 +128,16 @@ func TestSlackErrors(t *testing.T) {
 
 // A Slack that does not answer in time is an outage, retried.
 func TestSlackTimeout(t *testing.T) {
-	f := newSlackFake(t)
+	f := notifytest.NewSlack(t)
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	f.answer(func(w http.ResponseWriter, r *http.Request) {
+	f.Answer(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
 	})
-	s, err := NewSlackWebhook(f.webhookURL(), WithSlackHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
+	s, err := NewSlackWebhook(f.WebhookURL(), WithSlackHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,12 +201,12 @@ func flatten(v any) string {
 }
 
 // sendOne sends the sample and returns the one post f received.
-func sendOne(t *testing.T, s *Slack, f *slackFake) slackPost {
+func sendOne(t *testing.T, s *Slack, f *notifytest.Slack) notifytest.Post {
 	t.Helper()
 	if err := s.Send(t.Context(), sample(t)); err != nil {
 		t.Fatal(err)
 	}
-	posts := f.received()
+	posts := f.Received()
 	if len(posts) != 1 {
 		t.Fatalf("posts = %d, want 1", len(posts))
 	}

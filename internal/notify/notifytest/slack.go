@@ -1,4 +1,4 @@
-package notify
+package notifytest
 
 import (
 	"encoding/json"
@@ -12,58 +12,64 @@ import (
 	"testing"
 )
 
-// slackFake is a Slack receiver written to Slack's documented behaviour:
+// Slack is a Slack receiver written to Slack's documented behaviour:
 // incoming webhooks (POST JSON {text, blocks}, answer 200 "ok") and the Web
 // API's chat.postMessage (form POST, bearer token, answer {"ok":…}). Each
 // request's blocks are checked against the Block Kit shape; a request that
 // breaks it is answered 400 invalid_blocks, as Slack does, and recorded.
-type slackFake struct {
-	t     *testing.T
-	srv   *httptest.Server
-	token string
+type Slack struct {
+	srv *httptest.Server
+	// Token is the bot token chat.postMessage accepts.
+	Token string
 
 	mu    sync.Mutex
-	posts []slackPost
+	posts []Post
 	// next, when set, answers the next request instead (then cleared).
 	next http.HandlerFunc
 }
 
-type slackPost struct {
+// Post is one request received.
+type Post struct {
 	Path, Auth, Channel, Text string
 	Blocks                    []map[string]any
 	ShapeErr                  string
 }
 
-func newSlackFake(t *testing.T) *slackFake {
-	f := &slackFake{t: t, token: "xoxb-test-token"}
+// NewSlack starts a receiver.
+func NewSlack(t *testing.T) *Slack {
+	f := &Slack{Token: "xoxb-test-token"}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
-func (f *slackFake) webhookURL() string { return f.srv.URL + "/services/T000/B000/XXXX" }
-func (f *slackFake) apiURL() string     { return f.srv.URL + "/api/" }
+// WebhookURL is an incoming webhook.
+func (f *Slack) WebhookURL() string { return f.srv.URL + "/services/T000/B000/XXXX" }
 
-// answer makes the next request get h.
-func (f *slackFake) answer(h http.HandlerFunc) {
+// APIURL is the Web API base.
+func (f *Slack) APIURL() string { return f.srv.URL + "/api/" }
+
+// Answer makes the next request get h.
+func (f *Slack) Answer(h http.HandlerFunc) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.next = h
 }
 
-func (f *slackFake) received() []slackPost {
+// Received is every post so far.
+func (f *Slack) Received() []Post {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]slackPost(nil), f.posts...)
+	return append([]Post(nil), f.posts...)
 }
 
-func (f *slackFake) serve(w http.ResponseWriter, r *http.Request) {
+func (f *Slack) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	next := f.next
 	f.next = nil
 	f.mu.Unlock()
 	raw, _ := io.ReadAll(r.Body)
-	p := slackPost{Path: r.URL.Path, Auth: r.Header.Get("Authorization")}
+	p := Post{Path: r.URL.Path, Auth: r.Header.Get("Authorization")}
 	var blocksJSON string
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/services/"):
@@ -94,7 +100,7 @@ func (f *slackFake) serve(w http.ResponseWriter, r *http.Request) {
 		if err := json.Unmarshal([]byte(blocksJSON), &p.Blocks); err != nil {
 			p.ShapeErr = "blocks: " + err.Error()
 		} else {
-			p.ShapeErr = checkBlockKit(p.Blocks)
+			p.ShapeErr = CheckBlockKit(p.Blocks)
 		}
 	}
 	f.mu.Lock()
@@ -112,22 +118,23 @@ func (f *slackFake) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 		return
 	}
-	if p.Auth != "Bearer "+f.token {
-		writeSlackJSON(w, map[string]any{"ok": false, "error": "not_authed"})
+	if p.Auth != "Bearer "+f.Token {
+		WriteJSON(w, map[string]any{"ok": false, "error": "not_authed"})
 		return
 	}
-	writeSlackJSON(w, map[string]any{"ok": true, "channel": "D0" + p.Channel[1:], "ts": "1700000000.000100"})
+	WriteJSON(w, map[string]any{"ok": true, "channel": "D0" + p.Channel[1:], "ts": "1700000000.000100"})
 }
 
-func writeSlackJSON(w http.ResponseWriter, v any) {
+// WriteJSON answers a Web API call.
+func WriteJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// checkBlockKit checks the Block Kit shape leadflow relies on: a header
+// CheckBlockKit checks the Block Kit shape leadflow relies on: a header
 // (plain_text), sections with a text object or fields, and actions with
 // button elements linking somewhere. "" when it holds.
-func checkBlockKit(blocks []map[string]any) string {
+func CheckBlockKit(blocks []map[string]any) string {
 	if len(blocks) == 0 {
 		return "no blocks"
 	}

@@ -1,4 +1,9 @@
-package notify
+// Package notifytest has the real parts notification tests run against: an
+// SMTP server (emersion/go-smtp) on 127.0.0.1 in the test process, with
+// STARTTLS on a test certificate and optional AUTH PLAIN, and a Slack
+// receiver written to Slack's documented behaviour that checks each
+// payload against the Block Kit shape.
+package notifytest
 
 import (
 	"crypto/ecdsa"
@@ -18,21 +23,22 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// smtpServer is a real SMTP server (emersion/go-smtp) on 127.0.0.1 in the
+// SMTPServer is a real SMTP server (emersion/go-smtp) on 127.0.0.1 in the
 // test process. With a TLS config it offers STARTTLS; with a user it
 // requires AUTH PLAIN (only over TLS, as go-smtp enforces).
-type smtpServer struct {
-	addr   string
-	certs  *x509.CertPool // trusts the server's certificate
-	user   string
-	pass   string
-	rcptFn func(to string) error // nil: accept
+type SMTPServer struct {
+	Addr  string
+	Certs *x509.CertPool // trusts the server's certificate
+	user  string
+	pass  string
+	rcpt  func(to string) error // nil: accept
 
 	mu   sync.Mutex
-	mail []receivedMail
+	mail []Mail
 }
 
-type receivedMail struct {
+// Mail is one accepted message.
+type Mail struct {
 	From   string
 	To     []string
 	Data   []byte
@@ -40,49 +46,59 @@ type receivedMail struct {
 	Authed string // the user that authenticated
 }
 
-func startSMTP(t *testing.T, withTLS bool, user, pass string) *smtpServer {
+// StartSMTP starts a server; withTLS offers STARTTLS, a user requires AUTH.
+func StartSMTP(t *testing.T, withTLS bool, user, pass string) *SMTPServer {
 	t.Helper()
-	s := &smtpServer{user: user, pass: pass}
+	s := &SMTPServer{user: user, pass: pass}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &smtpSession{srv: s, conn: c}, nil
+		return &session{srv: s, conn: c}, nil
 	}))
 	srv.Domain = "127.0.0.1"
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	if withTLS {
-		cfg, pool := testCert(t)
-		srv.TLSConfig, s.certs = cfg, pool
+		cfg, pool := TestCert(t)
+		srv.TLSConfig, s.Certs = cfg, pool
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.addr = ln.Addr().String()
+	s.Addr = ln.Addr().String()
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return s
 }
 
-func (s *smtpServer) received() []receivedMail {
+// AnswerRcpt makes fn answer each RCPT TO from now on (a nil error
+// accepts the recipient).
+func (s *SMTPServer) AnswerRcpt(fn func(to string) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]receivedMail(nil), s.mail...)
+	s.rcpt = fn
 }
 
-type smtpSession struct {
-	srv    *smtpServer
+// Received is every message accepted so far.
+func (s *SMTPServer) Received() []Mail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Mail(nil), s.mail...)
+}
+
+type session struct {
+	srv    *SMTPServer
 	conn   *smtp.Conn
-	cur    receivedMail
+	cur    Mail
 	authed string
 }
 
-func (x *smtpSession) AuthMechanisms() []string {
+func (x *session) AuthMechanisms() []string {
 	if x.srv.user == "" {
 		return nil
 	}
 	return []string{sasl.Plain}
 }
 
-func (x *smtpSession) Auth(string) (sasl.Server, error) {
+func (x *session) Auth(string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != x.srv.user || pass != x.srv.pass {
 			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "bad credentials"}
@@ -92,17 +108,20 @@ func (x *smtpSession) Auth(string) (sasl.Server, error) {
 	}), nil
 }
 
-func (x *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
+func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	if x.srv.user != "" && x.authed == "" {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
 	}
-	x.cur = receivedMail{From: from}
+	x.cur = Mail{From: from}
 	return nil
 }
 
-func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if x.srv.rcptFn != nil {
-		if err := x.srv.rcptFn(to); err != nil {
+func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.srv.mu.Lock()
+	fn := x.srv.rcpt
+	x.srv.mu.Unlock()
+	if fn != nil {
+		if err := fn(to); err != nil {
 			return err
 		}
 	}
@@ -110,7 +129,7 @@ func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
-func (x *smtpSession) Data(r io.Reader) error {
+func (x *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -123,14 +142,14 @@ func (x *smtpSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (x *smtpSession) Reset()        { x.cur = receivedMail{} }
-func (x *smtpSession) Logout() error { return nil }
+func (x *session) Reset()        { x.cur = Mail{} }
+func (x *session) Logout() error { return nil }
 
-var _ smtp.AuthSession = (*smtpSession)(nil)
+var _ smtp.AuthSession = (*session)(nil)
 
-// testCert is a self-signed certificate for 127.0.0.1 and a pool that
+// TestCert is a self-signed certificate for 127.0.0.1 and a pool that
 // trusts it.
-func testCert(t *testing.T) (*tls.Config, *x509.CertPool) {
+func TestCert(t *testing.T) (*tls.Config, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -155,4 +174,17 @@ func testCert(t *testing.T) (*tls.Config, *x509.CertPool) {
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}, pool
 }
 
-var errNoSuchUser = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+// ErrNoSuchUser is a permanent refusal of a recipient (550 5.1.1).
+var ErrNoSuchUser = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+
+// URL is the server's LEADFLOW_SMTP_URL (no credentials).
+func (s *SMTPServer) URL() string { return "smtp://" + s.Addr }
+
+// ClientTLS is a client configuration that trusts the server's
+// certificate; nil without TLS.
+func (s *SMTPServer) ClientTLS() *tls.Config {
+	if s.Certs == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: s.Certs, MinVersion: tls.VersionTLS12}
+}
