@@ -51,11 +51,7 @@ pools:
 		t.Fatal(err)
 	}
 	srv := notifytest.StartSMTP(t, true, "", "")
-	cfg, err := notify.ParseSMTPURL(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	email, err := notify.NewEmail(cfg, "leadflow@example.com", notify.WithTLSConfig(srv.ClientTLS()))
+	email, err := notify.NewEmailURL(srv.URL(), "leadflow@example.com", notify.WithTLSConfig(srv.ClientTLS()))
 	if err != nil {
 		t.Fatal(err)
 	}

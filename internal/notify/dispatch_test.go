@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"crypto/tls"
 	"errors"
 	"net/http"
 	"strings"
@@ -63,11 +62,7 @@ func newRig(t *testing.T) *rig {
 	}
 	r := &rig{st: st, smtp: notifytest.StartSMTP(t, true, "", ""), slack: notifytest.NewSlack(t), clock: &testClock{t: noonNY},
 		pol: Policy{Notifications: policy.DefaultNotifications(), Location: time.UTC}}
-	cfg, err := ParseSMTPURL("smtp://" + r.smtp.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	email, err := NewEmail(cfg, "leadflow@example.com", WithTLSConfig(&tls.Config{RootCAs: r.smtp.Certs, MinVersion: tls.VersionTLS12}))
+	email, err := NewEmailURL(r.smtp.URL(), "leadflow@example.com", WithTLSConfig(r.smtp.ClientTLS()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,64 +9,22 @@ import (
 	"fmt"
 	"net"
 	"net/textproto"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
 
+	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/directory"
 )
 
 // ChannelEmail is the email channel's name in delivery records.
 const ChannelEmail = "email"
 
-// SMTP is where email goes: LEADFLOW_SMTP_URL, smtp://user:pass@host:port.
-type SMTP struct {
-	Host       string
-	Port       int
-	User, Pass string
-}
-
-// ParseSMTPURL parses smtp://[user[:pass]@]host[:port] (port 587 when
-// omitted). Errors never echo the URL: it may hold a password.
-func ParseSMTPURL(raw string) (SMTP, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return SMTP{}, errors.New("want smtp://user:pass@host:port (the URL does not parse)")
-	}
-	if u.Scheme != "smtp" {
-		return SMTP{}, fmt.Errorf("want smtp://user:pass@host:port (scheme is %q)", u.Scheme)
-	}
-	if u.Hostname() == "" {
-		return SMTP{}, errors.New("want smtp://user:pass@host:port (no host)")
-	}
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-		return SMTP{}, errors.New("want smtp://user:pass@host:port (no path or query)")
-	}
-	s := SMTP{Host: u.Hostname(), Port: 587}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return SMTP{}, fmt.Errorf("want smtp://user:pass@host:port (port %q)", p)
-		}
-		s.Port = n
-	}
-	if u.User != nil {
-		s.User = u.User.Username()
-		s.Pass, _ = u.User.Password()
-	}
-	return s, nil
-}
-
-// Addr is host:port.
-func (s SMTP) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
-
 // Email sends a plain-text message with an HTML alternative over SMTP,
 // upgrading to TLS with STARTTLS whenever the server offers it.
 type Email struct {
-	srv     SMTP
+	srv     config.SMTP
 	from    string
 	tls     *tls.Config
 	timeout time.Duration
@@ -83,7 +41,7 @@ func WithTLSConfig(c *tls.Config) EmailOption { return func(e *Email) { e.tls = 
 func WithEmailTimeout(d time.Duration) EmailOption { return func(e *Email) { e.timeout = d } }
 
 // NewEmail sends through srv from the address from.
-func NewEmail(srv SMTP, from string, opts ...EmailOption) (*Email, error) {
+func NewEmail(srv config.SMTP, from string, opts ...EmailOption) (*Email, error) {
 	if !plausibleAddress(from) {
 		return nil, errors.New("email sender: want an email address such as leadflow@example.com")
 	}
@@ -98,6 +56,15 @@ func NewEmail(srv SMTP, from string, opts ...EmailOption) (*Email, error) {
 		e.tls.ServerName = srv.Host
 	}
 	return e, nil
+}
+
+// NewEmailURL sends through the server of a LEADFLOW_SMTP_URL.
+func NewEmailURL(rawURL, from string, opts ...EmailOption) (*Email, error) {
+	srv, err := config.ParseSMTPURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return NewEmail(srv, from, opts...)
 }
 
 // Name is the channel's name.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/notify/notifytest"
 )
 
@@ -26,7 +27,7 @@ func emailTo(t *testing.T, s *notifytest.SMTPServer, rawURL string) *Email {
 	if rawURL == "" {
 		rawURL = "smtp://" + s.Addr
 	}
-	cfg, err := ParseSMTPURL(rawURL)
+	cfg, err := config.ParseSMTPURL(rawURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestEmailDeliveredOverSTARTTLS(t *testing.T) {
 // The same key and recipient give the same Message-ID; another recipient
 // another one.
 func TestMessageIDFromKey(t *testing.T) {
-	e, err := NewEmail(SMTP{Host: "127.0.0.1", Port: 25}, "Leadflow <leadflow@example.com>")
+	e, err := NewEmail(config.SMTP{Host: "127.0.0.1", Port: 25}, "Leadflow <leadflow@example.com>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestEmailErrors(t *testing.T) {
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
 		_ = ln.Close()
-		e, err := NewEmail(SMTP{Host: "127.0.0.1", Port: port}, "leadflow@example.com", WithEmailTimeout(2*time.Second))
+		e, err := NewEmail(config.SMTP{Host: "127.0.0.1", Port: port}, "leadflow@example.com", WithEmailTimeout(2*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,26 +171,6 @@ func TestEmailErrors(t *testing.T) {
 			t.Fatal("Check should fail with no server")
 		}
 	})
-}
-
-func TestParseSMTPURL(t *testing.T) {
-	got, err := ParseSMTPURL("smtp://u%40x:p%3Ass@mail.example.com:2525")
-	if err != nil || got != (SMTP{Host: "mail.example.com", Port: 2525, User: "u@x", Pass: "p:ss"}) {
-		t.Fatalf("got %+v, %v", got, err)
-	}
-	if got, err := ParseSMTPURL("smtp://127.0.0.1"); err != nil || got.Port != 587 {
-		t.Fatalf("default port: %+v, %v", got, err)
-	}
-	for _, bad := range []string{"http://h:25", "smtp://:25", "smtp://user:hunter2@h:99999", "smtp://h:25/x", "::"} {
-		_, err := ParseSMTPURL(bad)
-		if err == nil {
-			t.Errorf("%q: no error", bad)
-			continue
-		}
-		if strings.Contains(err.Error(), "hunter2") {
-			t.Errorf("%q: error echoes the password: %v", bad, err)
-		}
-	}
 }
 
 // mimeParts maps each part's media type to its decoded body.

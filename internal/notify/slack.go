@@ -176,3 +176,15 @@ func (b bearer) Do(req *http.Request) (*http.Response, error) {
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
 	return b.c.Do(req)
 }
+
+// Check asks Slack whether the bot token works (auth.test), so the worker
+// can warn at start. A webhook cannot be checked without posting: nil.
+func (s *Slack) Check(ctx context.Context) error {
+	if s.api == nil {
+		return nil
+	}
+	if _, err := s.api.AuthTestContext(ctx); err != nil {
+		return slackError(err)
+	}
+	return nil
+}
