@@ -109,6 +109,10 @@ type inboxPage struct {
 	Hidden   int    // open tasks beyond MaxInboxItems, not shown
 	Stale    bool   // some items show a published, not live, state
 	RepParam string // "?rep=…" for the forms' redirects (admin)
+	// Notifications are the rep's recent notifications, newest first;
+	// NotificationsErr: they could not be loaded.
+	Notifications    []notificationRow
+	NotificationsErr bool
 }
 
 // actionError is a failed action, shown next to its lead's form.
@@ -202,6 +206,9 @@ func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, code int, pg in
 		}
 	}
 	pg.Items, pg.Hidden = items, hidden
+	var ok bool
+	pg.Notifications, ok = u.recentNotifications(r.Context(), pg.Rep)
+	pg.NotificationsErr = !ok
 	if pg.Who.Rep == "" {
 		pg.RepParam = pg.Rep
 	}

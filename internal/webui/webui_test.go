@@ -52,6 +52,8 @@ type setupOpts struct {
 	port func(*webuitest.Leads) api.Leads
 	// states: the UI falls back on the store's published states.
 	states bool
+	// notifications: the inbox lists the store's notification record.
+	notifications bool
 }
 
 func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
@@ -71,6 +73,9 @@ func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
 		Data: webui.StoreData{Store: st, Now: func() time.Time { return now }}}
 	if o.states {
 		cfg.States = st
+	}
+	if o.notifications {
+		cfg.Notifications = st
 	}
 	if err := webui.Mount(srv, cfg); err != nil {
 		t.Fatal(err)
