@@ -44,7 +44,7 @@ func fastPolicyWithoutQuietHours(t *testing.T) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "policy.yaml")
-	extra := "\nnotifications:\n  quiet_hours: { from: \"00:00\", to: \"00:00\" }\n"
+	extra := "\nnotifications:\n  quiet_hours: { start: \"00:00\", end: \"00:00\" }\n"
 	if err := os.WriteFile(path, append(src, extra...), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -12,15 +12,15 @@ import (
 //
 //	notifications:
 //	  rate_per_hour: 10                          # per recipient; 0: no limit
-//	  quiet_hours: { from: "20:00", to: "08:00" } # recipient's time zone; from = to: none
+//	  quiet_hours: { start: "20:00", end: "08:00" } # recipient's time zone; start = end: none
 //	  weekly_report_to: [revops@example.com]     # besides the managers
 type Notifications struct {
 	// RatePerHour caps the notifications one person receives in any hour;
 	// past it the next ones wait (they are never dropped). 0: no cap.
 	RatePerHour int
-	// QuietFrom and QuietTo bound the quiet hours, in the recipient's time
+	// QuietStart and QuietEnd bound the quiet hours, in the recipient's time
 	// zone: non-urgent notifications wait for them to end. Equal: none.
-	QuietFrom, QuietTo Clock
+	QuietStart, QuietEnd Clock
 	// WeeklyReportTo are the marketing recipients of the weekly report.
 	WeeklyReportTo []string
 }
@@ -28,19 +28,19 @@ type Notifications struct {
 // Defaults of the notifications section.
 const (
 	DefaultRatePerHour = 10
-	DefaultQuietFrom   = Clock(20 * 60)
-	DefaultQuietTo     = Clock(8 * 60)
+	DefaultQuietStart  = Clock(20 * 60)
+	DefaultQuietEnd    = Clock(8 * 60)
 )
 
 // DefaultNotifications is the section's value when the policy has none.
 func DefaultNotifications() Notifications {
-	return Notifications{RatePerHour: DefaultRatePerHour, QuietFrom: DefaultQuietFrom, QuietTo: DefaultQuietTo}
+	return Notifications{RatePerHour: DefaultRatePerHour, QuietStart: DefaultQuietStart, QuietEnd: DefaultQuietEnd}
 }
 
 // QuietUntil reports whether t, read in loc, falls in the quiet hours and,
-// if so, when they end. A window whose from is after its to spans midnight.
+// if so, when they end. A window whose start is after its end spans midnight.
 func (n Notifications) QuietUntil(t time.Time, loc *time.Location) (time.Time, bool) {
-	if n.QuietFrom == n.QuietTo {
+	if n.QuietStart == n.QuietEnd {
 		return time.Time{}, false
 	}
 	lt := t.In(loc)
@@ -49,17 +49,17 @@ func (n Notifications) QuietUntil(t time.Time, loc *time.Location) (time.Time, b
 	at := func(day time.Time, c Clock) time.Time {
 		return time.Date(day.Year(), day.Month(), day.Day(), int(c)/60, int(c)%60, 0, 0, loc)
 	}
-	if n.QuietFrom < n.QuietTo { // e.g. 12:00–13:00, within one day
-		if now >= n.QuietFrom && now < n.QuietTo {
-			return at(midnight, n.QuietTo), true
+	if n.QuietStart < n.QuietEnd { // e.g. 12:00–13:00, within one day
+		if now >= n.QuietStart && now < n.QuietEnd {
+			return at(midnight, n.QuietEnd), true
 		}
 		return time.Time{}, false
 	}
 	switch { // e.g. 20:00–08:00, over midnight
-	case now >= n.QuietFrom:
-		return at(midnight.AddDate(0, 0, 1), n.QuietTo), true
-	case now < n.QuietTo:
-		return at(midnight, n.QuietTo), true
+	case now >= n.QuietStart:
+		return at(midnight.AddDate(0, 0, 1), n.QuietEnd), true
+	case now < n.QuietEnd:
+		return at(midnight, n.QuietEnd), true
 	}
 	return time.Time{}, false
 }
@@ -77,14 +77,15 @@ func (d *decoder) notifications(f field) Notifications {
 		}
 	}
 	if q, ok := m["quiet_hours"]; ok {
-		qm := d.mapping(q, "from", "to")
-		from, okFrom := d.need(q, qm, "from")
-		to, okTo := d.need(q, qm, "to")
+		// start/end, as suppression.quiet_hours spells them.
+		qm := d.mapping(q, "start", "end")
+		from, okFrom := d.need(q, qm, "start")
+		to, okTo := d.need(q, qm, "end")
 		if qm != nil && okFrom && okTo {
 			a, okA := d.clock(from)
 			b, okB := d.clock(to)
 			if okA && okB {
-				n.QuietFrom, n.QuietTo = a, b
+				n.QuietStart, n.QuietEnd = a, b
 			}
 		}
 	}

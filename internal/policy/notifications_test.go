@@ -13,7 +13,7 @@ func TestNotificationsDefaultAndSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Notifications; got.RatePerHour != DefaultRatePerHour || got.QuietFrom != DefaultQuietFrom || got.QuietTo != DefaultQuietTo || got.WeeklyReportTo != nil {
+	if got := p.Notifications; got.RatePerHour != DefaultRatePerHour || got.QuietStart != DefaultQuietStart || got.QuietEnd != DefaultQuietEnd || got.WeeklyReportTo != nil {
 		t.Errorf("defaults = %+v", got)
 	}
 	for _, path := range []string{"../../deploy/policy.yaml", "../../deploy/policy.demo.yaml"} {
@@ -23,14 +23,14 @@ func TestNotificationsDefaultAndSection(t *testing.T) {
 	}
 	p, err = Parse("policy.yaml", []byte(base+`notifications:
   rate_per_hour: 3
-  quiet_hours: { from: "22:30", to: "07:00" }
+  quiet_hours: { start: "22:30", end: "07:00" }
   weekly_report_to: [revops@example.com, " cmo@example.com"]
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := p.Notifications
-	if n.RatePerHour != 3 || n.QuietFrom.String() != "22:30" || n.QuietTo.String() != "07:00" ||
+	if n.RatePerHour != 3 || n.QuietStart.String() != "22:30" || n.QuietEnd.String() != "07:00" ||
 		!slices.Equal(n.WeeklyReportTo, []string{"revops@example.com", "cmo@example.com"}) {
 		t.Errorf("section = %+v", n)
 	}
@@ -39,13 +39,13 @@ func TestNotificationsDefaultAndSection(t *testing.T) {
 func TestNotificationsValidationErrors(t *testing.T) {
 	head := strings.Count(base, "\n")
 	for src, want := range map[string]string{
-		"notifications:\n  rate_per_hour: -1\n":                               "notifications.rate_per_hour: must be 0 or more",
-		"notifications:\n  rate_per_hour: lots\n":                             "notifications.rate_per_hour: want a whole number",
-		"notifications:\n  quiet_hours: { from: \"25:00\", to: \"08:00\" }\n": "notifications.quiet_hours.from: bad time of day",
-		"notifications:\n  quiet_hours: { from: \"20:00\" }\n":                "notifications.quiet_hours.to: required",
-		"notifications:\n  weekly_report_to: [revops]\n":                      `notifications.weekly_report_to[0]: "revops" is not an email address`,
-		"notifications:\n  weekly_report_to: [a@x.io, A@x.io]\n":              "notifications.weekly_report_to[1]: A@x.io is listed twice",
-		"notifications:\n  quiet: yes\n":                                      "notifications.quiet: unknown key",
+		"notifications:\n  rate_per_hour: -1\n":                                 "notifications.rate_per_hour: must be 0 or more",
+		"notifications:\n  rate_per_hour: lots\n":                               "notifications.rate_per_hour: want a whole number",
+		"notifications:\n  quiet_hours: { start: \"25:00\", end: \"08:00\" }\n": "notifications.quiet_hours.start: bad time of day",
+		"notifications:\n  quiet_hours: { start: \"20:00\" }\n":                 "notifications.quiet_hours.end: required",
+		"notifications:\n  weekly_report_to: [revops]\n":                        `notifications.weekly_report_to[0]: "revops" is not an email address`,
+		"notifications:\n  weekly_report_to: [a@x.io, A@x.io]\n":                "notifications.weekly_report_to[1]: A@x.io is listed twice",
+		"notifications:\n  quiet: yes\n":                                        "notifications.quiet: unknown key",
 	} {
 		_, err := Parse("policy.yaml", []byte(base+src))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -88,12 +88,12 @@ func TestQuietUntil(t *testing.T) {
 			t.Errorf("%s: quiet=%t until %s; want %s", tc.now, quiet, until, tc.until)
 		}
 	}
-	lunch := Notifications{QuietFrom: 12 * 60, QuietTo: 13 * 60}
+	lunch := Notifications{QuietStart: 12 * 60, QuietEnd: 13 * 60}
 	if u, q := lunch.QuietUntil(at("2026-12-02 12:30"), ny); !q || !u.Equal(at("2026-12-02 13:00")) {
 		t.Errorf("same-day window: %t %s", q, u)
 	}
-	if _, q := (Notifications{QuietFrom: 0, QuietTo: 0}).QuietUntil(at("2026-12-02 03:00"), ny); q {
-		t.Error("from = to should mean no quiet hours")
+	if _, q := (Notifications{QuietStart: 0, QuietEnd: 0}).QuietUntil(at("2026-12-02 03:00"), ny); q {
+		t.Error("start = end should mean no quiet hours")
 	}
 }
 
