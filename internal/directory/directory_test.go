@@ -243,7 +243,7 @@ func TestRepCRMFields(t *testing.T) {
 	if got := d.Reps["mgr-1"]; got.Email != "" || got.HubSpotOwnerID != "" {
 		t.Errorf("mgr-1 = %+v, want no CRM fields", got)
 	}
-	for _, src := range []string{"../../deploy/directory.yaml", "../../../shared/directory.example.yaml"} {
+	for _, src := range []string{"../../deploy/directory.yaml", "../../deploy/directory.demo.yaml", "../../../shared/directory.example.yaml"} {
 		if _, err := Load(src); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("Load(%s): %v", src, err)
 		}
