@@ -156,10 +156,11 @@ func (d *Dispatcher) deliver(ctx context.Context, in actions.NotifyInput, t targ
 	name := rec.Channel + " to " + rec.Recipient
 	log := d.log().With(zap.String("key", in.Key), zap.String("lead", in.LeadID), zap.String("kind", in.Kind),
 		zap.String("channel", rec.Channel), zap.String("recipient", rec.Recipient))
-	// Urgent notifications (escalations) skip the rate limit as they skip
-	// quiet hours: holding one would defeat it. They still count.
+	// Urgent notifications skip the rate limit as they skip quiet hours:
+	// holding one would defeat it. They still count.
+	urgent := isUrgent(in)
 	limit := pol.Notifications.RatePerHour
-	if in.Urgent {
+	if urgent {
 		limit = 0
 	}
 	claim, err := d.Store.ClaimDelivery(ctx, rec, limit, rateWindow, now)
@@ -183,7 +184,7 @@ func (d *Dispatcher) deliver(ctx context.Context, in actions.NotifyInput, t targ
 			loc = l
 		}
 	}
-	if !in.Urgent {
+	if !urgent {
 		if until, quiet := pol.Notifications.QuietUntil(now, loc); quiet {
 			if err := d.Store.ReleaseDelivery(ctx, rec); err != nil {
 				out.failed = append(out.failed, fmt.Sprintf("%s: %v", name, err))
@@ -225,6 +226,12 @@ func (d *Dispatcher) deliver(ctx context.Context, in actions.NotifyInput, t targ
 		log.Warn("notification not delivered; will retry", zap.Error(sendErr))
 		out.failed = append(out.failed, fmt.Sprintf("%s: %v", name, sendErr))
 	}
+}
+
+// isUrgent: the input says so, or it is an escalation (whose whole point
+// is to reach the manager now, whether or not the caller set Urgent).
+func isUrgent(in actions.NotifyInput) bool {
+	return in.Urgent || in.Kind == actions.NotifyEscalate
 }
 
 func (o *outcome) holdUntil(t time.Time) {

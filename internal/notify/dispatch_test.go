@@ -178,12 +178,20 @@ func TestDispatchQuietHours(t *testing.T) {
 	if s, e := r.counts(); s != 1 || e != 0 { // mgr-1 has Slack only
 		t.Fatalf("escalation: slack %d email %d, want 1 and 0", s, e)
 	}
+	// An escalation is urgent even when the caller did not say so.
+	esc.Key, esc.Urgent = "lead/L-1001:escalate:2", false
+	if err := r.d.Dispatch(t.Context(), esc); err != nil {
+		t.Fatalf("escalation without Urgent: %v", err)
+	}
+	if s, _ := r.counts(); s != 2 {
+		t.Fatalf("escalation without Urgent: slack %d, want 2", s)
+	}
 	r.clock.Set(time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)) // 08:00 New York
 	if err := r.d.Dispatch(t.Context(), remind); err != nil {
 		t.Fatalf("reminder after quiet hours: %v", err)
 	}
-	if s, e := r.counts(); s != 2 || e != 1 {
-		t.Fatalf("after quiet hours: slack %d email %d, want 2 and 1", s, e)
+	if s, e := r.counts(); s != 3 || e != 1 {
+		t.Fatalf("after quiet hours: slack %d email %d, want 3 and 1", s, e)
 	}
 }
 
