@@ -214,6 +214,10 @@ func TestForServeAndWorker(t *testing.T) {
 			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{"LEADFLOW_SLACK_WEBHOOK_URL: must be an absolute"}},
 		{name: "slack webhook and bot token", env: map[string]string{EnvSlackWebhookURL: "https://hooks.slack.com/services/T/B/X", EnvSlackBotToken: "xoxb-1"},
 			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{"are both set: use one"}},
+		{name: "bad sender", env: map[string]string{EnvSMTPURL: "smtp://127.0.0.1:1025", EnvEmailFrom: "leadflow"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{`LEADFLOW_EMAIL_FROM="leadflow": must be an email address`}},
+		{name: "sender with a name", env: map[string]string{EnvSMTPURL: "smtp://127.0.0.1:1025", EnvEmailFrom: "leadflow <leadflow@example.com>"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, wkOK: true},
 		{name: "slack bot ok", env: map[string]string{EnvSlackBotToken: "xoxb-1"}, serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, wkOK: true},
 	}
 	check := func(t *testing.T, what string, err error, ok bool, want []string) {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/leadflow/leadflow/internal/directory"
 )
 
 // Notification channels (internal/notify): Slack and email over SMTP.
@@ -79,13 +81,21 @@ func (n Notify) check() []error {
 			errs = append(errs, fmt.Errorf("%s is required when %s is set: it is the sender of every email", EnvEmailFrom, EnvSMTPURL))
 		}
 	}
-	if n.EmailFrom != "" && !strings.Contains(n.EmailFrom, "@") {
-		errs = append(errs, fmt.Errorf("%s=%q: must be an email address", EnvEmailFrom, n.EmailFrom))
+	if n.EmailFrom != "" && !ValidSender(n.EmailFrom) {
+		errs = append(errs, fmt.Errorf("%s=%q: must be an email address, or \"Name <address>\"", EnvEmailFrom, n.EmailFrom))
 	}
 	if err := httpURL(n.TemporalUIURL); err != nil {
 		errs = append(errs, fmt.Errorf("%s=%q: %w", EnvTemporalUIURL, n.TemporalUIURL, err))
 	}
 	return errs
+}
+
+// ValidSender accepts a bare address or "Name <address>".
+func ValidSender(s string) bool {
+	if i := strings.LastIndexByte(s, '<'); i >= 0 && strings.HasSuffix(s, ">") {
+		s = s[i+1 : len(s)-1]
+	}
+	return directory.ValidEmail(strings.TrimSpace(s))
 }
 
 // SMTP is a parsed LEADFLOW_SMTP_URL.

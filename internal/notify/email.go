@@ -15,7 +15,6 @@ import (
 	mail "github.com/wneessen/go-mail"
 
 	"github.com/leadflow/leadflow/internal/config"
-	"github.com/leadflow/leadflow/internal/directory"
 )
 
 // ChannelEmail is the email channel's name in delivery records.
@@ -42,7 +41,7 @@ func WithEmailTimeout(d time.Duration) EmailOption { return func(e *Email) { e.t
 
 // NewEmail sends through srv from the address from.
 func NewEmail(srv config.SMTP, from string, opts ...EmailOption) (*Email, error) {
-	if !plausibleAddress(from) {
+	if !config.ValidSender(from) {
 		return nil, errors.New("email sender: want an email address such as leadflow@example.com")
 	}
 	e := &Email{srv: srv, from: from, timeout: 15 * time.Second}
@@ -182,12 +181,4 @@ func smtpReason(se *mail.SendError, code int) string {
 		r += " " + esc
 	}
 	return r + " (" + se.Reason.String() + ")"
-}
-
-// plausibleAddress accepts a bare address or "Name <address>".
-func plausibleAddress(s string) bool {
-	if i := strings.LastIndexByte(s, '<'); i >= 0 && strings.HasSuffix(s, ">") {
-		s = s[i+1 : len(s)-1]
-	}
-	return directory.ValidEmail(strings.TrimSpace(s))
 }
