@@ -104,7 +104,8 @@ func TestMessageIDFromKey(t *testing.T) {
 	m := sample(t)
 	other := m
 	other.To.ID = "rep-2"
-	if e.MessageID(m) != e.MessageID(m) || e.MessageID(m) == e.MessageID(other) {
+	again := sample(t)
+	if e.MessageID(m) != e.MessageID(again) || e.MessageID(m) == e.MessageID(other) {
 		t.Error("Message-ID must follow (key, recipient)")
 	}
 	if strings.Contains(e.MessageID(m), "dana") {
