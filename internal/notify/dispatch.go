@@ -49,7 +49,7 @@ const rateWindow = time.Hour
 type Dispatcher struct {
 	Store    Store
 	Channels []Channel
-	Policy   func() Policy
+	Policy   func() Policy // default: the policy defaults, in UTC
 	Links    Links
 	Now      func() time.Time // default time.Now
 	Log      *zap.Logger      // default: none
@@ -81,7 +81,10 @@ func (d *Dispatcher) Dispatch(ctx context.Context, in actions.NotifyInput) error
 	if len(d.Channels) == 0 {
 		return nil
 	}
-	pol := d.Policy()
+	pol := Policy{Notifications: policy.DefaultNotifications()}
+	if d.Policy != nil {
+		pol = d.Policy()
+	}
 	if pol.Location == nil {
 		pol.Location = time.UTC
 	}

@@ -78,8 +78,8 @@ func (e *Email) Reaches(p Person) bool { return p.Email != "" }
 func (e *Email) MessageID(m Message) string {
 	sum := sha256.Sum256([]byte(m.Key + "\x00" + m.To.ID))
 	domain := "leadflow.invalid"
-	if _, d, ok := strings.Cut(e.from, "@"); ok {
-		domain = d
+	if i := strings.LastIndexByte(e.from, '@'); i >= 0 {
+		domain = strings.TrimSuffix(e.from[i+1:], ">")
 	}
 	return hex.EncodeToString(sum[:16]) + "@" + domain
 }

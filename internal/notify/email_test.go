@@ -108,6 +108,9 @@ func TestMessageIDFromKey(t *testing.T) {
 	if e.MessageID(m) != e.MessageID(again) || e.MessageID(m) == e.MessageID(other) {
 		t.Error("Message-ID must follow (key, recipient)")
 	}
+	if !strings.HasSuffix(e.MessageID(m), "@example.com") {
+		t.Errorf("Message-ID %q: want the sender's domain", e.MessageID(m))
+	}
 	if strings.Contains(e.MessageID(m), "dana") {
 		t.Error("Message-ID spells the address")
 	}
