@@ -51,15 +51,19 @@ func fastPolicyWithoutQuietHours(t *testing.T) string {
 	return path
 }
 
-// With LEADFLOW_SMTP_URL set, the SLA ladder's reminder reaches the owner
-// by email, through the worker's wiring, on a real SMTP server.
+// With LEADFLOW_SMTP_URL and LEADFLOW_SLACK_WEBHOOK_URL set, the SLA
+// ladder's reminder reaches the owner by email (a real SMTP server) and on
+// Slack (a receiver checking the Block Kit shape), through the worker's
+// wiring.
 func testEmailsTheLadder(t *testing.T, srv *testenv.DevServer) {
 	mail := notifytest.StartSMTP(t, false, "", "")
+	slack := notifytest.NewSlack(t)
 	ck := &checks{got: map[string]error{}}
 	ready := make(chan struct{})
 	r := startWorker(t, srv, map[string]string{
 		"LEADFLOW_SMTP_URL": mail.URL(), "LEADFLOW_EMAIL_FROM": "leadflow@example.com",
-		"LEADFLOW_POLICY": fastPolicyWithoutQuietHours(t),
+		"LEADFLOW_SLACK_WEBHOOK_URL": slack.WebhookURL(),
+		"LEADFLOW_POLICY":            fastPolicyWithoutQuietHours(t),
 	}, hooks{ready: ready, notifyChecked: ck.hook})
 	r.waitReady(t, ready)
 	ctx := t.Context()
@@ -88,6 +92,14 @@ func testEmailsTheLadder(t *testing.T, srv *testenv.DevServer) {
 	eventually(t, 60*time.Second, "the reminder is emailed to rep-7", func() bool {
 		for _, m := range mail.Received() {
 			if len(m.To) == 1 && m.To[0] == "mei@example.com" && strings.Contains(string(m.Data), "Reminder") {
+				return true
+			}
+		}
+		return false
+	})
+	eventually(t, 30*time.Second, "the reminder is posted to Slack in Block Kit", func() bool {
+		for _, p := range slack.Received() {
+			if p.ShapeErr == "" && strings.HasPrefix(p.Text, "Reminder: lead N-1") {
 				return true
 			}
 		}
