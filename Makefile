@@ -11,10 +11,13 @@ WORKFLOWCHECK_VERSION := v0.6.0
 STATICCHECK := $(CACHE_DIR)/bin/staticcheck-$(STATICCHECK_VERSION)
 WORKFLOWCHECK := $(CACHE_DIR)/bin/workflowcheck-$(WORKFLOWCHECK_VERSION)
 export LEADFLOW_TEMPORAL_CLI := $(TEMPORAL_CLI)
+# The demo's mail catcher, pinned and cached like the CLI.
+MAILPIT_VERSION := v1.33.1
+MAILPIT := $(CACHE_DIR)/bin/mailpit-$(MAILPIT_VERSION)
 
 GO_PACKAGES := ./...
 
-.PHONY: test lint unit integration bench temporal-cli chromium postgres record-histories build clean chaos
+.PHONY: test lint unit integration bench temporal-cli chromium postgres record-histories build clean chaos mailpit
 
 ## test: everything CI checks — formatting, vet, unit tests with -race, the
 ## integration/end-to-end tests against a real Temporal dev server and Postgres,
@@ -73,6 +76,13 @@ $(TEMPORAL_CLI):
 	GOBIN=$(CACHE_DIR)/gobin go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION)
 	mv $(CACHE_DIR)/gobin/temporal $(TEMPORAL_CLI)
 
+## mailpit: the demo's mail catcher (SMTP in, a web page of what arrived).
+mailpit: $(MAILPIT)
+$(MAILPIT):
+	@mkdir -p $(CACHE_DIR)/bin $(CACHE_DIR)/gobin
+	GOBIN=$(CACHE_DIR)/gobin go install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+	mv $(CACHE_DIR)/gobin/mailpit $(MAILPIT)
+
 ## record-histories: run the workflow scenarios on a dev server and write their
 ## histories to workflows/testdata/ for the replay tests.
 record-histories: temporal-cli
@@ -88,5 +98,5 @@ clean:
 ## demo: dev server with UI + Postgres + worker + starter serve + a simulated
 ## stream of leads; prints the UI link with the stuck-leads query and the funnel.
 .PHONY: demo
-demo: temporal-cli postgres
-	CACHE_DIR=$(CACHE_DIR) scripts/demo.sh
+demo: temporal-cli mailpit postgres
+	CACHE_DIR=$(CACHE_DIR) LEADFLOW_MAILPIT=$(MAILPIT) scripts/demo.sh

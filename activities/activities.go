@@ -36,15 +36,24 @@ type Signaller interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
 
+// Notifier delivers a notification to the people it names (internal/notify's
+// Dispatcher): Slack, email.
+type Notifier interface {
+	Dispatch(ctx context.Context, in actions.NotifyInput) error
+}
+
 // maxMergeHops bounds how far a chain of merges is followed.
 const maxMergeHops = 8
 
 // Activities are the activity implementations.
 type Activities struct {
-	Store     Store
-	CRM       crm.CRM
-	Nurture   nurture.Nurture
-	Temporal  Signaller
+	Store    Store
+	CRM      crm.CRM
+	Nurture  nurture.Nurture
+	Temporal Signaller
+	// Notifier, when set, delivers each notification after the CRM has
+	// filed it; nil: the CRM's record is all (no channel configured).
+	Notifier  Notifier
 	TaskQueue string
 	Metrics   *Metrics
 }
@@ -141,9 +150,19 @@ func (a *Activities) PostNote(ctx context.Context, in actions.NoteInput) error {
 	return classify("post note on "+in.LeadID, a.CRM.PostNote(ctx, in))
 }
 
-// Notify tells a rep or a manager.
+// Notify tells a rep or a manager: the CRM files it first (the record the
+// inbox shows), then the Notifier delivers it on every channel. The CRM
+// write is idempotent by key, so a retry after a held or failed delivery
+// files nothing twice.
 func (a *Activities) Notify(ctx context.Context, in actions.NotifyInput) error {
-	return classify("notify "+in.To+" about "+in.LeadID, a.CRM.Notify(ctx, in))
+	op := "notify " + in.To + " about " + in.LeadID
+	if err := a.CRM.Notify(ctx, in); err != nil {
+		return classify(op, err)
+	}
+	if a.Notifier == nil {
+		return nil
+	}
+	return classify(op, a.Notifier.Dispatch(ctx, in))
 }
 
 // RaiseAlert raises an alert for ops.

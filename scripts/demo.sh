@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 : "${LEADFLOW_TEMPORAL_CLI:?run through make demo (it builds the pinned Temporal CLI)}"
+: "${LEADFLOW_MAILPIT:?run through make demo (it builds the pinned mailpit)}"
 CACHE_DIR="${CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/leadflow}"
 RUN_DIR="$CACHE_DIR/demo"
 mkdir -p "$RUN_DIR"
@@ -18,6 +19,13 @@ export LEADFLOW_ID_KEY="${LEADFLOW_ID_KEY:-demo-id-key}"
 export LEADFLOW_HTTP_ADDR="${LEADFLOW_HTTP_ADDR:-127.0.0.1:8080}"
 export LEADFLOW_METRICS_ADDR="${LEADFLOW_METRICS_ADDR:-127.0.0.1:9090}"
 UI_PORT="${UI_PORT:-8233}"
+MAIL_SMTP="${MAIL_SMTP:-127.0.0.1:1025}"
+MAIL_WEB="${MAIL_WEB:-127.0.0.1:8025}"
+# The worker emails every notification to the mail catcher.
+export LEADFLOW_SMTP_URL="${LEADFLOW_SMTP_URL:-smtp://$MAIL_SMTP}"
+export LEADFLOW_EMAIL_FROM="${LEADFLOW_EMAIL_FROM:-leadflow@example.com}"
+export LEADFLOW_TEMPORAL_UI_URL="${LEADFLOW_TEMPORAL_UI_URL:-http://127.0.0.1:$UI_PORT}"
+DIRECTORY="${DIRECTORY:-deploy/directory.demo.yaml}"
 LEADS="${LEADS:-40}"
 RATE="${RATE:-4}"
 
@@ -57,9 +65,15 @@ echo "starting the Temporal dev server (UI on :$UI_PORT, state in $RUN_DIR/tempo
 pids+=($!)
 wait_for "the Temporal dev server" "$LEADFLOW_TEMPORAL_CLI" operator cluster health --address "$TEMPORAL_ADDRESS"
 
-echo "creating and migrating the database, importing deploy/directory.yaml…"
+echo "starting mailpit, the mail catcher (SMTP on $MAIL_SMTP, web on http://$MAIL_WEB)…"
+"$LEADFLOW_MAILPIT" --smtp "$MAIL_SMTP" --listen "$MAIL_WEB" --database "$RUN_DIR/mailpit.db" \
+  >"$RUN_DIR/mailpit.log" 2>&1 &
+pids+=($!)
+wait_for "mailpit" curl -fsS "http://$MAIL_WEB/livez"
+
+echo "creating and migrating the database, importing $DIRECTORY…"
 bin/starter db migrate
-bin/starter directory import deploy/directory.yaml
+bin/starter directory import "$DIRECTORY"
 
 echo "starting the worker and starter serve (logs in $RUN_DIR)…"
 bin/worker >"$RUN_DIR/worker.log" 2>&1 &
@@ -87,8 +101,10 @@ Rep inbox:     http://$LEADFLOW_HTTP_ADDR/ui/inbox?rep=rep-1
 Dashboard:     http://$LEADFLOW_HTTP_ADDR/ui/dashboard
 Lead API:      http://$LEADFLOW_HTTP_ADDR/v1/leads/<leadId>   (bin/starter lead show <leadId>)
 Metrics:       http://$LEADFLOW_METRICS_ADDR/metrics
+Emails sent:   http://$MAIL_WEB   (mailpit: every handoff, reminder, escalation the worker sent)
 
 The SLA ladders keep running (minute-long SLAs in $LEADFLOW_POLICY): watch leads
-get reminded, escalated and reassigned in the UI. Ctrl-C stops everything.
+get reminded, escalated and reassigned in the UI, and the emails they send arrive
+in mailpit. Ctrl-C stops everything.
 MSG
 wait

@@ -133,7 +133,7 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		return err
 	}
 	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, Auth: sessions, PublicURL: cfg.PublicURL,
-		Tasks: st, Data: webui.StoreData{Store: st}, States: st, Logger: logger, Location: loc}); err != nil {
+		Tasks: st, Data: webui.StoreData{Store: st}, States: st, Notifications: st, Logger: logger, Location: loc}); err != nil {
 		return fmt.Errorf("mount the web UI: %w", err)
 	}
 

@@ -45,6 +45,9 @@ type hooks struct {
 	// start (depPostgres, depTemporal); connected of each success.
 	retrying  func(dep string, err error)
 	connected func(dep string)
+	// notifyChecked hears the outcome of each notification channel's
+	// start check (nil: it answered).
+	notifyChecked func(channel string, err error)
 }
 
 // Startup retries: a worker that starts before Postgres or Temporal
@@ -151,6 +154,10 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	if err != nil {
 		return err
 	}
+	dispatcher, channelEnv, err := notifier(cfg, st, pols)
+	if err != nil {
+		return err
+	}
 	// The SDK calls OnFatalError once, on a goroutine of its own, when
 	// polling can no longer succeed; it then stops the worker itself.
 	fatal := make(chan error, 1)
@@ -173,8 +180,19 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		workflow.RegisterOptions{Name: lead.WorkflowType})
 	acts := &activities.Activities{Store: st, CRM: crmPort, Nurture: nurturePort, Temporal: c,
 		TaskQueue: cfg.TaskQueue, Metrics: activities.NewMetrics(reg)}
+	var notifyChannels []string
+	if dispatcher != nil {
+		dispatcher.Log = log.Named("notify")
+		acts.Notifier = dispatcher
+		for _, ch := range dispatcher.Channels {
+			notifyChannels = append(notifyChannels, ch.Name())
+		}
+	} else {
+		log.Info("notifications: no channel configured (" + config.EnvSlackWebhookURL + ", " + config.EnvSlackBotToken + ", " +
+			config.EnvSMTPURL + " unset); each notification is only recorded by the CRM and shown in the inbox")
+	}
 	acts.Register(w)
-	governance.Register(w, &governance.Activities{Store: st, CRM: crmPort})
+	governance.Register(w, &governance.Activities{Store: st, CRM: crmPort, Notifier: acts.Notifier, Policy: pols.Current})
 	if hk.register != nil {
 		hk.register(w)
 	}
@@ -188,11 +206,12 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		w.Stop()
 		return fmt.Errorf("weekly report schedule: %w", err)
 	}
+	checkChannels(ctx, dispatcher, channelEnv, log, hk)
 	hl.setPhase("")
 	log.Info("worker running", zap.String("taskQueue", cfg.TaskQueue), zap.String("namespace", cfg.Namespace),
 		zap.String("temporal", cfg.TemporalAddress), zap.String("policy", pols.Current().Version),
 		zap.String("crm", cfg.CRM), zap.String("nurture", cfg.Nurture), zap.String("metrics", metricsAddr),
-		zap.Duration("stopTimeout", cfg.WorkerStopTimeout))
+		zap.Duration("stopTimeout", cfg.WorkerStopTimeout), zap.Strings("notify", notifyChannels))
 	if hk.ready != nil {
 		close(hk.ready)
 	}

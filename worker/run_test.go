@@ -38,6 +38,8 @@ func TestWorker(t *testing.T) {
 	t.Run("readyz names postgres when it is down", func(t *testing.T) { testReadyzNamesPostgres(t, srv) })
 	t.Run("running activities finish on SIGTERM", func(t *testing.T) { testStopLetsActivitiesFinish(t, srv) })
 	t.Run("a fatal error stops the worker and fails run", func(t *testing.T) { testFatalError(t, srv) })
+	t.Run("the ladder's reminder is emailed", func(t *testing.T) { testEmailsTheLadder(t, srv) })
+	t.Run("an SMTP server down at start is a warning", func(t *testing.T) { testUnreachableSMTPIsAWarning(t, srv) })
 }
 
 // running is a worker started by startWorker.

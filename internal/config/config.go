@@ -85,6 +85,7 @@ var vars = []string{
 	EnvNurture, EnvNurtureWebhookURL, EnvNurtureWebhookSecret,
 	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel, EnvUpdateTimeout,
 	EnvWorkerStopTimeout,
+	EnvSlackWebhookURL, EnvSlackBotToken, EnvSMTPURL, EnvEmailFrom, EnvTemporalUIURL,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -144,6 +145,9 @@ type Config struct {
 	// for its running activities before cancelling them. The pod's
 	// terminationGracePeriodSeconds must exceed it.
 	WorkerStopTimeout time.Duration
+
+	// Notify: the notification channels (internal/config/notify.go).
+	Notify Notify
 }
 
 // FromEnv reads the process environment.
@@ -204,6 +208,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		LogLevel:    strings.ToLower(get(EnvLogLevel, DefaultLogLevel)),
 	}
 	c.PublicURL = strings.TrimRight(get(EnvPublicURL, "http://"+c.HTTPAddr), "/")
+	c.Notify = notifyFromLookup(get, secret)
 
 	var errs []error
 	bad := func(name, value, reason string) {
@@ -316,6 +321,7 @@ func (c Config) ForWorker() error {
 			errs = append(errs, fmt.Errorf("%s is required when %s=webhook: it signs the requests leadflow sends", EnvNurtureWebhookSecret, EnvNurture))
 		}
 	}
+	errs = append(errs, c.Notify.check()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -340,7 +346,8 @@ func (c Config) String() string {
 		c.TemporalAddress, c.Namespace, c.TaskQueue, c.TemporalTLS.Enabled() || c.TemporalAPIKey != "", mask(c.TemporalAPIKey),
 		db, c.PolicyPath, mask(c.WebhookSecret), mask(c.IDKey), c.CRM, c.HubSpotBaseURL, mask(c.HubSpotToken),
 		mask(c.HubSpotClientSecret), c.Nurture, c.NurtureWebhookURL, mask(c.NurtureWebhookSecret),
-		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout)
+		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout) +
+		" " + c.Notify.String()
 }
 
 func hostPort(s string) error {

@@ -32,6 +32,8 @@ func TestDefaults(t *testing.T) {
 		UpdateTimeout:   10 * time.Second,
 		// The worker's graceful stop: the longest activity attempt.
 		WorkerStopTimeout: 30 * time.Second,
+		// No notification channel: the built-in record only.
+		Notify: Notify{TemporalUIURL: "http://127.0.0.1:8233"},
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -202,6 +204,21 @@ func TestForServeAndWorker(t *testing.T) {
 			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{"NURTURE_WEBHOOK_SECRET is required"}},
 		{name: "webhook nurture ok", env: map[string]string{EnvNurture: "webhook", EnvNurtureWebhookURL: "https://n.example/hook", EnvNurtureWebhookSecret: "x"},
 			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, wkOK: true},
+		{name: "smtp needs a sender", env: map[string]string{EnvSMTPURL: "smtp://127.0.0.1:1025"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{"LEADFLOW_EMAIL_FROM is required when LEADFLOW_SMTP_URL is set"}},
+		{name: "bad smtp url", env: map[string]string{EnvSMTPURL: "http://u:hunter2@mail:25", EnvEmailFrom: "leadflow@example.com"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{`LEADFLOW_SMTP_URL: must be smtp://user:pass@host:port (scheme is "http")`}},
+		{name: "smtp ok", env: map[string]string{EnvSMTPURL: "smtp://u:p@127.0.0.1:1025", EnvEmailFrom: "leadflow@example.com"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, wkOK: true},
+		{name: "slack webhook not a URL", env: map[string]string{EnvSlackWebhookURL: "hooks.slack.com/services/T/B/SECRET"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{"LEADFLOW_SLACK_WEBHOOK_URL: must be an absolute"}},
+		{name: "slack webhook and bot token", env: map[string]string{EnvSlackWebhookURL: "https://hooks.slack.com/services/T/B/X", EnvSlackBotToken: "xoxb-1"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{"are both set: use one"}},
+		{name: "bad sender", env: map[string]string{EnvSMTPURL: "smtp://127.0.0.1:1025", EnvEmailFrom: "leadflow"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, workerErr: []string{`LEADFLOW_EMAIL_FROM="leadflow": must be an email address`}},
+		{name: "sender with a name", env: map[string]string{EnvSMTPURL: "smtp://127.0.0.1:1025", EnvEmailFrom: "leadflow <leadflow@example.com>"},
+			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, wkOK: true},
+		{name: "slack bot ok", env: map[string]string{EnvSlackBotToken: "xoxb-1"}, serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}, wkOK: true},
 	}
 	check := func(t *testing.T, what string, err error, ok bool, want []string) {
 		t.Helper()
@@ -262,12 +279,13 @@ func TestStringMasksSecrets(t *testing.T) {
 	c, err := FromLookup(lookupMap(map[string]string{
 		EnvWebhookSecret: "whsec-1", EnvIDKey: "idkey-2", EnvAPIToken: "tok-3", EnvTemporalAPIKey: "tk-4",
 		EnvHubSpotToken: "hs-5", EnvDatabaseURL: "postgres://u:dbpw-6@db/leadflow",
+		EnvSlackWebhookURL: "https://hooks.slack.com/services/T/B/slk-7", EnvSlackBotToken: "xoxb-8", EnvSMTPURL: "smtp://u:smtppw-9@mail:25",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.String()
-	for _, secret := range []string{"whsec-1", "idkey-2", "tok-3", "tk-4", "hs-5", "dbpw-6"} {
+	for _, secret := range []string{"whsec-1", "idkey-2", "tok-3", "tk-4", "hs-5", "dbpw-6", "slk-7", "xoxb-8", "smtppw-9"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("String() leaks %q: %s", secret, s)
 		}

@@ -38,6 +38,9 @@ type Rep struct {
 	// HubSpotOwnerID is the rep's HubSpot owner ID (optional, digits). When
 	// set it wins over Email for the HubSpot adapter.
 	HubSpotOwnerID string
+	// Slack is the person's Slack user ID (optional, e.g. U024BE7LH): a
+	// bot-token Slack channel posts their notifications to it.
+	Slack string
 }
 
 // Member is one rep of a pool with its share of the rotation.

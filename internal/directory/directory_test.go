@@ -121,7 +121,7 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown top-level key", edit(11, "teams: []"),
 			[]string{"directory.yaml:11: teams: unknown key (want one of reps, pools, accounts, away)"}},
 		{"unknown rep key", edit(2, "  - { id: rep-1, manager: mgr-1, timezone: America/New_York, team: x }"),
-			[]string{"directory.yaml:2: reps[rep-1].team: unknown key (want one of id, name, manager, timezone, capacity_per_day, email, hubspot_owner_id)"}},
+			[]string{"directory.yaml:2: reps[rep-1].team: unknown key (want one of id, name, manager, timezone, capacity_per_day, email, hubspot_owner_id, slack)"}},
 		{"unknown pool key", edit(6, "  p1: { strategy: round_robin, members: [rep-1], fallback: q, sticky: true }"),
 			[]string{"directory.yaml:6: pools.p1.sticky: unknown key (want one of strategy, members, fallback)"}},
 		{"duplicate rep id", edit(5, "  - { id: rep-1, timezone: UTC }", "pools:"),
@@ -178,6 +178,12 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`directory.yaml:4: reps[q].hubspot_owner_id: want the owner's numeric ID, got "owner-7"`}},
 		{"duplicate hubspot owner id", edit(4, "  - { id: q, timezone: UTC, hubspot_owner_id: 77 }", "  - { id: q2, timezone: UTC, hubspot_owner_id: \"77\" }"),
 			[]string{`directory.yaml:5: reps[q2].hubspot_owner_id: 77 is also the owner ID of rep "q"`}},
+		{"slack id lower case", edit(4, "  - { id: q, timezone: UTC, slack: u024be7lh }"),
+			[]string{`directory.yaml:4: reps[q].slack: want a Slack user ID (U or W followed by upper-case letters and digits, e.g. U024BE7LH), got "u024be7lh"`}},
+		{"slack id is a channel", edit(4, "  - { id: q, timezone: UTC, slack: C024BE7LH }"),
+			[]string{`directory.yaml:4: reps[q].slack: want a Slack user ID (U or W followed by upper-case letters and digits, e.g. U024BE7LH), got "C024BE7LH"`}},
+		{"duplicate slack id", edit(4, "  - { id: q, timezone: UTC, slack: U024BE7LH }", "  - { id: q2, timezone: UTC, slack: U024BE7LH }"),
+			[]string{`directory.yaml:5: reps[q2].slack: U024BE7LH is also the Slack ID of rep "q"`}},
 		{"duplicate key", edit(4, "  - { id: q, timezone: UTC, timezone: UTC }"),
 			[]string{"directory.yaml:4: reps[q].timezone: duplicate key (first on line 4)"}},
 		{"all errors collected, by line", edit(10, `  - { rep: rep-5, from: "2026-01-05", to: "2026-01-02" }`, "oops: 1"),
@@ -226,18 +232,18 @@ func TestParseSyntaxAndShape(t *testing.T) {
 // email and hubspot_owner_id are optional; a bare number is kept as written.
 func TestRepCRMFields(t *testing.T) {
 	d, err := Parse("directory.yaml", edit(2,
-		"  - { id: rep-1, name: A, manager: mgr-1, timezone: America/New_York, email: dana@acme.io, hubspot_owner_id: 41629779 }"))
+		"  - { id: rep-1, name: A, manager: mgr-1, timezone: America/New_York, email: dana@acme.io, hubspot_owner_id: 41629779, slack: W012A3CDE }"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Rep{ID: "rep-1", Name: "A", Manager: "mgr-1", Timezone: "America/New_York", Email: "dana@acme.io", HubSpotOwnerID: "41629779"}
+	want := Rep{ID: "rep-1", Name: "A", Manager: "mgr-1", Timezone: "America/New_York", Email: "dana@acme.io", HubSpotOwnerID: "41629779", Slack: "W012A3CDE"}
 	if got := d.Reps["rep-1"]; got != want {
 		t.Errorf("rep-1 = %+v, want %+v", got, want)
 	}
 	if got := d.Reps["mgr-1"]; got.Email != "" || got.HubSpotOwnerID != "" {
 		t.Errorf("mgr-1 = %+v, want no CRM fields", got)
 	}
-	for _, src := range []string{"../../deploy/directory.yaml", "../../../shared/directory.example.yaml"} {
+	for _, src := range []string{"../../deploy/directory.yaml", "../../deploy/directory.demo.yaml", "../../../shared/directory.example.yaml"} {
 		if _, err := Load(src); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("Load(%s): %v", src, err)
 		}

@@ -223,7 +223,7 @@ func (p *parser) document(doc *yaml.Node) {
 }
 
 var (
-	repKeys     = []string{"id", "name", "manager", "timezone", "capacity_per_day", "email", "hubspot_owner_id"}
+	repKeys     = []string{"id", "name", "manager", "timezone", "capacity_per_day", "email", "hubspot_owner_id", "slack"}
 	poolKeys    = []string{"strategy", "members", "fallback"}
 	accountKeys = []string{"domain", "owner", "name"}
 	awayKeys    = []string{"rep", "from", "to"}
@@ -263,6 +263,8 @@ func (p *parser) reps(n *yaml.Node) {
 				// Written bare (hubspot_owner_id: 41629779) it is a YAML
 				// integer; the value is kept as the digits written.
 				r.HubSpotOwnerID = p.str(v, fp)
+			case "slack":
+				r.Slack = p.str(v, fp)
 			}
 		})
 		if item.Kind != yaml.MappingNode {

@@ -25,7 +25,7 @@ func (d *Directory) validate() Errors {
 
 	// A CRM user maps back to one rep (an alert for an owner goes to that
 	// rep's manager), so emails and HubSpot owner IDs are unique.
-	emails, owners := map[string]string{}, map[string]string{}
+	emails, owners, slacks := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, id := range sortedKeys(d.Reps) {
 		r := d.Reps[id]
 		path := "reps[" + id + "]"
@@ -50,7 +50,7 @@ func (d *Directory) validate() Errors {
 		if r.Email != "" {
 			key := strings.ToLower(r.Email)
 			switch first, dup := emails[key]; {
-			case !validEmail(r.Email):
+			case !ValidEmail(r.Email):
 				v.errf(path+".email", path, "%q is not an email address", r.Email)
 			case dup:
 				v.errf(path+".email", path, "%s is also the email of rep %q", r.Email, first)
@@ -66,6 +66,16 @@ func (d *Directory) validate() Errors {
 				v.errf(path+".hubspot_owner_id", path, "%s is also the owner ID of rep %q", r.HubSpotOwnerID, first)
 			default:
 				owners[r.HubSpotOwnerID] = id
+			}
+		}
+		if r.Slack != "" {
+			switch first, dup := slacks[r.Slack]; {
+			case !ValidSlackID(r.Slack):
+				v.errf(path+".slack", path, "want a Slack user ID (U or W followed by upper-case letters and digits, e.g. U024BE7LH), got %q", r.Slack)
+			case dup:
+				v.errf(path+".slack", path, "%s is also the Slack ID of rep %q", r.Slack, first)
+			default:
+				slacks[r.Slack] = id
 			}
 		}
 	}
@@ -176,12 +186,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// validEmail is a plausibility check, not RFC 5322: one "@" with something
+// ValidEmail is a plausibility check, not RFC 5322: one "@" with something
 // on both sides, a dot in the domain, no spaces.
-func validEmail(s string) bool {
+func ValidEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && !strings.Contains(domain, "@") &&
 		strings.Contains(strings.Trim(domain, "."), ".") && !strings.ContainsAny(s, " \t<>,;")
+}
+
+// ValidSlackID reports whether s looks like a Slack user ID: U or W (an
+// Enterprise Grid user) followed by upper-case letters and digits. Slack
+// documents no fixed length; 8 to 20 characters in all covers every ID it
+// has issued.
+func ValidSlackID(s string) bool {
+	if len(s) < 8 || len(s) > 20 || (s[0] != 'U' && s[0] != 'W') {
+		return false
+	}
+	for _, c := range s[1:] {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func digits(s string) bool {

@@ -2,7 +2,8 @@
 // performance weekly"): a Temporal Schedule starts WeeklyReportWorkflow,
 // which computes last week's numbers from the ledger (internal/metrics),
 // stores the snapshot in Postgres (report_snapshots) and sends a summary to
-// every manager in the sales directory through the CRM port.
+// every manager in the sales directory through the CRM port and the
+// notification channels, and to the policy's marketing recipients.
 //
 // Every step is idempotent: the snapshot is kept once per period, and each
 // manager's notification has the key weekly-report:<from>:<manager>, so a
@@ -37,6 +38,12 @@ const (
 	ActivitySnapshot = "WeeklyReport.Snapshot"
 	ActivityManagers = "WeeklyReport.Managers"
 	ActivityNotify   = "WeeklyReport.Notify"
+	// ActivityNotifyMarketing sends the summary to the policy's
+	// notifications.weekly_report_to addresses.
+	ActivityNotifyMarketing = "WeeklyReport.NotifyMarketing"
+	// MarketingRecipient is the To of the marketing notification's record:
+	// the addresses are outside the directory.
+	MarketingRecipient = "marketing"
 	// ScheduleID is the one schedule; its runs' workflow IDs start with it.
 	ScheduleID = "leadflow-weekly-report"
 	// NotifyKind is the kind of the managers' notifications.
@@ -105,6 +112,12 @@ func WeeklyReportWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	for i, m := range managers {
 		futures[i] = workflow.ExecuteActivity(ctx, ActivityNotify, NotifyInput{From: p.From, Manager: m, Body: snap.Summary})
 	}
+	// Runs started before the marketing recipients existed replay without
+	// the call.
+	var marketing workflow.Future
+	if workflow.GetVersion(ctx, "weekly-report-marketing", workflow.DefaultVersion, 1) == 1 {
+		marketing = workflow.ExecuteActivity(ctx, ActivityNotifyMarketing, MarketingInput{From: p.From, Body: snap.Summary})
+	}
 	var errs []error
 	for i, f := range futures {
 		if err := f.Get(ctx, nil); err != nil {
@@ -113,6 +126,15 @@ func WeeklyReportWorkflow(ctx workflow.Context, in Input) (Result, error) {
 			continue
 		}
 		res.Notified = append(res.Notified, managers[i])
+	}
+	if marketing != nil {
+		var n int
+		if err := marketing.Get(ctx, &n); err != nil {
+			workflow.GetLogger(ctx).Error("weekly report: notify marketing failed", "error", err)
+			errs = append(errs, fmt.Errorf("notify %s: %w", MarketingRecipient, err))
+		} else if n > 0 {
+			res.Notified = append(res.Notified, MarketingRecipient)
+		}
 	}
 	return res, errors.Join(errs...)
 }
@@ -138,10 +160,27 @@ type NotifyInput struct {
 	Body    string    `json:"body"`
 }
 
+// MarketingInput is the marketing recipients' notification.
+type MarketingInput struct {
+	From time.Time `json:"from"`
+	Body string    `json:"body"`
+}
+
+// Notifier delivers a notification on the configured channels
+// (internal/notify's Dispatcher).
+type Notifier interface {
+	Dispatch(ctx context.Context, in actions.NotifyInput) error
+}
+
 // Activities are the report's side effects.
 type Activities struct {
 	Store *store.Store
 	CRM   crm.CRM
+	// Notifier delivers what the CRM filed; nil: the CRM's record only.
+	Notifier Notifier
+	// Policy is the current policy (its notifications.weekly_report_to);
+	// nil: no marketing recipients.
+	Policy func() *policy.Policy
 }
 
 // Snapshot computes the report of [From, To) and stores it unless the
@@ -209,12 +248,45 @@ func NotifyKey(from time.Time, manager string) string {
 	return "weekly-report:" + from.Format("2006-01-02") + ":" + manager
 }
 
-// Notify sends one manager the week's summary through the CRM, once.
+// Notify sends one manager the week's summary: filed in the CRM, then
+// delivered on every channel that reaches them, each once.
 func (a *Activities) Notify(ctx context.Context, in NotifyInput) error {
-	return a.CRM.Notify(ctx, actions.NotifyInput{
+	n := actions.NotifyInput{
 		Key: NotifyKey(in.From, in.Manager), LeadID: ReportLeadID(in.From),
-		To: in.Manager, Kind: NotifyKind, Body: in.Body,
-	})
+		To: in.Manager, Kind: NotifyKind, Body: in.Body, Title: title(in.From),
+	}
+	if err := a.CRM.Notify(ctx, n); err != nil || a.Notifier == nil {
+		return err
+	}
+	return a.Notifier.Dispatch(ctx, n)
+}
+
+// NotifyMarketing emails the summary to the policy's weekly_report_to
+// addresses, once each, and returns how many there are. The record is the
+// built-in one (a CRM such as HubSpot knows no "marketing" owner).
+func (a *Activities) NotifyMarketing(ctx context.Context, in MarketingInput) (int, error) {
+	if a.Policy == nil {
+		return 0, nil
+	}
+	to := a.Policy().Notifications.WeeklyReportTo
+	if len(to) == 0 {
+		return 0, nil
+	}
+	n := actions.NotifyInput{
+		Key: NotifyKey(in.From, MarketingRecipient), LeadID: ReportLeadID(in.From),
+		To: MarketingRecipient, Kind: NotifyKind, Body: in.Body, Title: title(in.From), ToEmails: to,
+	}
+	if err := a.Store.Notify(ctx, n); err != nil {
+		return 0, err
+	}
+	if a.Notifier == nil {
+		return len(to), nil
+	}
+	return len(to), a.Notifier.Dispatch(ctx, n)
+}
+
+func title(from time.Time) string {
+	return "leadflow weekly report: week of " + from.Format("2 Jan 2006")
 }
 
 // Register adds the workflow and its activities to a worker.
@@ -223,6 +295,7 @@ func Register(w worker.Registry, a *Activities) {
 	w.RegisterActivityWithOptions(a.Snapshot, activity.RegisterOptions{Name: ActivitySnapshot})
 	w.RegisterActivityWithOptions(a.Managers, activity.RegisterOptions{Name: ActivityManagers})
 	w.RegisterActivityWithOptions(a.Notify, activity.RegisterOptions{Name: ActivityNotify})
+	w.RegisterActivityWithOptions(a.NotifyMarketing, activity.RegisterOptions{Name: ActivityNotifyMarketing})
 }
 
 // Spec is when the schedule fires: a cron spec in a time zone.

@@ -3,6 +3,7 @@ package governance_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,10 @@ import (
 	"github.com/leadflow/leadflow/internal/governance"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/metrics"
+	"github.com/leadflow/leadflow/internal/notify"
+	"github.com/leadflow/leadflow/internal/notify/notifytest"
+	"github.com/leadflow/leadflow/internal/policy"
+	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
@@ -100,6 +105,9 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mgr1 := dir.Reps["mgr-1"]
+	mgr1.Email = "chris@example.com"
+	dir.Reps["mgr-1"] = mgr1
 	if err := st.ImportDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +128,13 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Managers and the policy's marketing recipients are emailed through
+	// the dispatcher, by a real SMTP server; mgr-1 has an address.
+	mail := notifytest.StartSMTP(t, true, "", "")
+	pol := governancePolicy(t, "notifications:\n  weekly_report_to: [revops@example.com, cmo@example.com]\n")
 	w := worker.New(c, queue, worker.Options{})
-	governance.Register(w, &governance.Activities{Store: st, CRM: st})
+	governance.Register(w, &governance.Activities{Store: st, CRM: st, Notifier: dispatcher(t, st, mail, pol),
+		Policy: func() *policy.Policy { return pol }})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -137,9 +150,21 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 		if err := run.Get(ctx, &res); err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
-		if res.Created != (i == 0) || !slices.Equal(res.Notified, managers) {
-			t.Errorf("run %d: %+v; want created %v, notified %v", i+1, res, i == 0, managers)
+		if want := append(slices.Clone(managers), governance.MarketingRecipient); res.Created != (i == 0) || !slices.Equal(res.Notified, want) {
+			t.Errorf("run %d: %+v; want created %v, notified %v", i+1, res, i == 0, want)
 		}
+	}
+	// Two runs, one email each: mgr-1 and the two marketing addresses.
+	var rcpts []string
+	for _, m := range mail.Received() {
+		rcpts = append(rcpts, m.To...)
+		if !strings.Contains(string(m.Data), "Handed off 1, accepted 1") {
+			t.Errorf("email lacks the summary:\n%s", m.Data)
+		}
+	}
+	slices.Sort(rcpts)
+	if want := []string{"chris@example.com", "cmo@example.com", "revops@example.com"}; !slices.Equal(rcpts, want) {
+		t.Errorf("emailed %v; want %v once each", rcpts, want)
 	}
 	if n, err := st.CountReportSnapshots(ctx); err != nil || n != 1 {
 		t.Errorf("snapshots = %d, %v; want 1", n, err)
@@ -164,8 +189,8 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 		}
 	}
 	slices.Sort(to)
-	if !slices.Equal(to, managers) {
-		t.Errorf("notified %v; want each of %v once", to, managers)
+	if want := slices.Sorted(slices.Values(append(slices.Clone(managers), governance.MarketingRecipient))); !slices.Equal(to, want) {
+		t.Errorf("notified %v; want each of %v once", to, want)
 	}
 }
 
@@ -192,4 +217,31 @@ func checkNext(ctx context.Context, t *testing.T, c client.Client, day time.Week
 			t.Errorf("next run %s (%s); want %s %02d:xx", l, tz, day, hour)
 		}
 	}
+}
+
+// governancePolicy is deploy/policy.yaml with extra appended.
+func governancePolicy(t *testing.T, extra string) *policy.Policy {
+	t.Helper()
+	src, err := os.ReadFile("../../deploy/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Parse("policy.yaml", append(src, []byte("\n"+extra)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// dispatcher emails through srv at a fixed weekday noon UTC (outside
+// everyone's quiet hours).
+func dispatcher(t *testing.T, st *store.Store, srv *notifytest.SMTPServer, p *policy.Policy) *notify.Dispatcher {
+	t.Helper()
+	email, err := notify.NewEmailURL(srv.URL(), "leadflow@example.com", notify.WithTLSConfig(srv.ClientTLS()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noon := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
+	return &notify.Dispatcher{Store: st, Channels: []notify.Channel{email}, Now: func() time.Time { return noon },
+		Policy: func() notify.Policy { return notify.Policy{Notifications: p.Notifications, Location: p.Location} }}
 }

@@ -42,7 +42,7 @@ type decoder struct {
 
 func (p *parser) policy(root field) *Policy {
 	m := p.mapping(root, "version", "timezone", "scoring", "segments", "routing", "sla", "suppression", "plays", "nurture", "report", "effects",
-		"enrichment", "reengagement", "away")
+		"enrichment", "reengagement", "away", "notifications")
 	if m == nil {
 		return nil
 	}
@@ -98,6 +98,10 @@ func (p *parser) policy(root field) *Policy {
 	pol.Effects = Effects{RetryFor: DefaultEffectRetryFor}
 	if f, ok := m["effects"]; ok {
 		pol.Effects = d.effects(f)
+	}
+	pol.Notifications = DefaultNotifications()
+	if f, ok := m["notifications"]; ok {
+		pol.Notifications = d.notifications(f)
 	}
 	pol.People = defaultHumanLoop()
 	if f, ok := m["enrichment"]; ok {

@@ -26,6 +26,8 @@ type Policy struct {
 	Report      Report    // when the weekly governance report runs
 	Effects     Effects   // how long side effects are retried
 	People      HumanLoop // enrichment owner, re-engagement window, owner away
+	// Notifications: rate limit, quiet hours, weekly report recipients.
+	Notifications Notifications
 
 	// Source is the YAML the policy was parsed from and Digest its SHA-256
 	// (hex). Workflows carry Source so a replay re-parses the same contract.

@@ -40,13 +40,13 @@ func (s *Store) ImportDirectory(ctx context.Context, d *directory.Directory) err
 		for _, id := range sortedKeys(d.Reps) {
 			r := d.Reps[id]
 			b.Queue(`
-INSERT INTO reps (id, name, manager, timezone, capacity_per_day, email, hubspot_owner_id, active, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, true, now())
+INSERT INTO reps (id, name, manager, timezone, capacity_per_day, email, hubspot_owner_id, slack, active, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, now())
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, manager = excluded.manager,
     timezone = excluded.timezone, capacity_per_day = excluded.capacity_per_day,
-    email = excluded.email, hubspot_owner_id = excluded.hubspot_owner_id,
+    email = excluded.email, hubspot_owner_id = excluded.hubspot_owner_id, slack = excluded.slack,
     active = true, updated_at = now()`,
-				r.ID, r.Name, nullable(r.Manager), r.Timezone, r.CapacityPerDay, nullable(r.Email), nullable(r.HubSpotOwnerID))
+				r.ID, r.Name, nullable(r.Manager), r.Timezone, r.CapacityPerDay, nullable(r.Email), nullable(r.HubSpotOwnerID), nullable(r.Slack))
 		}
 		for _, name := range sortedKeys(d.Pools) {
 			p := d.Pools[name]
@@ -99,13 +99,13 @@ func loadDirectory(ctx context.Context, q querier) (*directory.Directory, error)
 		Accounts: map[string]directory.Account{},
 	}
 	rows, err := q.Query(ctx, `
-SELECT id, name, coalesce(manager, ''), timezone, capacity_per_day, coalesce(email, ''), coalesce(hubspot_owner_id, '')
+SELECT id, name, coalesce(manager, ''), timezone, capacity_per_day, coalesce(email, ''), coalesce(hubspot_owner_id, ''), coalesce(slack, '')
 FROM reps WHERE active`)
 	if err != nil {
 		return nil, err
 	}
 	var r directory.Rep
-	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Name, &r.Manager, &r.Timezone, &r.CapacityPerDay, &r.Email, &r.HubSpotOwnerID}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Name, &r.Manager, &r.Timezone, &r.CapacityPerDay, &r.Email, &r.HubSpotOwnerID, &r.Slack}, func() error {
 		d.Reps[r.ID] = r
 		return nil
 	}); err != nil {

@@ -184,4 +184,5 @@ func requireKey(op, key, leadID string) error {
 const (
 	lockNSDirectory = 1 // objid 0: the directory as a whole
 	lockNSRouteKey  = 2 // objid hashtext(key): one Route call per key at a time
+	lockNSRecipient = 3 // objid hashtext(recipient): one delivery claim per recipient at a time (rate limit)
 )

@@ -41,6 +41,10 @@ type inboxPage struct {
 	AskRep   bool // admin without ?rep=
 	Lists    inboxLists
 	RepParam string // "?rep=…" for the forms' redirects (admin)
+	// Notifications are the rep's recent notifications, newest first;
+	// NotificationsErr: they could not be loaded.
+	Notifications    []notificationRow
+	NotificationsErr bool
 }
 
 // actionError is a failed action, shown next to its lead's form.
@@ -128,6 +132,9 @@ func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, code int, pg in
 		}
 	}
 	pg.Lists = lists
+	var ok bool
+	pg.Notifications, ok = u.recentNotifications(r.Context(), pg.Rep)
+	pg.NotificationsErr = !ok
 	if pg.Who.Rep == "" {
 		pg.RepParam = pg.Rep
 	}

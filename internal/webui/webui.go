@@ -71,8 +71,11 @@ type Config struct {
 	// lead_states), required: the inbox's lists come from it, and it shows
 	// it, marked, for a lead whose workflow does not answer its state query.
 	States LeadStates
-	Now    func() time.Time // default time.Now
-	Logger *zap.Logger      // default: none
+	// Notifications, when set, is the record of what people were told:
+	// the inbox lists the rep's recent notifications.
+	Notifications Notifications
+	Now           func() time.Time // default time.Now
+	Logger        *zap.Logger      // default: none
 	// Location is the policy's time zone: dashboard dates are days there,
 	// as in `starter report` (default UTC).
 	Location *time.Location

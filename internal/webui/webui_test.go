@@ -57,6 +57,10 @@ type setupOpts struct {
 	// port wraps the fake as the Leads port the server and UI see.
 	port func(*webuitest.Leads) api.Leads
 	publicURL string
+	// states: unused (the inbox always reads the store's published states).
+	states bool
+	// notifications: the inbox lists the store's notification record.
+	notifications bool
 }
 
 func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
@@ -77,6 +81,9 @@ func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
 		webuitest.Reps(t, st, "rep-1", "rep-2", "rep-3")
 		e.auth, e.clock = authtest.New(t, st, o.token, now)
 		cfg.Auth = e.auth
+	}
+	if o.notifications {
+		cfg.Notifications = st
 	}
 	if err := webui.Mount(srv, cfg); err != nil {
 		t.Fatal(err)
