@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -133,7 +134,8 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		return err
 	}
 	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, Auth: sessions, PublicURL: cfg.PublicURL,
-		Tasks: st, Data: webui.StoreData{Store: st}, States: st, Notifications: st, Logger: logger, Location: loc}); err != nil {
+		Tasks: st, Data: webui.StoreData{Store: st}, States: st, Notifications: st, Logger: logger,
+		TemporalUIURL: cfg.Notify.TemporalUIURL + "/namespaces/" + url.PathEscape(cfg.Namespace) + "/workflows/", Location: loc}); err != nil {
 		return fmt.Errorf("mount the web UI: %w", err)
 	}
 
