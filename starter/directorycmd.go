@@ -17,7 +17,7 @@ func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) 
 	d, err := directory.Load(pos[0])
 	if err != nil {
 		printErrors(a.stderr, err)
-		return errReported
+		return errBadInput
 	}
 	cfg, err := a.config()
 	if err != nil {

@@ -100,6 +100,8 @@ func (a *app) exitCode(err error) int {
 			fmt.Fprintln(a.stderr, "run 'starter help' for usage")
 		}
 		return exitUsage
+	case errors.Is(err, errBadInput):
+		return exitUsage
 	case errors.Is(err, errReported):
 		return exitFailure
 	case errors.Is(err, context.Canceled):
@@ -113,6 +115,10 @@ func (a *app) exitCode(err error) int {
 
 // errReported is a failure whose details were already printed.
 var errReported = errors.New("failed (reported above)")
+
+// errBadInput is bad input (a file the command cannot take) whose errors
+// were already printed: exit 2, as the contract says of input errors.
+var errBadInput = errors.New("bad input (reported above)")
 
 // config loads the environment's configuration.
 func (a *app) config() (config.Config, error) {
