@@ -53,6 +53,7 @@ lead's reason when there is nothing to retry.`},
 Derived from LEADFLOW_API_TOKEN (HMAC): rotating that token revokes every rep
 token. Sign in at /ui/login with it.`},
 	{name: "report", args: "[--from YYYY-MM-DD --to YYYY-MM-DD] [--by segment|source|territory|pool|rep|policy] [--format table|json|csv]", summary: "the weekly numbers from the ledger", run: cmdReport, detail: reportDetail},
+	{name: "codec-server", summary: "decrypt payloads for the Temporal UI and CLI (Codec Server)", run: cmdCodecServer, detail: codecServerDetail},
 	{name: "db migrate", summary: "create the database if needed and apply migrations", run: cmdDBMigrate},
 	{name: "simulate", args: "[--leads N] [--rate R] [--seed S] [--reps-act=true] [--run ID]", summary: "drive a realistic stream of leads through the HTTP API", run: cmdSimulate, detail: `
 Generates N leads from several sources and segments, each with a plausible

@@ -21,8 +21,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/codec"
 	"github.com/leadflow/leadflow/internal/config"
-	"github.com/leadflow/leadflow/internal/directory"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
@@ -38,6 +38,8 @@ func TestWorker(t *testing.T) {
 	t.Run("readyz names postgres when it is down", func(t *testing.T) { testReadyzNamesPostgres(t, srv) })
 	t.Run("running activities finish on SIGTERM", func(t *testing.T) { testStopLetsActivitiesFinish(t, srv) })
 	t.Run("a fatal error stops the worker and fails run", func(t *testing.T) { testFatalError(t, srv) })
+	t.Run("codec off runs without keys", func(t *testing.T) { testCodecOff(t, srv) })
+	t.Run("payloads reach Temporal encrypted", func(t *testing.T) { testPayloadsEncrypted(t, srv) })
 }
 
 // running is a worker started by startWorker.
@@ -57,6 +59,7 @@ func startWorker(t *testing.T, srv *testenv.DevServer, env map[string]string, hk
 		"TEMPORAL_ADDRESS":    srv.Address,
 		"LEADFLOW_TASK_QUEUE": "tq-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()),
 		"LEADFLOW_POLICY":     "../workflows/testdata/policy-fast.yaml",
+		"LEADFLOW_CODEC_KEYS": testenv.CodecKeys,
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -145,13 +148,7 @@ func testRunsLeads(t *testing.T, srv *testenv.DevServer) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	dir, err := directory.Load("../deploy/directory.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.ImportDirectory(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
+	importDirectoryInto(t, st)
 
 	c := srv.Client(t)
 	leads := temporalx.NewLeadClient(c, r.cfg.TaskQueue)
@@ -347,7 +344,9 @@ func testStopLetsActivitiesFinish(t *testing.T, srv *testenv.DevServer) {
 			t.Fatal(err)
 		}
 		if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil {
-			completed = strings.Contains(a.GetResult().String(), "finished")
+			// The result is encrypted in the history: decoded as the client would.
+			var res string
+			completed = codec.DataConverter(testenv.Codec(t)).FromPayloads(a.GetResult(), &res) == nil && strings.Contains(res, "finished")
 		}
 	}
 	if !completed {

@@ -85,6 +85,8 @@ var vars = []string{
 	EnvNurture, EnvNurtureWebhookURL, EnvNurtureWebhookSecret,
 	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel, EnvUpdateTimeout,
 	EnvWorkerStopTimeout,
+	// payload encryption: codec.go
+	EnvCodec, EnvCodecKeys, EnvCodecKeysFile, EnvCodecAddr, EnvCodecCORSOrigins,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -144,6 +146,8 @@ type Config struct {
 	// for its running activities before cancelling them. The pod's
 	// terminationGracePeriodSeconds must exceed it.
 	WorkerStopTimeout time.Duration
+
+	Codec Codec // payload encryption (codec.go)
 }
 
 // FromEnv reads the process environment.
@@ -281,6 +285,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	default:
 		bad(EnvLogLevel, c.LogLevel, "must be debug, info, warn or error")
 	}
+	var codecErrs []error
+	c.Codec, codecErrs = codecFromLookup(get, secret)
+	errs = append(errs, codecErrs...)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -296,6 +303,9 @@ func (c Config) ForServe() error {
 	if c.IDKey == "" {
 		errs = append(errs, fmt.Errorf("%s is required by serve: it is the HMAC key that derives a leadId from an email", EnvIDKey))
 	}
+	if err := c.checkCodec("serve"); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -305,6 +315,9 @@ func (c Config) ForServe() error {
 // ForWorker checks what the worker needs for the chosen adapters.
 func (c Config) ForWorker() error {
 	var errs []error
+	if err := c.checkCodec("the worker"); err != nil {
+		errs = append(errs, err)
+	}
 	if c.CRM == CRMHubSpot && c.HubSpotToken == "" {
 		errs = append(errs, fmt.Errorf("%s is required when %s=hubspot", EnvHubSpotToken, EnvCRM))
 	}
