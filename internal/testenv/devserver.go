@@ -95,6 +95,8 @@ type DevServerOptions struct {
 	DynamicConfig map[string]string
 	// UI serves the Web UI on DevServer.UIPort (headless otherwise).
 	UI bool
+	// UICodecEndpoint points the Web UI at a Codec Server (--ui-codec-endpoint).
+	UICodecEndpoint string
 	// StartTimeout bounds the wait for readiness (default 60s).
 	StartTimeout time.Duration
 	// LogLevel of the server log (default: the CLI's, warn).
@@ -182,6 +184,9 @@ func startOnce(t testing.TB, bin string, opts DevServerOptions, attempt int) (*D
 	if opts.UI {
 		d.UIPort = ports[3]
 		args = append(args, "--ui-port", strconv.Itoa(ports[3]))
+		if opts.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
 	} else {
 		args = append(args, "--headless")
 	}
