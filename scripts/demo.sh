@@ -77,8 +77,11 @@ bin/worker >"$RUN_DIR/worker.log" 2>&1 &
 pids+=($!)
 bin/starter serve >"$RUN_DIR/serve.log" 2>&1 &
 pids+=($!)
-# The UI decodes payloads through it (--ui-codec-endpoint above).
-bin/starter codec-server >"$RUN_DIR/codec-server.log" 2>&1 &
+# The UI decodes payloads through it (--ui-codec-endpoint above). The dev
+# server's UI cannot send a bearer token (its codec settings report
+# PassAccessToken false, and start-dev has no flag for it), so the demo's
+# codec server, on loopback, asks for none.
+LEADFLOW_API_TOKEN= bin/starter codec-server >"$RUN_DIR/codec-server.log" 2>&1 &
 pids+=($!)
 wait_for "starter serve" curl -fsS "http://$LEADFLOW_HTTP_ADDR/readyz"
 
