@@ -18,6 +18,7 @@ export LEADFLOW_WEBHOOK_SECRET="${LEADFLOW_WEBHOOK_SECRET:-demo-webhook-secret}"
 export LEADFLOW_ID_KEY="${LEADFLOW_ID_KEY:-demo-id-key}"
 export LEADFLOW_HTTP_ADDR="${LEADFLOW_HTTP_ADDR:-127.0.0.1:8080}"
 export LEADFLOW_METRICS_ADDR="${LEADFLOW_METRICS_ADDR:-127.0.0.1:9090}"
+export LEADFLOW_CODEC_ADDR="${LEADFLOW_CODEC_ADDR:-127.0.0.1:8081}"
 UI_PORT="${UI_PORT:-8233}"
 MAIL_SMTP="${MAIL_SMTP:-127.0.0.1:1025}"
 MAIL_WEB="${MAIL_WEB:-127.0.0.1:8025}"
@@ -26,6 +27,15 @@ export LEADFLOW_SMTP_URL="${LEADFLOW_SMTP_URL:-smtp://$MAIL_SMTP}"
 export LEADFLOW_EMAIL_FROM="${LEADFLOW_EMAIL_FROM:-leadflow@example.com}"
 export LEADFLOW_TEMPORAL_UI_URL="${LEADFLOW_TEMPORAL_UI_URL:-http://127.0.0.1:$UI_PORT}"
 DIRECTORY="${DIRECTORY:-deploy/directory.demo.yaml}"
+export LEADFLOW_CODEC_CORS_ORIGINS="${LEADFLOW_CODEC_CORS_ORIGINS:-http://localhost:$UI_PORT,http://127.0.0.1:$UI_PORT}"
+# Payload encryption: one demo key, generated once into the cache (never in
+# the repository) and reused, so the demo's histories stay readable.
+if [ -z "${LEADFLOW_CODEC_KEYS:-}" ] && [ -z "${LEADFLOW_CODEC_KEYS_FILE:-}" ]; then
+  if [ ! -s "$RUN_DIR/codec-keys" ]; then
+    (umask 077; echo "demo-1:$(head -c 32 /dev/urandom | base64)" >"$RUN_DIR/codec-keys")
+  fi
+  export LEADFLOW_CODEC_KEYS_FILE="$RUN_DIR/codec-keys"
+fi
 LEADS="${LEADS:-40}"
 RATE="${RATE:-4}"
 
@@ -60,6 +70,7 @@ done
 echo "starting the Temporal dev server (UI on :$UI_PORT, state in $RUN_DIR/temporal.db)…"
 "$LEADFLOW_TEMPORAL_CLI" server start-dev --ip 127.0.0.1 --port "${TEMPORAL_ADDRESS##*:}" --ui-port "$UI_PORT" \
   --db-filename "$RUN_DIR/temporal.db" --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
+  --ui-codec-endpoint "http://$LEADFLOW_CODEC_ADDR" \
   --dynamic-config-value system.enableActivityEagerExecution=true "${sa_flags[@]}" \
   --log-level warn >"$RUN_DIR/temporal.log" 2>&1 &
 pids+=($!)
@@ -79,6 +90,12 @@ echo "starting the worker and starter serve (logs in $RUN_DIR)…"
 bin/worker >"$RUN_DIR/worker.log" 2>&1 &
 pids+=($!)
 bin/starter serve >"$RUN_DIR/serve.log" 2>&1 &
+pids+=($!)
+# The UI decodes payloads through it (--ui-codec-endpoint above). The dev
+# server's UI cannot send a bearer token (its codec settings report
+# PassAccessToken false, and start-dev has no flag for it), so the demo's
+# codec server, on loopback, asks for none.
+LEADFLOW_API_TOKEN= bin/starter codec-server >"$RUN_DIR/codec-server.log" 2>&1 &
 pids+=($!)
 wait_for "starter serve" curl -fsS "http://$LEADFLOW_HTTP_ADDR/readyz"
 
@@ -102,6 +119,8 @@ Dashboard:     http://$LEADFLOW_HTTP_ADDR/ui/dashboard
 Lead API:      http://$LEADFLOW_HTTP_ADDR/v1/leads/<leadId>   (bin/starter lead show <leadId>)
 Metrics:       http://$LEADFLOW_METRICS_ADDR/metrics
 Emails sent:   http://$MAIL_WEB   (mailpit: every handoff, reminder, escalation the worker sent)
+Codec server:  http://$LEADFLOW_CODEC_ADDR (payloads are encrypted; the UI decodes through it)
+               temporal workflow show -w lead/<leadId> --codec-endpoint http://$LEADFLOW_CODEC_ADDR
 
 The SLA ladders keep running (minute-long SLAs in $LEADFLOW_POLICY): watch leads
 get reminded, escalated and reassigned in the UI, and the emails they send arrive

@@ -71,6 +71,7 @@ open lead REP owns: to REP2 with --to (the reassign update), else each to the
 owner routing picks. Safe to run again.`},
 	{name: "rep token", args: "REP [--ttl 30d] | list [REP] | revoke ID", summary: "mint, list or revoke web UI tokens that open only one rep's inbox", run: cmdRepToken, detail: repTokenDetail},
 	{name: "report", args: "[--from YYYY-MM-DD --to YYYY-MM-DD] [--by segment|source|territory|pool|rep|policy] [--format table|json|csv]", summary: "the weekly numbers from the ledger", run: cmdReport, detail: reportDetail},
+	{name: "codec-server", summary: "decrypt payloads for the Temporal UI and CLI (Codec Server)", run: cmdCodecServer, detail: codecServerDetail},
 	{name: "db migrate", summary: "create the database if needed and apply migrations", run: cmdDBMigrate},
 	{name: "simulate", args: "[--leads N] [--rate R] [--seed S] [--reps-act=true] [--run ID]", summary: "drive a realistic stream of leads through the HTTP API", run: cmdSimulate, detail: `
 Generates N leads from several sources and segments, each with a plausible

@@ -62,6 +62,7 @@ func TestServeSendDirectory(t *testing.T) {
 		config.EnvHTTPAddr:          addr,
 		config.EnvAPIToken:          token,
 		config.EnvUpdateTimeout:     "1s",
+		config.EnvCodecKeys:         testenv.CodecKeys,
 	}
 	ta := newTestApp(t, env)
 	cfg, err := ta.loadConfig()

@@ -68,6 +68,7 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		defer ln.Close() // ours from here on, whatever happens
 	}
 	logger.Info("starting", zap.Stringer("config", cfg))
+	temporalx.LogCodec(logger, cfg)
 
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {

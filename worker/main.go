@@ -24,6 +24,11 @@ func main() {
 	if err == nil {
 		err = cfg.ForWorker()
 	}
+	if err == nil {
+		// Malformed keys are a configuration error, not a dependency to
+		// retry: refuse at once.
+		_, err = cfg.CodecKeys()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(2)

@@ -99,7 +99,7 @@ func testEmailsTheLadder(t *testing.T, srv *testenv.DevServer) {
 	})
 	eventually(t, 30*time.Second, "the reminder is posted to Slack in Block Kit", func() bool {
 		for _, p := range slack.Received() {
-			if p.ShapeErr == "" && strings.HasPrefix(p.Text, "Reminder: lead N-1") {
+			if p.ShapeErr == "" && strings.HasPrefix(p.Text, "Reminder: first-touch of Initech") {
 				return true
 			}
 		}

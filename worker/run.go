@@ -86,6 +86,8 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		}
 	}()
 
+	temporalx.LogCodec(log, cfg)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sdkMetrics, closeMetrics, err := temporalx.NewPrometheusMetrics(reg)

@@ -21,8 +21,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/leadflow/leadflow/internal/api"
+	"github.com/leadflow/leadflow/internal/codec"
 	"github.com/leadflow/leadflow/internal/config"
-	"github.com/leadflow/leadflow/internal/directory"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
@@ -40,6 +40,8 @@ func TestWorker(t *testing.T) {
 	t.Run("a fatal error stops the worker and fails run", func(t *testing.T) { testFatalError(t, srv) })
 	t.Run("the ladder's reminder is emailed", func(t *testing.T) { testEmailsTheLadder(t, srv) })
 	t.Run("an SMTP server down at start is a warning", func(t *testing.T) { testUnreachableSMTPIsAWarning(t, srv) })
+	t.Run("codec off runs without keys", func(t *testing.T) { testCodecOff(t, srv) })
+	t.Run("payloads reach Temporal encrypted", func(t *testing.T) { testPayloadsEncrypted(t, srv) })
 }
 
 // running is a worker started by startWorker.
@@ -59,6 +61,7 @@ func startWorker(t *testing.T, srv *testenv.DevServer, env map[string]string, hk
 		"TEMPORAL_ADDRESS":    srv.Address,
 		"LEADFLOW_TASK_QUEUE": "tq-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()),
 		"LEADFLOW_POLICY":     "../workflows/testdata/policy-fast.yaml",
+		"LEADFLOW_CODEC_KEYS": testenv.CodecKeys,
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -147,13 +150,7 @@ func testRunsLeads(t *testing.T, srv *testenv.DevServer) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	dir, err := directory.Load("../deploy/directory.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.ImportDirectory(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
+	importDirectoryInto(t, st)
 
 	c := srv.Client(t)
 	leads := temporalx.NewLeadClient(c, r.cfg.TaskQueue)
@@ -349,7 +346,9 @@ func testStopLetsActivitiesFinish(t *testing.T, srv *testenv.DevServer) {
 			t.Fatal(err)
 		}
 		if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil {
-			completed = strings.Contains(a.GetResult().String(), "finished")
+			// The result is encrypted in the history: decoded as the client would.
+			var res string
+			completed = codec.DataConverter(testenv.Codec(t)).FromPayloads(a.GetResult(), &res) == nil && strings.Contains(res, "finished")
 		}
 	}
 	if !completed {

@@ -149,8 +149,12 @@ func (r *run) details() string {
 			b.WriteString("): `starter lead retry-effects " + s.LeadID + "` re-drives them")
 		}
 	}
+	// The last change by stage and time only: its why can hold a rep's
+	// note or free text, and current details are not encrypted (the
+	// `explain` query, which is, says why).
 	if len(s.History) > 0 {
-		fmt.Fprintf(&b, "\n\nWhy: %s", s.History[len(s.History)-1].Why)
+		t := s.History[len(s.History)-1]
+		fmt.Fprintf(&b, "\n\nLast change: %s → %s at %s (`explain` says why)", t.From, t.To, t.At.In(r.pol.Location).Format("2006-01-02 15:04 MST"))
 	}
 	return b.String()
 }

@@ -28,7 +28,7 @@ import (
 
 func TestRecordHistories(t *testing.T) {
 	srv := testenv.StartDevServer(t, testenv.DevServerOptions{})
-	c := srv.Client(t)
+	c := srv.RawClient(t)
 	src, err := os.ReadFile("testdata/policy-fast.yaml")
 	if err != nil {
 		t.Fatal(err)

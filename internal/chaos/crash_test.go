@@ -24,8 +24,10 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/leadflow/leadflow/internal/codec"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/policy"
+	"github.com/leadflow/leadflow/internal/testenv"
 	"github.com/leadflow/leadflow/starter/sim"
 	"github.com/leadflow/leadflow/workflows"
 )
@@ -292,7 +294,12 @@ func (s *stack) listWorkflows(ctx context.Context, query string) ([]*workflowExe
 type timeouts struct{ workflowTasks, activities int }
 
 func (s *stack) replayAll(ctx context.Context, execs []*workflowExecution) (int, timeouts, []string) {
-	rep := worker.NewWorkflowReplayer()
+	// The histories are encrypted: the replayer decodes as the worker does.
+	dc := codec.DataConverter(testenv.Codec(s.t))
+	rep, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)})
+	if err != nil {
+		return 0, timeouts{}, []string{err.Error()}
+	}
 	leads := workflows.New(workflows.Config{Policies: staticPolicy{s.policy}})
 	rep.RegisterWorkflowWithOptions(leads.LeadWorkflow, workflow.RegisterOptions{Name: lead.WorkflowType})
 	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))

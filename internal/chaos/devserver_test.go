@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/leadflow/leadflow/internal/codec"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/temporalx"
 	"github.com/leadflow/leadflow/internal/testenv"
@@ -193,12 +194,15 @@ func (d *devServer) waitReady(timeout time.Duration) error {
 	}
 }
 
-// client dials the server for the test; closed when the test ends.
+// client dials the server for the test, with the stack's payload codec;
+// closed when the test ends.
 func (d *devServer) client(t testing.TB) client.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: d.Address, Logger: temporalx.NewLogger(zap.NewNop())})
+	opts := client.Options{HostPort: d.Address, Logger: temporalx.NewLogger(zap.NewNop())}
+	codec.Apply(&opts, testenv.Codec(t))
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		t.Fatalf("dial dev server: %v", err)
 	}

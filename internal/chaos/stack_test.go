@@ -27,6 +27,7 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/policy"
 	"github.com/leadflow/leadflow/internal/store"
+	"github.com/leadflow/leadflow/internal/testenv"
 )
 
 const (
@@ -120,6 +121,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 		"LEADFLOW_POLICY="+abs,
 		"LEADFLOW_WEBHOOK_SECRET="+webhookSecret,
 		"LEADFLOW_ID_KEY=chaos-id-key",
+		testenv.CodecEnv(),
 		"LEADFLOW_HTTP_ADDR="+httpAddr,
 		fmt.Sprintf("LEADFLOW_METRICS_ADDR=127.0.0.1:%d", ports[1]),
 		"LEADFLOW_API_TOKEN=",

@@ -86,6 +86,8 @@ var vars = []string{
 	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel, EnvUpdateTimeout,
 	EnvWorkerStopTimeout,
 	EnvSlackWebhookURL, EnvSlackBotToken, EnvSMTPURL, EnvEmailFrom, EnvTemporalUIURL,
+	// payload encryption: codec.go
+	EnvCodec, EnvCodecKeys, EnvCodecKeysFile, EnvCodecAddr, EnvCodecCORSOrigins,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -148,6 +150,7 @@ type Config struct {
 
 	// Notify: the notification channels (internal/config/notify.go).
 	Notify Notify
+	Codec  Codec // payload encryption (codec.go)
 }
 
 // FromEnv reads the process environment.
@@ -286,6 +289,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	default:
 		bad(EnvLogLevel, c.LogLevel, "must be debug, info, warn or error")
 	}
+	var codecErrs []error
+	c.Codec, codecErrs = codecFromLookup(get, secret)
+	errs = append(errs, codecErrs...)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -301,6 +307,9 @@ func (c Config) ForServe() error {
 	if c.IDKey == "" {
 		errs = append(errs, fmt.Errorf("%s is required by serve: it is the HMAC key that derives a leadId from an email", EnvIDKey))
 	}
+	if err := c.checkCodec("serve"); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -310,6 +319,9 @@ func (c Config) ForServe() error {
 // ForWorker checks what the worker needs for the chosen adapters.
 func (c Config) ForWorker() error {
 	var errs []error
+	if err := c.checkCodec("the worker"); err != nil {
+		errs = append(errs, err)
+	}
 	if c.CRM == CRMHubSpot && c.HubSpotToken == "" {
 		errs = append(errs, fmt.Errorf("%s is required when %s=hubspot", EnvHubSpotToken, EnvCRM))
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -34,12 +35,13 @@ func TestDefaults(t *testing.T) {
 		WorkerStopTimeout: 30 * time.Second,
 		// No notification channel: the built-in record only.
 		Notify: Notify{TemporalUIURL: "http://127.0.0.1:8233"},
+		Codec:  Codec{Addr: "127.0.0.1:8081"},
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
 	}
-	if err := c.ForWorker(); err != nil {
-		t.Errorf("ForWorker on defaults: %v", err)
+	if err := c.ForWorker(); err == nil || !strings.Contains(err.Error(), "LEADFLOW_CODEC_KEYS") {
+		t.Errorf("ForWorker on defaults: %v; want the codec keys asked for", err)
 	}
 	if err := c.ForServe(); err == nil {
 		t.Error("ForServe on defaults: want error for missing secrets")
@@ -91,7 +93,7 @@ func TestFromLookup(t *testing.T) {
 		},
 		{
 			name: "secrets kept verbatim",
-			env:  map[string]string{EnvWebhookSecret: " s3cret ", EnvIDKey: "k"},
+			env:  map[string]string{EnvWebhookSecret: " s3cret ", EnvIDKey: "k", EnvCodec: "off"},
 			check: func(t *testing.T, c Config) {
 				if c.WebhookSecret != " s3cret " || c.IDKey != "k" {
 					t.Errorf("secrets: %q %q", c.WebhookSecret, c.IDKey)
@@ -240,7 +242,10 @@ func TestForServeAndWorker(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := FromLookup(lookupMap(tt.env))
+			// The codec's own requirement is tested in codec_test.go.
+			env := map[string]string{EnvCodec: CodecOff}
+			maps.Copy(env, tt.env)
+			c, err := FromLookup(lookupMap(env))
 			if err != nil {
 				t.Fatalf("FromLookup: %v", err)
 			}

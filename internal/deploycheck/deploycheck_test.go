@@ -23,14 +23,15 @@ import (
 // starterCommands are the `starter` subcommands, with the second words of
 // those that take one (nil: anything, or nothing).
 var starterCommands = map[string][]string{
-	"serve":     nil,
-	"send":      nil,
-	"lead":      nil,
-	"policy":    {"check"},
-	"directory": {"import"},
-	"rep":       {"away", "back"},
-	"db":        {"migrate"},
-	"simulate":  nil,
+	"serve":        nil,
+	"codec-server": nil,
+	"send":         nil,
+	"lead":         nil,
+	"policy":       {"check"},
+	"directory":    {"import"},
+	"rep":          {"away", "back"},
+	"db":           {"migrate"},
+	"simulate":     nil,
 }
 
 // upstreamImageVars are variables the base images define themselves, which

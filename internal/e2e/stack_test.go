@@ -84,6 +84,7 @@ func newStack(t testing.TB, policyPath string, extraEnv ...string) *stack {
 		"LEADFLOW_POLICY="+abs,
 		"LEADFLOW_WEBHOOK_SECRET="+secret,
 		"LEADFLOW_ID_KEY=e2e-id-key",
+		testenv.CodecEnv(),
 		"LEADFLOW_HTTP_ADDR="+httpAddr,
 		"LEADFLOW_METRICS_ADDR="+metricsAddr,
 		"LEADFLOW_API_TOKEN=",

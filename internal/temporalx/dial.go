@@ -42,6 +42,9 @@ func ClientOptions(cfg config.Config, logger *zap.Logger, metrics client.Metrics
 	if metrics != nil {
 		opts.MetricsHandler = metrics
 	}
+	if err := applyCodec(&opts, cfg); err != nil {
+		return client.Options{}, err
+	}
 	tlsCfg, err := tlsConfig(cfg.TemporalTLS)
 	if err != nil {
 		return client.Options{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -302,13 +303,32 @@ func innermostMessage(appErr *temporal.ApplicationError) string {
 // summary is the lead's one-line static summary: lead, source and, when
 // known, segment. IDs and names of segments only, never PII.
 func (l *LeadClient) summary(leadID string, ev lead.Event) string {
-	s := fmt.Sprintf("lead %s · source %s", leadID, summaryText(ev.Source, "unknown"))
+	s := fmt.Sprintf("lead %s · source %s", leadID, summarySource(ev.Source))
 	if l.Segment != nil && ev.Profile != nil {
 		if seg := l.Segment(ev.Profile); seg != "" {
 			s += " · segment " + summaryText(seg, "")
 		}
 	}
 	return s
+}
+
+// sourceLabel is what a source looks like when it is a label ("website",
+// "g2", "partner_referral") rather than free text.
+var sourceLabel = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]{0,39}$`)
+
+// summarySource names the source in the summary only when it is a label:
+// every Temporal UI user sees the summary in the workflow list, and a
+// free-text source ("Referral from Ana Smith") may carry a name.
+func summarySource(s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "unknown"
+	case sourceLabel.MatchString(s):
+		return s
+	default:
+		return "(free text, not shown)"
+	}
 }
 
 // summaryText bounds a caller-supplied string for the UI summary.

@@ -493,13 +493,30 @@ func TestEnsureSearchAttributes(t *testing.T) {
 // --- dial options ---
 
 func TestClientOptions(t *testing.T) {
-	base, err := config.FromLookup(func(string) (string, bool) { return "", false })
+	base, err := config.FromLookup(func(k string) (string, bool) {
+		if k == config.EnvCodec {
+			return "off", true
+		}
+		return "", false
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	o, err := ClientOptions(base, nil, nil)
-	if err != nil || o.HostPort != "127.0.0.1:7233" || o.Namespace != "default" || o.ConnectionOptions.TLS != nil || o.Credentials != nil || o.Logger == nil {
+	if err != nil || o.HostPort != "127.0.0.1:7233" || o.Namespace != "default" || o.ConnectionOptions.TLS != nil || o.Credentials != nil || o.Logger == nil ||
+		o.DataConverter != nil || o.FailureConverter != nil {
 		t.Fatalf("plaintext options = %+v, %v", o, err)
+	}
+
+	// Payload encryption: the codec's converters with keys, a refusal
+	// without them (unless off, as above).
+	keyed := base
+	keyed.Codec = config.Codec{Keys: "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}
+	if o, err := ClientOptions(keyed, nil, nil); err != nil || o.DataConverter == nil || o.FailureConverter == nil {
+		t.Fatalf("with codec keys: data converter %v, failure converter %v, %v", o.DataConverter, o.FailureConverter, err)
+	}
+	if _, err := ClientOptions(config.Config{TemporalAddress: "127.0.0.1:7233"}, nil, nil); err == nil || !strings.Contains(err.Error(), "LEADFLOW_CODEC_KEYS") {
+		t.Errorf("without codec keys: %v; want a refusal naming LEADFLOW_CODEC_KEYS", err)
 	}
 
 	apiKey := base

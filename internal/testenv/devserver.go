@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/leadflow/leadflow/internal/codec"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/temporalx"
 )
@@ -94,6 +95,8 @@ type DevServerOptions struct {
 	DynamicConfig map[string]string
 	// UI serves the Web UI on DevServer.UIPort (headless otherwise).
 	UI bool
+	// UICodecEndpoint points the Web UI at a Codec Server (--ui-codec-endpoint).
+	UICodecEndpoint string
 	// StartTimeout bounds the wait for readiness (default 60s).
 	StartTimeout time.Duration
 	// LogLevel of the server log (default: the CLI's, warn).
@@ -181,6 +184,9 @@ func startOnce(t testing.TB, bin string, opts DevServerOptions, attempt int) (*D
 	if opts.UI {
 		d.UIPort = ports[3]
 		args = append(args, "--ui-port", strconv.Itoa(ports[3]))
+		if opts.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
 	} else {
 		args = append(args, "--headless")
 	}
@@ -302,18 +308,14 @@ func (d *DevServer) waitReady(timeout time.Duration) error {
 	}
 }
 
-// Client returns a client of the server's namespace, closed when t ends.
-// SDK logs go to t.Log at warn level and above.
+// Client returns a client of the server's namespace, closed when t ends,
+// encrypting and decrypting payloads with CodecKeys as the worker and serve
+// of a test stack do. SDK logs go to t.Log at warn level and above.
 func (d *DevServer) Client(t testing.TB) client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: d.Address, Namespace: d.Namespace, Logger: temporalx.NewLogger(TestLogger(t, zap.WarnLevel))})
-	if err != nil {
-		t.Fatalf("dial dev server %s: %v", d.Address, err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	var opts client.Options
+	codec.Apply(&opts, Codec(t))
+	return d.dial(t, opts)
 }
 
 // TestLogger returns a zap logger writing to t.Log at level and above. Lines

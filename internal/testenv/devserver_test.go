@@ -115,7 +115,12 @@ func stubLead(ctx workflow.Context, in workflows.Input) error {
 func testLeadClientRoundTrip(t *testing.T, srv *DevServer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg, err := config.FromLookup(func(string) (string, bool) { return "", false })
+	cfg, err := config.FromLookup(func(k string) (string, bool) {
+		if k == config.EnvCodecKeys {
+			return CodecKeys, true
+		}
+		return "", false
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
