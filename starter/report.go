@@ -21,6 +21,8 @@ the days --from to --to (both inclusive, YYYY-MM-DD), one column (table) or
 row (json, csv) per value of --by. Days run midnight to midnight in the
 policy's time zone (LEADFLOW_POLICY; UTC when it cannot be loaded).
 Without --from/--to: the last full week, Monday to Sunday, before today.
+The numbers are as of now: what is not decided or due yet shows as pending.
+Definitions, with worked examples: docs/metrics.md.
 Formats: table (for a terminal), json (the metrics.Report), csv (long form:
 by,key,metric,value with raw numbers: rates as fractions, durations in
 seconds, velocity in days).`
