@@ -55,7 +55,7 @@ func setup(t *testing.T, tok string, views ...lead.View) *env {
 type setupOpts struct {
 	token string
 	// port wraps the fake as the Leads port the server and UI see.
-	port func(*webuitest.Leads) api.Leads
+	port      func(*webuitest.Leads) api.Leads
 	publicURL string
 }
 
