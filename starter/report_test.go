@@ -162,6 +162,15 @@ func TestReportCommand(t *testing.T) {
 	if !rep.Period.From.Equal(time.Date(2026, 11, 16, 5, 0, 0, 0, time.UTC)) || !rep.Period.To.Equal(time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)) {
 		t.Errorf("period = %+v", rep.Period)
 	}
+	// The report is metrics.ComputeAt's, every number (the dashboard's
+	// parity test holds the dashboard to the same function).
+	want, err := metrics.ComputeAt(t.Context(), s.Pool(), rep.Period, metrics.BySegment, rep.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, exp := mustJSON(t, rep.Rows), mustJSON(t, want.Rows); got != exp {
+		t.Errorf("report rows %s\nwant (metrics.ComputeAt) %s", got, exp)
+	}
 	if code := ta.run(t, "report", "--from", "2026-11-16", "--to", "2026-11-22"); code != exitOK || !bytes.Contains(ta.out.Bytes(), []byte("leadflow report 2026-11-16 – 2026-11-22 (America/New_York)")) {
 		t.Errorf("table: exit %d", code)
 	}
@@ -176,4 +185,13 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("%v: exit %d; want %d", bad, code, exitUsage)
 		}
 	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
