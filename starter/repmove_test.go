@@ -88,6 +88,7 @@ func newRepEnv(t *testing.T) *repEnv {
 		config.EnvTaskQueue:         stubQueue,
 		config.EnvDatabaseURL:       dbURL,
 		config.EnvUpdateTimeout:     "5s",
+		config.EnvCodecKeys:         testenv.CodecKeys, // the dev client encrypts with it too
 	}
 	c := dev.Client(t)
 	w := worker.New(c, stubQueue, worker.Options{})
@@ -303,7 +304,7 @@ func TestRepAwayWithoutTemporal(t *testing.T) {
 	old := repDialTimeout
 	repDialTimeout = 2 * time.Second
 	t.Cleanup(func() { repDialTimeout = old })
-	ta := newTestApp(t, map[string]string{config.EnvDatabaseURL: dbURL, config.EnvTemporalAddress: closed})
+	ta := newTestApp(t, map[string]string{config.EnvDatabaseURL: dbURL, config.EnvTemporalAddress: closed, config.EnvCodecKeys: testenv.CodecKeys})
 	ta.now = func() time.Time { return time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC) }
 	if code := ta.run(t, "directory", "import", deployDirectory); code != exitOK {
 		t.Fatalf("import: exit %d", code)

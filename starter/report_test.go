@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +16,7 @@ import (
 
 // goldenReport is a small hand-made report by segment.
 func goldenReport() metrics.Report {
-	funnel := func(n ...int) []metrics.StageCount {
+	cohort := func(n ...int) []metrics.StageCount {
 		out := make([]metrics.StageCount, len(metrics.FunnelStages))
 		for i, s := range metrics.FunnelStages {
 			out[i] = metrics.StageCount{Stage: s, Leads: n[i]}
@@ -24,400 +26,106 @@ func goldenReport() metrics.Report {
 		}
 		return out
 	}
+	// flow takes transitions and re-entries per FlowStages.
+	flow := func(n ...int) []metrics.FlowCount {
+		out := make([]metrics.FlowCount, len(metrics.FlowStages))
+		for i, s := range metrics.FlowStages {
+			out[i] = metrics.FlowCount{Stage: s, Transitions: n[2*i], New: n[2*i] - n[2*i+1], Again: n[2*i+1]}
+		}
+		return out
+	}
+	hist := func(n ...int) []metrics.Bucket {
+		out := make([]metrics.Bucket, len(metrics.TTFTBuckets)+1)
+		for i := range out {
+			if i > 0 {
+				out[i].LoSeconds = metrics.TTFTBuckets[i-1].Seconds()
+			}
+			if i < len(metrics.TTFTBuckets) {
+				out[i].HiSeconds = metrics.TTFTBuckets[i].Seconds()
+			}
+			out[i].Count = n[i]
+		}
+		return out
+	}
+	week := func(s metrics.SLA) []metrics.WeekSLA {
+		return []metrics.WeekSLA{{From: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), SLA: s}}
+	}
+	midSLA := metrics.SLA{Met: 1, Breached: 1, Rate: 0.5}
+	smbSLA := metrics.SLA{Met: 1, Pending: 1, Rate: 1}
 	return metrics.Report{
 		Period: metrics.Period{From: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)},
+		AsOf:   time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC),
 		By:     metrics.BySegment,
 		Rows: []metrics.Row{
 			{
 				Key: "mid", HandedOff: 2, Accepted: 1, Rejected: 1, AcceptanceRate: 0.5,
-				RejectionReasons: []metrics.ReasonCount{{Reason: "bad_fit", Count: 1, Share: 1}},
-				TTFT:             metrics.Dist{N: 1, P50: 237600, P90: 237600, Max: 237600},
-				TTFTBusiness:     metrics.Dist{N: 1, P50: 7200, P90: 7200, Max: 7200},
-				FirstTouchSLA:    metrics.Share{Met: 1, Total: 1, Rate: 1},
-				AcceptanceSLA:    metrics.Share{Met: 1, Total: 2, Rate: 0.5},
-				Breaches:         1, Escalations: 1, Reassignments: 1,
-				Funnel:   funnel(2, 2, 2, 1, 1),
+				AcceptanceByRep:    []metrics.RepAcceptance{{Rep: "r2", Accepted: 1, Rejected: 1, Rate: 0.5}},
+				RejectionReasons:   []metrics.ReasonCount{{Reason: "bad_fit", Count: 1, Share: 1}},
+				RejectionsBySource: []metrics.Rejections{{Key: "ads", Total: 1, Reasons: []metrics.ReasonCount{{Reason: "bad_fit", Count: 1, Share: 1}}}},
+				RejectionsByOffer:  []metrics.Rejections{{Key: "demo_request", Total: 1, Reasons: []metrics.ReasonCount{{Reason: "bad_fit", Count: 1, Share: 1}}}},
+				TTFT:               metrics.Dist{N: 1, P50: 237600, P90: 237600, Max: 237600},
+				TTFTBusiness:       metrics.Dist{N: 1, P50: 7200, P90: 7200, Max: 7200},
+				TTFTHistogram:      hist(0, 0, 0, 0, 1, 0, 0, 0),
+				Via:                []metrics.ViaCount{{Via: "touch", Count: 1}, {Via: "accept", Count: 0}, {Via: "reject", Count: 0}},
+				Untouched:          1,
+				SpeedToLead:        metrics.Dist{N: 2, P50: 30, P90: 54, Max: 60},
+				FirstTouchSLA:      midSLA,
+				SLAByTrigger:       []metrics.TriggerSLA{{Trigger: "demo_request", SLA: midSLA}},
+				SLAWeeks:           week(midSLA),
+				OwnerClock:         metrics.Share{Met: 1, Total: 1, Rate: 1},
+				AcceptanceSLA:      metrics.Share{Met: 1, Total: 2, Rate: 0.5},
+				Breaches:           1, Escalations: 1, Reassignments: 1,
+				Cohort:   cohort(2, 2, 2, 2, 1, 1),
+				Flow:     flow(2, 0, 2, 0, 2, 0, 2, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0),
 				Velocity: []metrics.StageDays{{Stage: "handoff", Stays: 2, MedianDays: 3}, {Stage: "sal", Stays: 1, MedianDays: 0.125}},
 				Pipeline: metrics.Money{Count: 1},
 				Won:      metrics.Money{Count: 1, Priced: 1, Amount: 1000},
 				Recycles: []metrics.Recycle{{Play: "no_response", Recycled: 1, BackToMQL: 1, Won: 1}},
 			},
 			{
-				Key: "smb", HandedOff: 3, Accepted: 1, Rejected: 2, AcceptanceRate: 1.0 / 3,
-				RejectionReasons: []metrics.ReasonCount{{Reason: "no_response", Count: 1, Share: 0.5}, {Reason: "timing", Count: 1, Share: 0.5}},
-				TTFT:             metrics.Dist{N: 2, P50: 8100, P90: 13140, Max: 14400},
-				TTFTBusiness:     metrics.Dist{N: 2, P50: 8100, P90: 13140, Max: 14400},
-				FirstTouchSLA:    metrics.Share{Met: 1, Total: 2, Rate: 0.5},
-				Funnel:           funnel(4, 4, 1, 1, 0),
-				Velocity:         []metrics.StageDays{{Stage: "lead", Stays: 3, MedianDays: 1.0 / 24}},
-				Pipeline:         metrics.Money{Count: 1, Priced: 1, Amount: 12500.5},
-				Recycles:         []metrics.Recycle{},
-				WaitedEnrichment: 1,
+				Key: "smb", HandedOff: 3, Accepted: 1, Rejected: 1, Pending: 1, AcceptanceRate: 0.5,
+				AcceptanceByRep:    []metrics.RepAcceptance{{Rep: "r1", Accepted: 1, Rejected: 1, Pending: 1, Rate: 0.5}},
+				RejectionReasons:   []metrics.ReasonCount{{Reason: "timing", Count: 1, Share: 1}},
+				RejectionsBySource: []metrics.Rejections{{Key: "web / spring", Total: 1, Reasons: []metrics.ReasonCount{{Reason: "timing", Count: 1, Share: 1}}}},
+				RejectionsByOffer:  []metrics.Rejections{{Key: "pricing_visits", Total: 1, Reasons: []metrics.ReasonCount{{Reason: "timing", Count: 1, Share: 1}}}},
+				TTFT:               metrics.Dist{N: 2, P50: 8100, P90: 13140, Max: 14400},
+				TTFTBusiness:       metrics.Dist{N: 2, P50: 8100, P90: 13140, Max: 14400},
+				TTFTHistogram:      hist(0, 0, 1, 0, 1, 0, 0, 0),
+				Via:                []metrics.ViaCount{{Via: "touch", Count: 1}, {Via: "accept", Count: 0}, {Via: "reject", Count: 1}},
+				Untouched:          1,
+				SpeedToLead:        metrics.Dist{N: 3, P50: 120, P90: 3240, Max: 3600},
+				FirstTouchSLA:      smbSLA,
+				SLAByTrigger:       []metrics.TriggerSLA{{Trigger: "quote_request", SLA: smbSLA}},
+				SLAWeeks:           week(smbSLA),
+				Cohort:             cohort(4, 4, 3, 1, 1, 0),
+				CohortRecycled:     1,
+				Flow:               flow(5, 1, 5, 1, 4, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0),
+				Velocity:           []metrics.StageDays{{Stage: "lead", Stays: 3, MedianDays: 1.0 / 24}},
+				Pipeline:           metrics.Money{Count: 1, Priced: 1, Amount: 12500.5},
+				Recycles:           []metrics.Recycle{},
+				WaitedEnrichment:   1,
 			},
 		},
 	}
 }
 
-const goldenTable = `leadflow report 2026-11-16 – 2026-11-22 (UTC), by segment
-
-                                              mid            smb
-Handed off                                      2              3
-Accepted                                1 (50.0%)      1 (33.3%)
-Rejected                                        1              2
-  bad_fit                              1 (100.0%)              –
-  no_response                                   –      1 (50.0%)
-  timing                                        –      1 (50.0%)
-First touches                                   1              2
-  TTFT p50                                 2d 18h         2h 15m
-  TTFT p90                                 2d 18h         3h 39m
-  TTFT max                                 2d 18h             4h
-  TTFT p50, business hours                     2h         2h 15m
-  TTFT p90, business hours                     2h         3h 39m
-  TTFT max, business hours                     2h             4h
-First-touch SLA met                  100.0% (1/1)    50.0% (1/2)
-Acceptance SLA met                    50.0% (1/2)              –
-SLA breaches                                    1              0
-Escalations                                     1              0
-Reassignments                                   1              0
-Reached lead                                    2              4
-Reached mql                            2 (100.0%)     4 (100.0%)
-Reached sal                            2 (100.0%)      1 (25.0%)
-Reached opportunity                     1 (50.0%)     1 (100.0%)
-Reached customer                       1 (100.0%)       0 (0.0%)
-Median time in lead                             –             1h
-Median time in mql                              –              –
-Median time in handoff                         3d              –
-Median time in sal                             3h              –
-Median time in opportunity                      –              –
-Median time in recycle                          –              –
-Opportunities created                           1  1 (12,500.50)
-Won                                     1 (1,000)              0
-Recycled, play no_response                      1              –
-  back as MQL / won / lost / again  1 / 1 / 0 / 0              –
-Waited for enrichment                           0              1
-`
-
-const goldenCSV = `by,key,metric,value
-segment,mid,handed_off,2
-segment,mid,accepted,1
-segment,mid,rejected,1
-segment,mid,acceptance_rate,0.5
-segment,mid,rejected.bad_fit,1
-segment,mid,rejected.bad_fit.share,1
-segment,mid,ttft.n,1
-segment,mid,ttft.p50_seconds,237600
-segment,mid,ttft.p90_seconds,237600
-segment,mid,ttft.max_seconds,237600
-segment,mid,ttft_business.n,1
-segment,mid,ttft_business.p50_seconds,7200
-segment,mid,ttft_business.p90_seconds,7200
-segment,mid,ttft_business.max_seconds,7200
-segment,mid,first_touch_sla.met,1
-segment,mid,first_touch_sla.total,1
-segment,mid,first_touch_sla.rate,1
-segment,mid,acceptance_sla.met,1
-segment,mid,acceptance_sla.total,2
-segment,mid,acceptance_sla.rate,0.5
-segment,mid,sla_breaches,1
-segment,mid,escalations,1
-segment,mid,reassignments,1
-segment,mid,reached.lead,2
-segment,mid,reached.lead.rate,0
-segment,mid,reached.mql,2
-segment,mid,reached.mql.rate,1
-segment,mid,reached.sal,2
-segment,mid,reached.sal.rate,1
-segment,mid,reached.opportunity,1
-segment,mid,reached.opportunity.rate,0.5
-segment,mid,reached.customer,1
-segment,mid,reached.customer.rate,1
-segment,mid,days_in.handoff.median,3
-segment,mid,days_in.handoff.stays,2
-segment,mid,days_in.sal.median,0.125
-segment,mid,days_in.sal.stays,1
-segment,mid,opportunities_created,1
-segment,mid,opportunities_created.amount,0
-segment,mid,won,1
-segment,mid,won.amount,1000
-segment,mid,recycled.no_response,1
-segment,mid,recycled.no_response.back_to_mql,1
-segment,mid,recycled.no_response.won,1
-segment,mid,recycled.no_response.lost,0
-segment,mid,recycled.no_response.recycled_again,0
-segment,mid,waited_for_enrichment,0
-segment,smb,handed_off,3
-segment,smb,accepted,1
-segment,smb,rejected,2
-segment,smb,acceptance_rate,0.3333333333333333
-segment,smb,rejected.no_response,1
-segment,smb,rejected.no_response.share,0.5
-segment,smb,rejected.timing,1
-segment,smb,rejected.timing.share,0.5
-segment,smb,ttft.n,2
-segment,smb,ttft.p50_seconds,8100
-segment,smb,ttft.p90_seconds,13140
-segment,smb,ttft.max_seconds,14400
-segment,smb,ttft_business.n,2
-segment,smb,ttft_business.p50_seconds,8100
-segment,smb,ttft_business.p90_seconds,13140
-segment,smb,ttft_business.max_seconds,14400
-segment,smb,first_touch_sla.met,1
-segment,smb,first_touch_sla.total,2
-segment,smb,first_touch_sla.rate,0.5
-segment,smb,acceptance_sla.met,0
-segment,smb,acceptance_sla.total,0
-segment,smb,acceptance_sla.rate,0
-segment,smb,sla_breaches,0
-segment,smb,escalations,0
-segment,smb,reassignments,0
-segment,smb,reached.lead,4
-segment,smb,reached.lead.rate,0
-segment,smb,reached.mql,4
-segment,smb,reached.mql.rate,1
-segment,smb,reached.sal,1
-segment,smb,reached.sal.rate,0.25
-segment,smb,reached.opportunity,1
-segment,smb,reached.opportunity.rate,1
-segment,smb,reached.customer,0
-segment,smb,reached.customer.rate,0
-segment,smb,days_in.lead.median,0.041666666666666664
-segment,smb,days_in.lead.stays,3
-segment,smb,opportunities_created,1
-segment,smb,opportunities_created.amount,12500.5
-segment,smb,won,0
-segment,smb,won.amount,0
-segment,smb,waited_for_enrichment,1
-`
-
-func TestReportGoldenTable(t *testing.T) {
-	var b bytes.Buffer
-	if err := renderReport(&b, goldenReport(), time.UTC, "table"); err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != goldenTable {
-		t.Errorf("table:\n%s\nwant:\n%s", b.String(), goldenTable)
+// The golden files are the goldenReport rendered; a change to them is a
+// change to what people read, so look at the diff.
+func TestReportGolden(t *testing.T) {
+	for _, format := range []string{"table", "csv", "json"} {
+		var b bytes.Buffer
+		if err := renderReport(&b, goldenReport(), time.UTC, format); err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join("testdata", "report."+format))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != string(want) {
+			t.Errorf("%s:\n%s\nwant:\n%s", format, b.String(), want)
+		}
 	}
 }
-
-func TestReportGoldenCSV(t *testing.T) {
-	var b bytes.Buffer
-	if err := renderReport(&b, goldenReport(), time.UTC, "csv"); err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != goldenCSV {
-		t.Errorf("csv:\n%s\nwant:\n%s", b.String(), goldenCSV)
-	}
-}
-
-func TestReportGoldenJSON(t *testing.T) {
-	var b bytes.Buffer
-	if err := renderReport(&b, goldenReport(), time.UTC, "json"); err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != goldenJSON {
-		t.Errorf("json:\n%s\nwant:\n%s", b.String(), goldenJSON)
-	}
-}
-
-const goldenJSON = `{
-  "period": {
-    "from": "2026-11-16T00:00:00Z",
-    "to": "2026-11-23T00:00:00Z"
-  },
-  "by": "segment",
-  "rows": [
-    {
-      "key": "mid",
-      "handedOff": 2,
-      "accepted": 1,
-      "rejected": 1,
-      "acceptanceRate": 0.5,
-      "rejectionReasons": [
-        {
-          "reason": "bad_fit",
-          "count": 1,
-          "share": 1
-        }
-      ],
-      "ttft": {
-        "n": 1,
-        "p50Seconds": 237600,
-        "p90Seconds": 237600,
-        "maxSeconds": 237600
-      },
-      "ttftBusiness": {
-        "n": 1,
-        "p50Seconds": 7200,
-        "p90Seconds": 7200,
-        "maxSeconds": 7200
-      },
-      "firstTouchSla": {
-        "met": 1,
-        "total": 1,
-        "rate": 1
-      },
-      "acceptanceSla": {
-        "met": 1,
-        "total": 2,
-        "rate": 0.5
-      },
-      "breaches": 1,
-      "escalations": 1,
-      "reassignments": 1,
-      "funnel": [
-        {
-          "stage": "lead",
-          "leads": 2,
-          "rate": 0
-        },
-        {
-          "stage": "mql",
-          "leads": 2,
-          "rate": 1
-        },
-        {
-          "stage": "sal",
-          "leads": 2,
-          "rate": 1
-        },
-        {
-          "stage": "opportunity",
-          "leads": 1,
-          "rate": 0.5
-        },
-        {
-          "stage": "customer",
-          "leads": 1,
-          "rate": 1
-        }
-      ],
-      "velocity": [
-        {
-          "stage": "handoff",
-          "stays": 2,
-          "medianDays": 3
-        },
-        {
-          "stage": "sal",
-          "stays": 1,
-          "medianDays": 0.125
-        }
-      ],
-      "pipeline": {
-        "count": 1,
-        "priced": 0,
-        "amount": 0
-      },
-      "won": {
-        "count": 1,
-        "priced": 1,
-        "amount": 1000
-      },
-      "recycles": [
-        {
-          "play": "no_response",
-          "recycled": 1,
-          "backToMql": 1,
-          "won": 1,
-          "lost": 0,
-          "recycledAgain": 0
-        }
-      ],
-      "waitedForEnrichment": 0
-    },
-    {
-      "key": "smb",
-      "handedOff": 3,
-      "accepted": 1,
-      "rejected": 2,
-      "acceptanceRate": 0.3333333333333333,
-      "rejectionReasons": [
-        {
-          "reason": "no_response",
-          "count": 1,
-          "share": 0.5
-        },
-        {
-          "reason": "timing",
-          "count": 1,
-          "share": 0.5
-        }
-      ],
-      "ttft": {
-        "n": 2,
-        "p50Seconds": 8100,
-        "p90Seconds": 13140,
-        "maxSeconds": 14400
-      },
-      "ttftBusiness": {
-        "n": 2,
-        "p50Seconds": 8100,
-        "p90Seconds": 13140,
-        "maxSeconds": 14400
-      },
-      "firstTouchSla": {
-        "met": 1,
-        "total": 2,
-        "rate": 0.5
-      },
-      "acceptanceSla": {
-        "met": 0,
-        "total": 0,
-        "rate": 0
-      },
-      "breaches": 0,
-      "escalations": 0,
-      "reassignments": 0,
-      "funnel": [
-        {
-          "stage": "lead",
-          "leads": 4,
-          "rate": 0
-        },
-        {
-          "stage": "mql",
-          "leads": 4,
-          "rate": 1
-        },
-        {
-          "stage": "sal",
-          "leads": 1,
-          "rate": 0.25
-        },
-        {
-          "stage": "opportunity",
-          "leads": 1,
-          "rate": 1
-        },
-        {
-          "stage": "customer",
-          "leads": 0,
-          "rate": 0
-        }
-      ],
-      "velocity": [
-        {
-          "stage": "lead",
-          "stays": 3,
-          "medianDays": 0.041666666666666664
-        }
-      ],
-      "pipeline": {
-        "count": 1,
-        "priced": 1,
-        "amount": 12500.5
-      },
-      "won": {
-        "count": 0,
-        "priced": 0,
-        "amount": 0
-      },
-      "recycles": [],
-      "waitedForEnrichment": 1
-    }
-  ]
-}
-`
 
 // The command end to end: a ledger in a fresh database, the JSON output is
 // metrics.Compute's, and usage errors exit 2.
@@ -454,6 +162,15 @@ func TestReportCommand(t *testing.T) {
 	if !rep.Period.From.Equal(time.Date(2026, 11, 16, 5, 0, 0, 0, time.UTC)) || !rep.Period.To.Equal(time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)) {
 		t.Errorf("period = %+v", rep.Period)
 	}
+	// The report is metrics.ComputeAt's, every number (the dashboard's
+	// parity test holds the dashboard to the same function).
+	want, err := metrics.ComputeAt(t.Context(), s.Pool(), rep.Period, metrics.BySegment, rep.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, exp := mustJSON(t, rep.Rows), mustJSON(t, want.Rows); got != exp {
+		t.Errorf("report rows %s\nwant (metrics.ComputeAt) %s", got, exp)
+	}
 	if code := ta.run(t, "report", "--from", "2026-11-16", "--to", "2026-11-22"); code != exitOK || !bytes.Contains(ta.out.Bytes(), []byte("leadflow report 2026-11-16 – 2026-11-22 (America/New_York)")) {
 		t.Errorf("table: exit %d", code)
 	}
@@ -468,4 +185,13 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("%v: exit %d; want %d", bad, code, exitUsage)
 		}
 	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

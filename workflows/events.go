@@ -25,6 +25,7 @@ func (r *run) maybeQualify(now time.Time, res scoring.Result, ev lead.Event) {
 	}
 	r.s.Trigger = trigger
 	r.s.FastTracked = res.FastTrack
+	r.s.TriggerEvent = ev.ID
 	r.s.WhyNow = fmt.Sprintf("%s on %s (%s at %s)", why, ev.Type, ev.ID, ev.OccurredAt.UTC().Format(time.RFC3339))
 	if ev.ID == "" {
 		r.s.WhyNow = why
@@ -103,13 +104,6 @@ func (r *run) firstTouch(at time.Time, rep, via, eventID, channel string) {
 		why += " (" + channel + ")"
 	}
 	r.ledger(actions.LedgerEntry{Key: r.key("handoff", r.s.Cycle, "first-touch"), Kind: actions.LedgerTouch, At: at, Why: why, Data: data})
-}
-
-func (r *run) slaDueAt() any {
-	if r.s.SLA == nil {
-		return nil
-	}
-	return r.s.SLA.DueAt
 }
 
 // refuse records feedback that broke the rules: nothing changes, explain

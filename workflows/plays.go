@@ -79,7 +79,7 @@ func (r *run) revisitDue(now time.Time) {
 	}
 	r.s.CoolOffUntil, r.s.NeedIntent = time.Time{}, false
 	r.s.LastOwner = rv.RepID // the same rep, if still active
-	r.s.Trigger = "revisit"
+	r.s.Trigger, r.s.TriggerEvent = "revisit", ""
 	r.s.WhyNow = fmt.Sprintf("revisit asked by %s for %s", rv.RepID, rv.At.UTC().Format(time.RFC3339))
 	if rv.Note != "" {
 		r.s.WhyNow += ": " + rv.Note

@@ -97,7 +97,7 @@ func (r *run) handoff(now time.Time) {
 	r.pauseNurture(fmt.Sprintf("handoff-%d", cycle))
 	r.setCRMStage(r.key("handoff", cycle, "stage"), lead.StageHandoff)
 	r.transitionWith(now, lead.StageHandoff, d.Why, map[string]any{"slaKind": lead.SLAFirstTouch,
-		"slaDueAt": r.s.SLA.DueAt, "trigger": r.s.Trigger, "whyNow": truncate(r.s.WhyNow, maxWhyBytes)})
+		"slaDueAt": r.s.SLA.DueAt, "trigger": r.s.Trigger, "triggerEventId": r.s.TriggerEvent, "whyNow": truncate(r.s.WhyNow, maxWhyBytes)})
 }
 
 // routeLater: never leave a lead unowned and forgotten. Routing is tried

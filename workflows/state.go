@@ -36,6 +36,9 @@ type State struct {
 
 	Score   scoring.State `json:"score"`
 	Trigger string        `json:"trigger,omitempty"` // scoring rule that made the lead an MQL
+	// TriggerEvent is the event that made the lead an MQL ("" for a
+	// revisit or a cool-off's end): speed-to-lead runs from it.
+	TriggerEvent string `json:"triggerEvent,omitempty"`
 	// FastTracked: the MQL came from a hand-raise, not the score.
 	FastTracked bool     `json:"fastTracked,omitempty"`
 	WhyNow      string   `json:"whyNow,omitempty"`

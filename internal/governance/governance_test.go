@@ -184,7 +184,7 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 	var to []string
 	for _, n := range notes {
 		to = append(to, n.To)
-		if n.Kind != governance.NotifyKind || !strings.Contains(n.Body, "Handed off 1, accepted 1 (100.0%)") {
+		if n.Kind != governance.NotifyKind || !strings.Contains(n.Body, "Handed off 1: accepted 1, rejected 0, pending 0 (acceptance 100.0% of decided)") {
 			t.Errorf("notification %+v", n)
 		}
 	}

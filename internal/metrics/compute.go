@@ -5,14 +5,21 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Compute runs every query for p broken down by by and assembles one Row
-// per dimension value, sorted by Key. With by "" there is exactly one row.
+// Compute is ComputeAt as of the current time.
 func Compute(ctx context.Context, q Querier, p Period, by string) (Report, error) {
+	return ComputeAt(ctx, q, p, by, time.Now())
+}
+
+// ComputeAt runs every query for p broken down by by, with no fact after
+// now, and assembles one Row per dimension value, sorted by Key. With by ""
+// there is exactly one row.
+func ComputeAt(ctx context.Context, q Querier, p Period, by string, now time.Time) (Report, error) {
 	if !ValidBy(by) {
 		_, err := dimExpr(by)
 		return Report{}, err
@@ -20,39 +27,22 @@ func Compute(ctx context.Context, q Querier, p Period, by string) (Report, error
 	if !p.From.Before(p.To) {
 		return Report{}, fmt.Errorf("metrics: empty period %s..%s", p.From.Format(time.RFC3339), p.To.Format(time.RFC3339))
 	}
-	c := &collector{ctx: ctx, q: q, p: p, by: by, rows: map[string]*Row{}}
+	c := &collector{ctx: ctx, q: q, p: p, now: now, by: by, rows: map[string]*Row{}}
 	if by == ByAll {
 		c.row("")
 	}
-	c.each(QueryHandoffs, func(s *scan) error {
-		var t Row
-		if err := s.Scan(&t.HandedOff, &t.Accepted, &t.Rejected); err != nil {
+	aggs := map[string]*handoffAgg{}
+	c.each(QueryHandoffFacts, func(s *scan) error {
+		var f handoffFact
+		if err := s.Scan(&f.at, &f.owner, &f.journey, &f.trig, &f.due, &f.touchAt, &f.ttft, &f.ttftBusiness,
+			&f.via, &f.owners, &f.ownerMet, &f.outcome, &f.decidedBy, &f.reason, &f.currentOwner, &f.signalAt, &f.form); err != nil {
 			return err
 		}
 		r := s.row()
-		r.HandedOff, r.Accepted, r.Rejected = t.HandedOff, t.Accepted, t.Rejected
-		return nil
-	})
-	c.each(QueryReasons, func(s *scan) error {
-		var rc ReasonCount
-		if err := s.Scan(&rc.Reason, &rc.Count); err != nil {
-			return err
+		if aggs[r.Key] == nil {
+			aggs[r.Key] = newHandoffAgg()
 		}
-		r := s.row()
-		r.RejectionReasons = append(r.RejectionReasons, rc)
-		return nil
-	})
-	c.each(QueryFirstTouch, func(s *scan) error {
-		var met int
-		var t Row
-		if err := s.Scan(&t.TTFT.N, &t.TTFT.P50, &t.TTFT.P90, &t.TTFT.Max,
-			&t.TTFTBusiness.P50, &t.TTFTBusiness.P90, &t.TTFTBusiness.Max, &met); err != nil {
-			return err
-		}
-		r := s.row()
-		r.TTFT, r.TTFTBusiness = t.TTFT, t.TTFTBusiness
-		r.TTFTBusiness.N = r.TTFT.N
-		r.FirstTouchSLA = Share{Met: met, Total: r.TTFT.N}
+		aggs[r.Key].add(r, f, p, now)
 		return nil
 	})
 	c.each(QueryAcceptanceSLA, func(s *scan) error {
@@ -73,7 +63,7 @@ func Compute(ctx context.Context, q Querier, p Period, by string) (Report, error
 		return nil
 	})
 	reached := map[string]map[string]int{}
-	c.each(QueryStages, func(s *scan) error {
+	c.each(QueryCohort, func(s *scan) error {
 		var stage string
 		var n int
 		if err := s.Scan(&stage, &n); err != nil {
@@ -84,6 +74,19 @@ func Compute(ctx context.Context, q Querier, p Period, by string) (Report, error
 			reached[r.Key] = map[string]int{}
 		}
 		reached[r.Key][stage] = n
+		return nil
+	})
+	flow := map[string]map[string]FlowCount{}
+	c.each(QueryFlow, func(s *scan) error {
+		var f FlowCount
+		if err := s.Scan(&f.Stage, &f.Transitions, &f.New); err != nil {
+			return err
+		}
+		r := s.row()
+		if flow[r.Key] == nil {
+			flow[r.Key] = map[string]FlowCount{}
+		}
+		flow[r.Key][f.Stage] = f
 		return nil
 	})
 	velocity := map[string]map[string]StageDays{}
@@ -139,36 +142,17 @@ func Compute(ctx context.Context, q Querier, p Period, by string) (Report, error
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := Report{Period: Period{From: p.From.UTC(), To: p.To.UTC()}, By: by, Rows: make([]Row, 0, len(keys))}
+	out := Report{Period: Period{From: p.From.UTC(), To: p.To.UTC()}, AsOf: now.UTC(), By: by, Rows: make([]Row, 0, len(keys))}
 	for _, k := range keys {
 		r := c.rows[k]
-		r.AcceptanceRate = ratio(r.Accepted, r.HandedOff)
-		r.FirstTouchSLA.Rate = ratio(r.FirstTouchSLA.Met, r.FirstTouchSLA.Total)
+		agg := aggs[k]
+		if agg == nil {
+			agg = newHandoffAgg()
+		}
+		agg.finish(r)
 		r.AcceptanceSLA.Rate = ratio(r.AcceptanceSLA.Met, r.AcceptanceSLA.Total)
-		total := 0
-		for _, rc := range r.RejectionReasons {
-			total += rc.Count
-		}
-		for i := range r.RejectionReasons {
-			r.RejectionReasons[i].Share = ratio(r.RejectionReasons[i].Count, total)
-		}
-		// Most frequent first, then by name.
-		slices.SortFunc(r.RejectionReasons, func(a, b ReasonCount) int {
-			if a.Count != b.Count {
-				return b.Count - a.Count
-			}
-			return cmpString(a.Reason, b.Reason)
-		})
-		if r.RejectionReasons == nil {
-			r.RejectionReasons = []ReasonCount{}
-		}
-		r.Funnel = make([]StageCount, len(FunnelStages))
-		for i, st := range FunnelStages {
-			r.Funnel[i] = StageCount{Stage: st, Leads: reached[k][st]}
-			if i > 0 {
-				r.Funnel[i].Rate = ratio(r.Funnel[i].Leads, r.Funnel[i-1].Leads)
-			}
-		}
+		r.Cohort, r.CohortRecycled = cohortRows(reached[k])
+		r.Flow = flowRows(flow[k])
 		r.Velocity = []StageDays{}
 		for _, st := range VelocityStages {
 			if v, ok := velocity[k][st]; ok {
@@ -205,6 +189,7 @@ type collector struct {
 	ctx  context.Context
 	q    Querier
 	p    Period
+	now  time.Time
 	by   string
 	rows map[string]*Row
 	err  error
@@ -213,7 +198,7 @@ type collector struct {
 func (c *collector) row(key string) *Row {
 	r, ok := c.rows[key]
 	if !ok {
-		r = &Row{Key: key}
+		r = &Row{Key: key, SLAWeeks: Weeks(c.p)}
 		c.rows[key] = r
 	}
 	return r
@@ -228,7 +213,11 @@ func (c *collector) each(query string, read func(*scan) error) {
 		c.err = err
 		return
 	}
-	rows, err := c.q.Query(c.ctx, sql, c.p.From, c.p.To)
+	args := []any{c.p.From, c.p.To}
+	if strings.Contains(query, "$3") {
+		args = append(args, c.now) // the queries that read facts after the period stop at now
+	}
+	rows, err := c.q.Query(c.ctx, sql, args...)
 	if err != nil {
 		c.err = fmt.Errorf("metrics %s..%s by %q: %w", c.p.From.Format(time.RFC3339), c.p.To.Format(time.RFC3339), c.by, err)
 		return

@@ -98,25 +98,40 @@ func Summary(r Report, loc *time.Location) string {
 		return b.String()
 	}
 	row := r.Rows[0]
-	fmt.Fprintf(&b, "Handed off %d, accepted %d (%s), rejected %d", row.HandedOff, row.Accepted, Percent(row.AcceptanceRate), row.Rejected)
+	fmt.Fprintf(&b, "Handed off %d: accepted %d, rejected %d, pending %d (acceptance %s of decided)",
+		row.HandedOff, row.Accepted, row.Rejected, row.Pending, Percent(row.AcceptanceRate))
 	if len(row.RejectionReasons) > 0 {
 		top := row.RejectionReasons[0]
 		fmt.Fprintf(&b, "; top rejection reason %s: %d (%s)", top.Reason, top.Count, Percent(top.Share))
 	}
 	b.WriteString("\n")
 	if row.TTFTBusiness.N > 0 {
-		fmt.Fprintf(&b, "Time to first touch (business hours): p50 %s, p90 %s, max %s over %d touches\n",
+		fmt.Fprintf(&b, "Time to first touch (business hours): p50 %s, p90 %s, max %s over %d touched handoffs",
 			HumanSeconds(row.TTFTBusiness.P50), HumanSeconds(row.TTFTBusiness.P90), HumanSeconds(row.TTFTBusiness.Max), row.TTFTBusiness.N)
+		if row.Untouched > 0 {
+			fmt.Fprintf(&b, "; %d not touched yet", row.Untouched)
+		}
+		b.WriteString("\n")
+	} else if row.Untouched > 0 {
+		fmt.Fprintf(&b, "Time to first touch: %d handoffs not touched yet\n", row.Untouched)
 	}
-	fmt.Fprintf(&b, "SLA: first touch %s met (%d/%d), acceptance %s met (%d/%d); %d breaches, %d escalations, %d reassignments\n",
-		Percent(row.FirstTouchSLA.Rate), row.FirstTouchSLA.Met, row.FirstTouchSLA.Total,
+	if row.SpeedToLead.N > 0 {
+		fmt.Fprintf(&b, "Speed-to-lead: p50 %s, p90 %s\n", HumanSeconds(row.SpeedToLead.P50), HumanSeconds(row.SpeedToLead.P90))
+	}
+	sla := row.FirstTouchSLA
+	rate := "none judged"
+	if sla.Met+sla.Breached > 0 {
+		rate = Percent(sla.Rate) + " met"
+	}
+	fmt.Fprintf(&b, "SLA: first touch %s (%d met, %d breached, %d pending), acceptance %s met (%d/%d); %d breaches, %d escalations, %d reassignments\n",
+		rate, sla.Met, sla.Breached, sla.Pending,
 		Percent(row.AcceptanceSLA.Rate), row.AcceptanceSLA.Met, row.AcceptanceSLA.Total,
 		row.Breaches, row.Escalations, row.Reassignments)
-	parts := make([]string, len(row.Funnel))
-	for i, s := range row.Funnel {
+	parts := make([]string, len(row.Cohort))
+	for i, s := range row.Cohort {
 		parts[i] = fmt.Sprintf("%s %d", s.Stage, s.Leads)
 	}
-	fmt.Fprintf(&b, "Funnel: %s\n", strings.Join(parts, " → "))
+	fmt.Fprintf(&b, "Funnel (cohort of new leads): %s\n", strings.Join(parts, " → "))
 	fmt.Fprintf(&b, "Pipeline: %d opportunities created (%s), %d won (%s)\n",
 		row.Pipeline.Count, Amount(row.Pipeline.Amount), row.Won.Count, Amount(row.Won.Amount))
 	return b.String()

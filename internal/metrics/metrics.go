@@ -1,34 +1,67 @@
 // Package metrics computes the numbers Sales and Marketing review every week
 // from the Postgres ledger (internal/store, table ledger), with plain SQL:
 // no counters that drift. Every number is something a person can recompute
-// by hand from the ledger rows; the rules are stated next to each query.
+// by hand from the ledger rows; docs/metrics.md works an example of each.
+// The dashboard (internal/webui), `starter report` and the weekly
+// governance report all call Compute: one definition each.
 //
-// Definitions (a period is the half-open window [From, To)):
+// Definitions (a period is the half-open window [From, To); "now" is when
+// the numbers are computed, and no fact after it counts):
 //
-//   - Handed off: transitions into handoff from another stage made in the
-//     period (a reassignment inside handoff is not a new handoff). Accepted:
-//     an accepted feedback row follows the handoff before the lead's next
-//     handoff, even after the period; rejected: a rejected one does and no
-//     accepted one. Acceptance rate = accepted / handed off.
-//   - Rejection reasons: rejected feedback rows in the period, by
-//     data.reason; share = count / all rejections of the row.
-//   - Time to first touch: first_touch rows in the period, data.ttftSeconds
-//     (raw) and data.ttftBusinessSeconds (business hours); p50 and p90 are
-//     interpolated (percentile_cont), max is the largest.
-//   - First-touch SLA: first_touch rows in the period with data.slaMet.
+//   - A handoff is a transition into handoff from another stage (a
+//     reassignment inside handoff is not a new one). Its facts are the
+//     lead's rows from the handoff up to its next handoff (QueryHandoffFacts).
+//   - First-touch SLA: every handoff whose first deadline (data.slaDueAt of
+//     the handoff transition) fell in the period. Met: the first contact
+//     came by the deadline. Breached: it came late, or none came by the
+//     deadline. Pending: none yet, and the deadline is after the period's
+//     end or now, whichever is earlier. Rate = met / (met + breached). A
+//     reassignment does not restart it: the breach stays on the handoff.
+//     Unknown: handoffs made in the period whose deadline the ledger does
+//     not hold (rows written before the handoff transition carried it, and
+//     not touched: a touched old handoff takes its first_touch row's
+//     slaDueAt, the clock it was judged on then).
+//   - Current owner's clock (OwnerClock): of the handoffs above, those
+//     first contacted after a reassignment (first_touch data.owners > 1)
+//     with data.ownerMet: met on the owner's own first-touch clock. A
+//     separate measure; it never changes the SLA above.
+//   - SLA by trigger: the same, per handoff data.trigger (the rule or fast
+//     track that made it an MQL).
+//   - Time to first touch: over the handoffs made in the period, the first
+//     rep contact's first_touch row (a touch; or the accept or reject when
+//     no touch came first: data.via), data.ttftSeconds and
+//     data.ttftBusinessSeconds; p50 and p90 interpolated between ranks
+//     (as percentile_cont), max the largest. Untouched: handoffs of the
+//     period with no first contact by now (open, not dropped).
+//   - Speed-to-lead: over the handoffs made in the period, from the signal
+//     to the handoff (owner assigned; the notification is enqueued in the
+//     same workflow step). The signal is the event the lead's workflow
+//     received last (data.receivedAt; at for rows without it) at or before
+//     the lead's latest transition into mql at or before the handoff.
+//     Unknown: no such event row.
+//   - Acceptance: over the handoffs made in the period, the first feedback
+//     row of each (even after the period, up to now): accepted, rejected,
+//     or pending (none yet). Rate = accepted / (accepted + rejected). Per
+//     rep: the rep who decided (data.repId); a pending one counts for its
+//     current owner (the latest routing row).
+//   - Rejection reasons: the rejected handoffs above by data.reason; by
+//     source (the handoff's journey, "source / campaign") and by offer (the
+//     handoff's trigger, else the form of its signal).
 //   - Acceptance SLA: accepted feedback rows in the period; met when no
 //     sla_step row of the same lead and cycle (data.cycle) for the
 //     acceptance SLA with data.breached = true is at or before the
-//     acceptance. (The acceptance clock starts at the first touch; the
-//     ladder writes breached = true from its escalate step on.)
+//     acceptance.
 //   - Breaches: distinct SLA clocks with a breached step in the period (a
 //     clock is the sla_step key without its trailing step index);
 //     escalations and reassignments: sla_step rows with data.action escalate
 //     and reassign.
-//   - Stage conversion: distinct leads with a transition into lead, mql,
-//     sal, opportunity and customer in the period; each step rate is a
-//     stage's count over the previous stage's count (flow in the period, not
-//     a cohort).
+//   - Funnel, cohort: the leads whose first entry ("" → lead) was in the
+//     period, and how many of them ever reached (by now) each of lead, mql,
+//     handoff, sal, opportunity, customer; each rate is a step's count over
+//     the previous step's. Recycled: how many of them were ever recycled.
+//   - Funnel, flow: transitions into each stage in the period; New is a
+//     lead's first entry into that stage, Again a re-entry (a recycled
+//     lead's return to lead and its later MQLs and handoffs).
 //   - Velocity: a stay in a stage runs from the transition into it to the
 //     lead's next transition into another stage (consecutive transitions,
 //     ordered by at, then the sequence number in the key); the median of the
@@ -44,10 +77,16 @@
 //     merged before it) or recycled again (there is a next recycle).
 //   - Waited for enrichment: see Leakage.
 //
+// Rows written before the ledger carried these facts (handoff deadline and
+// trigger, one first_touch row per handoff with via) are computed as they
+// are: an old first_touch row was written only for a touch (via touch) and
+// its deadline was the owner's clock at the touch.
+//
 // Dimensions: the dimension value of a fact is taken from the ledger row
-// the fact is (the handoff transition, the feedback row, the first_touch
-// row, ...). pool is the data.pool of the lead's latest routing row at or
-// before that row; source is "source / campaign" (the journey).
+// the fact is (the handoff transition for every handoff-based number, the
+// lead's first transition for the cohort, ...). pool is the data.pool of
+// the lead's latest routing row at or before that row; source is
+// "source / campaign" (the journey).
 package metrics
 
 import (
@@ -80,8 +119,12 @@ const (
 // Dimensions lists the valid non-empty values of by.
 var Dimensions = []string{BySegment, BySource, ByTerritory, ByPool, ByRep, ByPolicy}
 
-// FunnelStages are the stages of the conversion funnel, in order.
-var FunnelStages = []string{"lead", "mql", "sal", "opportunity", "customer"}
+// FunnelStages are the steps of the cohort funnel, in order.
+var FunnelStages = []string{"lead", "mql", "handoff", "sal", "opportunity", "customer"}
+
+// FlowStages are the stages flow is counted for: the funnel, then the side
+// stages.
+var FlowStages = []string{"lead", "mql", "handoff", "sal", "opportunity", "customer", "recycle", "disqualified", "merged"}
 
 // VelocityStages are the stages velocity is reported for, in order.
 var VelocityStages = []string{"lead", "mql", "handoff", "sal", "opportunity", "recycle"}
@@ -95,32 +138,53 @@ type Period struct {
 // Report is the numbers for one period, one Row per dimension value.
 type Report struct {
 	Period Period `json:"period"`
-	By     string `json:"by"`
-	Rows   []Row  `json:"rows"`
+	// AsOf is "now" for the numbers: no fact after it counts.
+	AsOf time.Time `json:"asOf"`
+	By   string    `json:"by"`
+	Rows []Row     `json:"rows"`
 }
 
 // Row is the numbers of one dimension value (Key; "" when by is "" or the
-// rows had no value).
+// rows had no value). The package comment defines each.
 type Row struct {
-	Key              string        `json:"key"`
-	HandedOff        int           `json:"handedOff"`
-	Accepted         int           `json:"accepted"`
-	Rejected         int           `json:"rejected"`
-	AcceptanceRate   float64       `json:"acceptanceRate"`
-	RejectionReasons []ReasonCount `json:"rejectionReasons"`
-	TTFT             Dist          `json:"ttft"`
-	TTFTBusiness     Dist          `json:"ttftBusiness"`
-	FirstTouchSLA    Share         `json:"firstTouchSla"`
-	AcceptanceSLA    Share         `json:"acceptanceSla"`
-	Breaches         int           `json:"breaches"`
-	Escalations      int           `json:"escalations"`
-	Reassignments    int           `json:"reassignments"`
-	Funnel           []StageCount  `json:"funnel"`
-	Velocity         []StageDays   `json:"velocity"`
-	Pipeline         Money         `json:"pipeline"`
-	Won              Money         `json:"won"`
-	Recycles         []Recycle     `json:"recycles"`
-	WaitedEnrichment int           `json:"waitedForEnrichment"`
+	Key string `json:"key"`
+	// Handoffs made in the period and how they were decided.
+	HandedOff          int             `json:"handedOff"`
+	Accepted           int             `json:"accepted"`
+	Rejected           int             `json:"rejected"`
+	Pending            int             `json:"pending"`
+	AcceptanceRate     float64         `json:"acceptanceRate"`
+	AcceptanceByRep    []RepAcceptance `json:"acceptanceByRep"`
+	RejectionReasons   []ReasonCount   `json:"rejectionReasons"`
+	RejectionsBySource []Rejections    `json:"rejectionsBySource"`
+	RejectionsByOffer  []Rejections    `json:"rejectionsByOffer"`
+	// Time to first touch of the handoffs made in the period.
+	TTFT          Dist       `json:"ttft"`
+	TTFTBusiness  Dist       `json:"ttftBusiness"`
+	TTFTHistogram []Bucket   `json:"ttftHistogram"`
+	Via           []ViaCount `json:"via"`
+	Untouched     int        `json:"untouched"`
+	SpeedToLead   Dist       `json:"speedToLead"`
+	SpeedUnknown  int        `json:"speedToLeadUnknown"`
+	// Handoffs whose first deadline fell in the period.
+	FirstTouchSLA SLA          `json:"firstTouchSla"`
+	SLAByTrigger  []TriggerSLA `json:"firstTouchSlaByTrigger"`
+	SLAWeeks      []WeekSLA    `json:"firstTouchSlaByWeek"`
+	OwnerClock    Share        `json:"ownerClockAfterReassignment"`
+	AcceptanceSLA Share        `json:"acceptanceSla"`
+	Breaches      int          `json:"breaches"`
+	Escalations   int          `json:"escalations"`
+	Reassignments int          `json:"reassignments"`
+	// Cohort: leads that first entered in the period, and how far they got.
+	Cohort         []StageCount `json:"cohort"`
+	CohortRecycled int          `json:"cohortRecycled"`
+	// Flow: transitions into each stage in the period.
+	Flow             []FlowCount `json:"flow"`
+	Velocity         []StageDays `json:"velocity"`
+	Pipeline         Money       `json:"pipeline"`
+	Won              Money       `json:"won"`
+	Recycles         []Recycle   `json:"recycles"`
+	WaitedEnrichment int         `json:"waitedForEnrichment"`
 }
 
 // ReasonCount is one rejection reason.
@@ -128,6 +192,22 @@ type ReasonCount struct {
 	Reason string  `json:"reason"`
 	Count  int     `json:"count"`
 	Share  float64 `json:"share"`
+}
+
+// Rejections are the rejections of one source or offer, by reason.
+type Rejections struct {
+	Key     string        `json:"key"`
+	Total   int           `json:"total"`
+	Reasons []ReasonCount `json:"reasons"`
+}
+
+// RepAcceptance is one rep's decided and pending handoffs.
+type RepAcceptance struct {
+	Rep      string  `json:"rep"`
+	Accepted int     `json:"accepted"`
+	Rejected int     `json:"rejected"`
+	Pending  int     `json:"pending"`
+	Rate     float64 `json:"rate"`
 }
 
 // Dist is a distribution of durations in seconds.
@@ -138,11 +218,48 @@ type Dist struct {
 	Max float64 `json:"maxSeconds"`
 }
 
+// Bucket is one histogram bar, [LoSeconds, HiSeconds) (HiSeconds 0: no
+// upper bound).
+type Bucket struct {
+	LoSeconds float64 `json:"loSeconds"`
+	HiSeconds float64 `json:"hiSeconds"`
+	Count     int     `json:"count"`
+}
+
+// ViaCount is how many first contacts came through one way (ViaTouch, ...).
+type ViaCount struct {
+	Via   string `json:"via"`
+	Count int    `json:"count"`
+}
+
 // Share is "met out of total".
 type Share struct {
 	Met   int     `json:"met"`
 	Total int     `json:"total"`
 	Rate  float64 `json:"rate"`
+}
+
+// SLA is how the deadlines that fell in a period went. Rate is met /
+// (met + breached); pending ones are not judged yet.
+type SLA struct {
+	Met      int     `json:"met"`
+	Breached int     `json:"breached"`
+	Pending  int     `json:"pending"`
+	Unknown  int     `json:"unknown,omitempty"`
+	Rate     float64 `json:"rate"`
+}
+
+// TriggerSLA is the first-touch SLA of one trigger.
+type TriggerSLA struct {
+	Trigger string `json:"trigger"`
+	SLA     SLA    `json:"sla"`
+}
+
+// WeekSLA is the first-touch SLA of the deadlines in [From, To).
+type WeekSLA struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	SLA  SLA       `json:"sla"`
 }
 
 // StageCount is one funnel step: leads that reached Stage and the rate from
@@ -151,6 +268,15 @@ type StageCount struct {
 	Stage string  `json:"stage"`
 	Leads int     `json:"leads"`
 	Rate  float64 `json:"rate"`
+}
+
+// FlowCount is the transitions into one stage: New first entries, Again
+// re-entries.
+type FlowCount struct {
+	Stage       string `json:"stage"`
+	Transitions int    `json:"transitions"`
+	New         int    `json:"new"`
+	Again       int    `json:"again"`
 }
 
 // StageDays is the median stay in a stage, of Stays stays.
@@ -218,52 +344,6 @@ func Query(q, by string) (string, error) {
 // keys are "lead-ID:transition:SEQ:FROM:TO".
 const seqExpr = `coalesce(substring(l.key from ':transition:([0-9]+):')::int, 0)`
 
-// QueryHandoffs: handoffs in the period and how they were judged.
-const QueryHandoffs = `
-WITH handoffs AS (
-    SELECT l.lead_id, l.at, {{dim}} AS dim,
-           lead(l.at) OVER (PARTITION BY l.lead_id ORDER BY l.at, l.key) AS next_at
-    FROM ledger l
-    WHERE l.kind = 'transition' AND l.to_stage = 'handoff'
-      AND l.from_stage IS DISTINCT FROM 'handoff'
-), judged AS (
-    SELECT h.dim,
-           EXISTS (SELECT 1 FROM ledger f
-                   WHERE f.kind = 'feedback' AND f.lead_id = h.lead_id AND f.data->>'outcome' = 'accepted'
-                     AND f.at >= h.at AND (h.next_at IS NULL OR f.at < h.next_at)) AS accepted,
-           EXISTS (SELECT 1 FROM ledger f
-                   WHERE f.kind = 'feedback' AND f.lead_id = h.lead_id AND f.data->>'outcome' = 'rejected'
-                     AND f.at >= h.at AND (h.next_at IS NULL OR f.at < h.next_at)) AS rejected
-    FROM handoffs h
-    WHERE h.at >= $1 AND h.at < $2
-)
-SELECT dim, count(*), count(*) FILTER (WHERE accepted), count(*) FILTER (WHERE rejected AND NOT accepted)
-FROM judged
-GROUP BY dim`
-
-// QueryReasons: rejections in the period by reason.
-const QueryReasons = `
-SELECT {{dim}} AS dim, coalesce(l.data->>'reason', '') AS reason, count(*)
-FROM ledger l
-WHERE l.kind = 'feedback' AND l.data->>'outcome' = 'rejected'
-  AND l.at >= $1 AND l.at < $2
-GROUP BY 1, 2`
-
-// QueryFirstTouch: time to first touch (raw and business) and the
-// first-touch SLA over first touches in the period.
-const QueryFirstTouch = `
-SELECT {{dim}} AS dim, count(*),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY (l.data->>'ttftSeconds')::float8),
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY (l.data->>'ttftSeconds')::float8),
-       max((l.data->>'ttftSeconds')::float8),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY (l.data->>'ttftBusinessSeconds')::float8),
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY (l.data->>'ttftBusinessSeconds')::float8),
-       max((l.data->>'ttftBusinessSeconds')::float8),
-       count(*) FILTER (WHERE (l.data->>'slaMet')::boolean)
-FROM ledger l
-WHERE l.kind = 'first_touch' AND l.at >= $1 AND l.at < $2
-GROUP BY 1`
-
 // QueryAcceptanceSLA: acceptances in the period and how many came before
 // the acceptance SLA of their cycle was breached.
 const QueryAcceptanceSLA = `
@@ -287,14 +367,6 @@ SELECT {{dim}} AS dim,
 FROM ledger l
 WHERE l.kind = 'sla_step' AND l.at >= $1 AND l.at < $2
 GROUP BY 1`
-
-// QueryStages: distinct leads that reached each stage in the period.
-const QueryStages = `
-SELECT {{dim}} AS dim, l.to_stage, count(DISTINCT l.lead_id)
-FROM ledger l
-WHERE l.kind = 'transition' AND l.to_stage IS NOT NULL
-  AND l.at >= $1 AND l.at < $2
-GROUP BY 1, 2`
 
 // QueryVelocity: median days in each stage over the stays that ended in
 // the period.

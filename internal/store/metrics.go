@@ -9,72 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The numbers both teams review weekly (DOMAIN.md, "Improve"), as plain SQL
-// over the ledger. Each query takes a half-open window $1 <= at < $2. They
-// are exported so a report, a dashboard or psql can run the same text.
-
-// QueryAcceptanceRate counts the handoffs made in the window and how many of
-// them Sales accepted. A handoff is a transition into handoff from another
-// stage (a reassignment within handoff is not a new one); it counts as
-// accepted when an accepted feedback row follows it before the lead's next
-// handoff, even if that feedback falls after the window, so a handoff on the
-// window's last day is not counted as unaccepted for lack of time.
-const QueryAcceptanceRate = `
-WITH handoffs AS (
-    SELECT lead_id, at,
-           lead(at) OVER (PARTITION BY lead_id ORDER BY at) AS next_at
-    FROM ledger
-    WHERE kind = 'transition' AND to_stage = 'handoff'
-      AND from_stage IS DISTINCT FROM 'handoff'
-), judged AS (
-    SELECT EXISTS (
-               SELECT 1 FROM ledger f
-               WHERE f.kind = 'feedback' AND f.lead_id = h.lead_id
-                 AND f.data->>'outcome' = 'accepted'
-                 AND f.at >= h.at AND (h.next_at IS NULL OR f.at < h.next_at)
-           ) AS accepted
-    FROM handoffs h
-    WHERE h.at >= $1 AND h.at < $2
-)
-SELECT count(*) FILTER (WHERE accepted), count(*) FROM judged`
-
-// QueryRejectionReasons counts rejections given in the window by reason.
-const QueryRejectionReasons = `
-SELECT coalesce(data->>'reason', ''), count(*)
-FROM ledger
-WHERE kind = 'feedback' AND data->>'outcome' = 'rejected'
-  AND at >= $1 AND at < $2
-GROUP BY 1`
-
-// QueryRejectionReasonsBySource is the same split by lead source, the
-// "rejection reasons by source" view that tells marketing which sources
-// send bad leads.
-const QueryRejectionReasonsBySource = `
-SELECT coalesce(source, ''), coalesce(data->>'reason', ''), count(*)
-FROM ledger
-WHERE kind = 'feedback' AND data->>'outcome' = 'rejected'
-  AND at >= $1 AND at < $2
-GROUP BY 1, 2
-ORDER BY 1, 2`
-
-// QueryTTFT is time-to-first-touch in business seconds over the first
-// touches made in the window: median, 90th percentile (interpolated), max
-// and how many.
-const QueryTTFT = `
-SELECT coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY s), 0),
-       coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY s), 0),
-       coalesce(max(s), 0),
-       count(s)
-FROM (SELECT (data->>'ttftBusinessSeconds')::float8 AS s
-      FROM ledger
-      WHERE kind = 'first_touch' AND at >= $1 AND at < $2) t`
-
-// QuerySLAAdherence counts first touches in the window and how many were
-// within the SLA.
-const QuerySLAAdherence = `
-SELECT count(*) FILTER (WHERE (data->>'slaMet')::boolean), count(*)
-FROM ledger
-WHERE kind = 'first_touch' AND at >= $1 AND at < $2`
+// Ledger counts for tests and tools, as plain SQL over the ledger; each
+// query takes a half-open window $1 <= at < $2. The numbers both teams
+// review (acceptance, SLA adherence, time to first touch, rejections, the
+// funnel) are defined once, in internal/metrics: use those.
 
 // QueryStageCounts counts the leads that reached each stage in the window
 // (a lead that reached a stage twice counts once); stage conversion is the
@@ -95,43 +33,6 @@ WHERE kind = 'transition' AND to_stage = 'opportunity'
   AND at >= $1 AND at < $2
 GROUP BY 1, 2
 ORDER BY 1, 2`
-
-// AcceptanceRate returns the handoffs made in [from, to) and how many were
-// accepted (QueryAcceptanceRate). The rate is accepted/handedOff.
-func (s *Store) AcceptanceRate(ctx context.Context, from, to time.Time) (accepted, handedOff int, err error) {
-	if err := s.pool.QueryRow(ctx, QueryAcceptanceRate, from, to).Scan(&accepted, &handedOff); err != nil {
-		return 0, 0, fmt.Errorf("acceptance rate %s..%s: %w", from, to, err)
-	}
-	return accepted, handedOff, nil
-}
-
-// RejectionReasons counts rejections in [from, to) by reason.
-func (s *Store) RejectionReasons(ctx context.Context, from, to time.Time) (map[string]int, error) {
-	out, err := s.countBy(ctx, QueryRejectionReasons, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("rejection reasons %s..%s: %w", from, to, err)
-	}
-	return out, nil
-}
-
-// TTFT is time-to-first-touch in business time over first touches in
-// [from, to): median, 90th percentile, max and count (zeros when none).
-func (s *Store) TTFT(ctx context.Context, from, to time.Time) (p50, p90, max time.Duration, n int, err error) {
-	var a, b, c float64
-	if err := s.pool.QueryRow(ctx, QueryTTFT, from, to).Scan(&a, &b, &c, &n); err != nil {
-		return 0, 0, 0, 0, fmt.Errorf("ttft %s..%s: %w", from, to, err)
-	}
-	return seconds(a), seconds(b), seconds(c), n, nil
-}
-
-// SLAAdherence returns the first touches in [from, to) and how many met
-// their SLA.
-func (s *Store) SLAAdherence(ctx context.Context, from, to time.Time) (met, total int, err error) {
-	if err := s.pool.QueryRow(ctx, QuerySLAAdherence, from, to).Scan(&met, &total); err != nil {
-		return 0, 0, fmt.Errorf("sla adherence %s..%s: %w", from, to, err)
-	}
-	return met, total, nil
-}
 
 // StageCounts returns, per stage, how many leads reached it in [from, to).
 func (s *Store) StageCounts(ctx context.Context, from, to time.Time) (map[string]int, error) {
@@ -187,10 +88,6 @@ func (s *Store) countBy(ctx context.Context, query string, from, to time.Time) (
 		out[k] = n
 	}
 	return out, rows.Err()
-}
-
-func seconds(f float64) time.Duration {
-	return time.Duration(f * float64(time.Second))
 }
 
 // SaveReportSnapshot stores a computed report (JSON) for the period

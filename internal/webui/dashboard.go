@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/leadflow/leadflow/internal/metrics"
 )
 
 // defaultDays is the dashboard's period when none is given: the last four
@@ -62,41 +63,6 @@ func newBarChart(id, title string, labels []string, values []float64, texts []st
 	return c
 }
 
-type weekRow struct {
-	Label      string
-	Met, Total int
-	Pct        string
-}
-
-type sourceRow struct {
-	Source string
-	Counts []int
-	Total  int
-}
-
-type stuckRow struct {
-	LeadID, Stage, OwnerID, Deadline string
-	DueAt                            time.Time
-	Overdue                          string
-	URL                              string
-}
-
-type dashboardPage struct {
-	page
-	From, To     string // the form's values
-	Period       Period
-	D            Dashboard
-	Funnel       barChart
-	TTFTChart    barChart
-	WeeksChart   barChart
-	Weeks        []weekRow
-	Acceptance   string
-	ReasonCols   []string
-	Sources      []sourceRow
-	Stuck        []stuckRow
-	TemporalHint string
-}
-
 func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, p principal) {
 	period, from, to, err := u.period(r.URL.Query())
 	pg := dashboardPage{page: u.newPage("Dashboard", "dashboard", p), From: from, To: to, Period: period}
@@ -111,57 +77,7 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, p principal) {
 		u.fail(w, http.StatusServiceUnavailable, p, "The numbers could not be computed; try again shortly.")
 		return
 	}
-	pg.D = d
-	pg.Acceptance = pct(d.Accepted, d.HandedOff)
-
-	var labels, texts []string
-	var values []float64
-	for _, s := range d.Funnel {
-		if s.Side {
-			continue
-		}
-		labels, values, texts = append(labels, s.Stage), append(values, float64(s.Leads)), append(texts, fmt.Sprint(s.Leads))
-	}
-	pg.Funnel = newBarChart("funnel", "Leads reaching each stage", labels, values, texts, 0)
-
-	labels, values, texts = nil, nil, nil
-	for _, b := range d.TTFT.Histogram {
-		labels, values, texts = append(labels, b.Label()), append(values, float64(b.Count)), append(texts, fmt.Sprint(b.Count))
-	}
-	pg.TTFTChart = newBarChart("ttft", "First touches by time to first touch (business time)", labels, values, texts, 0)
-
-	labels, values, texts = nil, nil, nil
-	for _, wk := range d.Weeks {
-		lbl := wk.From.UTC().Format("Jan 2") + "–" + wk.To.Add(-time.Nanosecond).UTC().Format("Jan 2")
-		pg.Weeks = append(pg.Weeks, weekRow{Label: lbl, Met: wk.Met, Total: wk.Total, Pct: pct(wk.Met, wk.Total)})
-		v := 0.0
-		if wk.Total > 0 {
-			v = 100 * float64(wk.Met) / float64(wk.Total)
-		}
-		labels, values, texts = append(labels, lbl), append(values, v), append(texts, pct(wk.Met, wk.Total)+" of "+fmt.Sprint(wk.Total))
-	}
-	pg.WeeksChart = newBarChart("weeks", "Share of first touches within the SLA, by week", labels, values, texts, 100)
-
-	cols := map[string]bool{}
-	for _, s := range d.Rejections {
-		for reason := range s.Reasons {
-			cols[reason] = true
-		}
-	}
-	for reason := range cols {
-		pg.ReasonCols = append(pg.ReasonCols, reason)
-	}
-	sort.Strings(pg.ReasonCols)
-	for _, s := range d.Rejections {
-		row := sourceRow{Source: s.Source, Total: s.Total}
-		if row.Source == "" {
-			row.Source = "(none)"
-		}
-		for _, c := range pg.ReasonCols {
-			row.Counts = append(row.Counts, s.Reasons[c])
-		}
-		pg.Sources = append(pg.Sources, row)
-	}
+	pg.fill(d)
 	for _, s := range d.Stuck {
 		pg.Stuck = append(pg.Stuck, stuckRow{LeadID: s.LeadID, Stage: s.Stage, OwnerID: s.OwnerID, Deadline: s.Deadline,
 			DueAt: s.DueAt, Overdue: fmtDuration(d.AsOf.Sub(s.DueAt)), URL: u.workflowURL(s.LeadID)})
@@ -203,8 +119,8 @@ func (u *UI) period(q url.Values) (Period, string, string, error) {
 	if !p.From.Before(p.To) {
 		return Period{}, fromS, toS, fmt.Errorf("from must be before to")
 	}
-	if p.To.Sub(p.From) > MaxWeeks*7*24*time.Hour {
-		return Period{}, fromS, toS, fmt.Errorf("the period is longer than %d weeks", MaxWeeks)
+	if p.To.Sub(p.From) > metrics.MaxWeeks*7*24*time.Hour {
+		return Period{}, fromS, toS, fmt.Errorf("the period is longer than %d weeks", metrics.MaxWeeks)
 	}
 	if fromS == "" {
 		fromS = p.From.In(loc).Format("2006-01-02")

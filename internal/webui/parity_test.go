@@ -1,74 +1,89 @@
 package webui_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/metrics"
-	"github.com/leadflow/leadflow/internal/store/storetest"
 	"github.com/leadflow/leadflow/internal/webui"
 	"github.com/leadflow/leadflow/internal/webui/webuitest"
 )
 
-// The dashboard and `starter report` (internal/metrics) must show the same
-// numbers for the same period: acceptance, time to first touch in business
-// hours, first-touch SLA adherence and rejection reasons by source.
+// The dashboard and `starter report` show the same numbers for the same
+// period: the dashboard's data is metrics.ComputeAt's Row (every metric,
+// shown or not, as `starter report --format json` prints it), and the page
+// prints the numbers it shows as the report's table does.
 func TestDashboardAgreesWithReport(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
-	webuitest.Ledger(t, st)
-	p := webui.Period{From: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}
-	d, err := webui.StoreData{Store: st}.Dashboard(t.Context(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := metrics.Compute(t.Context(), st.Pool(), metrics.Period{From: p.From, To: p.To}, metrics.ByAll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := rep.Rows[0]
-	if d.HandedOff != all.HandedOff || d.Accepted != all.Accepted {
-		t.Errorf("acceptance: dashboard %d of %d, report %d of %d", d.Accepted, d.HandedOff, all.Accepted, all.HandedOff)
-	}
-	sec := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
-	if d.TTFT.N != all.TTFTBusiness.N || d.TTFT.P50 != sec(all.TTFTBusiness.P50) || d.TTFT.P90 != sec(all.TTFTBusiness.P90) || d.TTFT.Max != sec(all.TTFTBusiness.Max) {
-		t.Errorf("TTFT: dashboard %+v, report %+v", d.TTFT, all.TTFTBusiness)
-	}
-	var met, total int
-	for _, w := range d.Weeks {
-		met += w.Met
-		total += w.Total
-	}
-	if met != all.FirstTouchSLA.Met || total != all.FirstTouchSLA.Total {
-		t.Errorf("first-touch SLA: dashboard %d/%d, report %d/%d", met, total, all.FirstTouchSLA.Met, all.FirstTouchSLA.Total)
-	}
-	dash := map[string]int{}
-	for _, sc := range d.Funnel {
-		dash[sc.Stage] = sc.Leads
-	}
-	for _, sc := range all.Funnel {
-		if n, shown := dash[sc.Stage]; shown && n != sc.Leads {
-			t.Errorf("funnel %s: dashboard %d, report %d", sc.Stage, n, sc.Leads)
-		}
-	}
-	bySource, err := metrics.Compute(t.Context(), st.Pool(), metrics.Period{From: p.From, To: p.To}, metrics.BySource)
-	if err != nil {
-		t.Fatal(err)
-	}
-	report := map[string]map[string]int{}
-	for _, row := range bySource.Rows {
-		for _, rc := range row.RejectionReasons {
-			if report[row.Key] == nil {
-				report[row.Key] = map[string]int{}
+	const token = "parity-token"
+	e := setup(t, token)
+	webuitest.Ledger(t, e.st)
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		from, to time.Time
+		now      time.Time
+	}{
+		{day(16), day(23), now},     // one week, L4's deadline pending
+		{day(16), day(30), now},     // two weeks
+		{day(16), day(23), day(30)}, // a week later: every fact in
+		{day(18), day(21), day(30)}, // part of a week
+		{day(1), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), day(30)}, // a month
+	} {
+		t.Run(fmt.Sprintf("%s..%s@%s", c.from.Format("01-02"), c.to.Format("01-02"), c.now.Format("01-02")), func(t *testing.T) {
+			p := webui.Period{From: c.from, To: c.to}
+			d, err := webui.StoreData{Store: e.st, Now: func() time.Time { return c.now }}.Dashboard(t.Context(), p)
+			if err != nil {
+				t.Fatal(err)
 			}
-			report[row.Key][rc.Reason] = rc.Count
-		}
-	}
-	for _, sr := range d.Rejections {
-		for reason, n := range sr.Reasons {
-			if n != report[sr.Source][reason] {
-				t.Errorf("rejections %s/%s: dashboard %d, report %d", sr.Source, reason, n, report[sr.Source][reason])
+			rep, err := metrics.ComputeAt(t.Context(), e.st.Pool(), metrics.Period{From: p.From, To: p.To}, metrics.ByAll, c.now)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			if !reflect.DeepEqual(d.M, rep.Rows[0]) {
+				dj, _ := json.Marshal(d.M)
+				rj, _ := json.Marshal(rep.Rows[0])
+				t.Errorf("dashboard %s\nreport    %s", dj, rj)
+			}
+		})
 	}
+
+	// What the page shows for the week, as of noon on 11-22, is the
+	// report's Row formatted as the report formats it.
+	rep, err := metrics.ComputeAt(t.Context(), e.st.Pool(), metrics.Period{From: day(16), To: day(23)}, metrics.ByAll, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Rows[0]
+	shown := []string{
+		`<strong id="acceptance">` + metrics.Percent(r.AcceptanceRate) + `</strong>`,
+		fmt.Sprintf("(%d of %d decided handoffs accepted; %d of %d handoffs pending)", r.Accepted, r.Accepted+r.Rejected, r.Pending, r.HandedOff),
+		`id="ttft-p50">` + metrics.HumanSeconds(r.TTFTBusiness.P50) + `<`, `id="ttft-p90">` + metrics.HumanSeconds(r.TTFTBusiness.P90) + `<`,
+		`id="ttft-max">` + metrics.HumanSeconds(r.TTFTBusiness.Max) + `<`,
+		`id="speed-p50">` + metrics.HumanSeconds(r.SpeedToLead.P50) + `<`, `id="speed-p90">` + metrics.HumanSeconds(r.SpeedToLead.P90) + `<`,
+		fmt.Sprintf(`<strong id="untouched">%d</strong> handoffs not touched yet`, r.Untouched),
+		fmt.Sprintf(`<strong id="sla-met">%d</strong>`, r.FirstTouchSLA.Met), fmt.Sprintf(`<strong id="sla-breached">%d</strong>`, r.FirstTouchSLA.Breached),
+		fmt.Sprintf(`<strong id="sla-pending">%d</strong>`, r.FirstTouchSLA.Pending), `<strong id="sla-rate">` + metrics.Percent(r.FirstTouchSLA.Rate) + `</strong>`,
+	}
+	for _, s := range r.Cohort {
+		shown = append(shown, fmt.Sprintf(`data-stage="%s">%d<`, s.Stage, s.Leads))
+	}
+	for _, f := range r.Flow {
+		shown = append(shown, fmt.Sprintf(`data-flow="%s">%d<`, f.Stage, f.Transitions), fmt.Sprintf(`data-again="%s">%d<`, f.Stage, f.Again))
+	}
+	for _, ra := range r.AcceptanceByRep {
+		shown = append(shown, fmt.Sprintf(`<th scope="row">%s</th><td class="num">%d</td><td class="num">%d</td><td class="num">%d</td><td class="num">%s</td>`,
+			ra.Rep, ra.Accepted, ra.Rejected, ra.Pending, metrics.Percent(ra.Rate)))
+	}
+	for _, ts := range r.SLAByTrigger {
+		shown = append(shown, fmt.Sprintf(`<th scope="row">%s</th><td class="num">%d</td><td class="num">%d</td><td class="num">%d</td>`,
+			ts.Trigger, ts.SLA.Met, ts.SLA.Breached, ts.SLA.Pending))
+	}
+	for _, b := range r.TTFTHistogram {
+		shown = append(shown, fmt.Sprintf(`<th scope="row">%s</th><td class="num">%d</td>`, template.HTMLEscapeString(b.Label()), b.Count))
+	}
+	want(t, e.do(t, req{path: "/ui/dashboard?from=2026-11-16&to=2026-11-23", bearer: token}), 200, shown...)
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/metrics"
 	"github.com/leadflow/leadflow/internal/store"
 )
 
@@ -240,6 +241,9 @@ var funcs = template.FuncMap{
 	"utc":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+	"dec":  func(i int) int { return i - 1 },
+	// percent is a metric's rate as `starter report` prints it.
+	"percent": metrics.Percent,
 }
 
 func pct(a, b int) string {

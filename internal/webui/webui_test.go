@@ -463,16 +463,25 @@ func TestDashboard(t *testing.T) {
 	webuitest.Ledger(t, e.st)
 	w := e.do(t, req{path: "/ui/dashboard?from=2026-11-16&to=2026-11-23", bearer: token})
 	want(t, w, 200,
-		`data-stage="mql">1<`, `data-stage="handoff">4<`, `data-stage="sal">2<`, `data-stage="opportunity">1<`, `data-stage="recycle">1<`,
-		`<strong id="acceptance">60%</strong> (3 of 5 handoffs accepted)`,
-		`p50 <strong id="ttft-p50">45m</strong>`, `p90 <strong id="ttft-p90">1h 42m</strong>`, `max <strong id="ttft-max">2h</strong>`,
-		`<th scope="row">Nov 16–Nov 22</th><td class="num">3</td><td class="num">4</td><td class="num">75%</td>`,
+		// The ledger's week as of noon on 11-22 (webuitest.Ledger): L1..L4
+		// are the cohort; L3 came back once; L4 is not touched yet.
+		`data-stage="lead">4<`, `data-stage="mql">4<`, `data-stage="handoff">4<`, `data-stage="sal">2<`, `data-stage="opportunity">1<`, `data-stage="customer">0<`,
+		`data-flow="handoff">5<`, `data-again="handoff">1<`, `data-flow="recycle">1<`,
+		`<strong id="acceptance">50.0%</strong> (2 of 4 decided handoffs accepted; 1 of 5 handoffs pending)`,
+		// Business seconds 600, 1800, 3600, 7200: p50 2700, p90 3600 + .7 * 3600.
+		`id="ttft-p50">45m<`, `id="ttft-p90">1h 42m<`, `id="ttft-max">2h<`, `<strong id="untouched">1</strong> handoffs not touched yet`,
+		// Signal to handoff: L1 2h, L2 1h, L3 1h and 0, L4 30m.
+		`id="speed-p50">1h<`, `id="speed-p90">1h 36m<`,
+		`<th scope="row">Nov 16–Nov 22</th><td class="num">3</td><td class="num">1</td><td class="num">0</td><td class="num">75.0%</td>`,
+		`<th scope="row">quote_request</th><td class="num">1</td><td class="num">1</td><td class="num">0</td><td class="num">50.0%</td>`,
+		`<th scope="row">r1</th><td class="num">1</td><td class="num">1</td><td class="num">1</td><td class="num">50.0%</td>`,
 		`<th scope="row">website</th><td class="num">1</td><td class="num">0</td><td class="num">1</td>`,
 		`<th scope="row">webinar</th><td class="num">0</td><td class="num">1</td><td class="num">1</td>`,
+		`<th scope="row">demo_request</th><td class="num">1</td><td class="num">0</td><td class="num">1</td>`,
 		`<tr id="stuck-L-stuck"><th scope="row">L-stuck</th><td>handoff</td><td>rep-3</td><td class="deadline">first_touch SLA</td><td><time datetime="2026-11-22T10:30:00Z">2026-11-22 10:30 UTC</time></td><td class="overdue-by">1h 30m</td>`,
 		`href="http://127.0.0.1:8233/namespaces/default/workflows/lead%2FL-stuck"`,
 		`<tr id="stuck-L-stale"><th scope="row">L-stale</th><td>sal</td><td>rep-3</td><td class="deadline">stale SAL</td>`, `<td class="overdue-by">1d 2h</td>`,
-		`<svg class="chart"`, `<title id="funnel-title">`)
+		`<svg class="chart"`, `<title id="cohort-title">`)
 	if strings.Contains(w.Body.String(), "stuck-L-cooling") || strings.Contains(w.Body.String(), "stuck-L-on-time") {
 		t.Error("a cooling-off recycle or a handoff within its SLA is listed as stuck")
 	}
@@ -492,9 +501,9 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("histogram lacks %s", row)
 		}
 	}
-	// Two weeks: the second has L4's late touch, outside the SLA.
+	// Two weeks: the second has L4's deadline, not yet due at noon on 11-22.
 	want(t, e.do(t, req{path: "/ui/dashboard?from=2026-11-16&to=2026-11-30", bearer: token}), 200,
-		`<th scope="row">Nov 23–Nov 29</th><td class="num">0</td><td class="num">1</td><td class="num">0%</td>`)
+		`<th scope="row">Nov 23–Nov 29</th><td class="num">0</td><td class="num">0</td><td class="num">1</td><td class="num">–</td>`)
 	want(t, e.do(t, req{path: "/ui/dashboard?from=2026-11-23&to=2026-11-16", bearer: token}), http.StatusBadRequest, "from must be before to")
 	want(t, e.do(t, req{path: "/ui/dashboard?from=yesterday", bearer: token}), http.StatusBadRequest, "is neither a date")
 }

@@ -372,11 +372,15 @@ func Task(t testing.TB, s *store.Store, v lead.View, at time.Time) string {
 	return ref.TaskID
 }
 
-// Ledger fills s with a known week (2026-11-16 to 2026-11-23): five
-// handoffs, three accepted, two rejected (website: bad_fit; webinar:
-// timing), four first touches (600, 1800, 3600, 7200 business seconds,
-// three within the SLA) and one opportunity. The funnel is mql 1,
-// handoff 4, sal 2, recycle 1, opportunity 1.
+// Ledger fills s with a known week (2026-11-16 to 2026-11-23), written as
+// the workflow writes it: four new leads (L1..L4, one event each, L3 a
+// second after its recycle) and five handoffs. L1 accepted (touched after
+// 30 business minutes), L2 rejected bad_fit (website, demo_request, 1 h),
+// L3 rejected timing (webinar, quote_request, touched after 2 h: its
+// deadline breached), recycled and handed off again (webinar trigger,
+// 10 min, accepted), L4 handed off Sunday 11-22 10:00, due Monday 10:00,
+// touched Monday 09:00 and accepted 11-24. At noon on 11-22: first-touch
+// deadlines met 3, breached 1 (week 1), L4 pending (week 2).
 func Ledger(t testing.TB, s *store.Store) (from, to time.Time) {
 	t.Helper()
 	date := func(v string) time.Time {
@@ -386,42 +390,83 @@ func Ledger(t testing.TB, s *store.Store) (from, to time.Time) {
 		}
 		return d
 	}
-	tr := func(key, id, at string, from, to lead.Stage) actions.LedgerEntry {
-		return actions.LedgerEntry{Key: key, LeadID: id, Kind: actions.LedgerTransition, At: date(at), From: from, To: to,
-			Segment: "mid-market", Source: "website"}
+	src := map[string]string{"L1": "website", "L2": "website", "L3": "webinar", "L4": "website"}
+	n := 0
+	row := func(kind, id, at string) actions.LedgerEntry {
+		n++
+		return actions.LedgerEntry{Key: fmt.Sprintf("%s/%s/%d", id, kind, n), LeadID: id, Kind: kind, At: date(at),
+			Segment: "mid-market", Source: src[id]}
 	}
-	fb := func(key, id, at, src, outcome, reason string) actions.LedgerEntry {
-		d := map[string]any{"outcome": outcome}
+	tr := func(id, at string, from, to lead.Stage) actions.LedgerEntry {
+		e := row(actions.LedgerTransition, id, at)
+		e.Key = fmt.Sprintf("lead/%s:transition:%d:%s:%s", id, n, from, to)
+		e.From, e.To = from, to
+		return e
+	}
+	handoff := func(id, at, owner, due, trigger string) actions.LedgerEntry {
+		e := tr(id, at, lead.StageMQL, lead.StageHandoff)
+		e.OwnerID = owner
+		e.Data = map[string]any{"slaKind": "first_touch", "slaDueAt": date(due), "trigger": trigger}
+		return e
+	}
+	event := func(id, at, typ string) actions.LedgerEntry {
+		e := row(actions.LedgerEvent, id, at)
+		e.Data = map[string]any{"eventId": e.Key, "type": typ, "receivedAt": date(at)}
+		return e
+	}
+	fb := func(id, at, rep, outcome, reason string) actions.LedgerEntry {
+		e := row(actions.LedgerFeedback, id, at)
+		e.Data = map[string]any{"outcome": outcome, "repId": rep}
 		if reason != "" {
-			d["reason"] = reason
+			e.Data["reason"] = reason
 		}
-		return actions.LedgerEntry{Key: key, LeadID: id, Kind: actions.LedgerFeedback, At: date(at), Source: src, Data: d}
+		return e
 	}
-	touch := func(key, id, at string, business int, met bool) actions.LedgerEntry {
-		return actions.LedgerEntry{Key: key, LeadID: id, Kind: actions.LedgerTouch, At: date(at),
-			Data: map[string]any{"ttftSeconds": business * 2, "ttftBusinessSeconds": business, "slaMet": met}}
+	touch := func(id, at, handoffAt, rep, due string, business int) actions.LedgerEntry {
+		e := row(actions.LedgerTouch, id, at)
+		e.Data = map[string]any{"ttftSeconds": date(at).Sub(date(handoffAt)).Seconds(), "ttftBusinessSeconds": business,
+			"via": "touch", "repId": rep, "owners": 1, "handoffAt": date(handoffAt),
+			"slaDueAt": date(due), "slaMet": !date(at).After(date(due))}
+		return e
 	}
 	entries := []actions.LedgerEntry{
-		tr("L1/t0", "L1", "2026-11-16T09:00:00Z", lead.StageLead, lead.StageMQL),
-		tr("L1/t1", "L1", "2026-11-16T10:00:00Z", lead.StageMQL, lead.StageHandoff),
-		touch("L1/ft", "L1", "2026-11-16T10:30:00Z", 1800, true),
-		fb("L1/fb", "L1", "2026-11-16T11:00:00Z", "website", "accepted", ""),
-		tr("L1/t2", "L1", "2026-11-16T11:00:00Z", lead.StageHandoff, lead.StageSAL),
-		tr("L1/t3", "L1", "2026-11-19T11:00:00Z", lead.StageSAL, lead.StageOpportunity),
-		tr("L2/t1", "L2", "2026-11-17T10:00:00Z", lead.StageMQL, lead.StageHandoff),
-		touch("L2/ft", "L2", "2026-11-17T11:00:00Z", 3600, true),
-		fb("L2/fb", "L2", "2026-11-17T12:00:00Z", "website", "rejected", "bad_fit"),
-		tr("L3/t1", "L3", "2026-11-18T10:00:00Z", lead.StageMQL, lead.StageHandoff),
-		touch("L3/ft1", "L3", "2026-11-18T12:00:00Z", 7200, false),
-		fb("L3/fb1", "L3", "2026-11-18T13:00:00Z", "webinar", "rejected", "timing"),
-		tr("L3/t2", "L3", "2026-11-19T10:00:00Z", lead.StageHandoff, lead.StageRecycle),
-		tr("L3/t3", "L3", "2026-11-20T10:00:00Z", lead.StageMQL, lead.StageHandoff),
-		touch("L3/ft2", "L3", "2026-11-20T10:10:00Z", 600, true),
-		fb("L3/fb2", "L3", "2026-11-21T10:00:00Z", "webinar", "accepted", ""),
-		tr("L3/t4", "L3", "2026-11-21T10:00:00Z", lead.StageHandoff, lead.StageSAL),
-		tr("L4/t1", "L4", "2026-11-22T23:00:00Z", lead.StageMQL, lead.StageHandoff),
-		touch("L4/ft", "L4", "2026-11-23T01:00:00Z", 14400, false),
-		fb("L4/fb", "L4", "2026-11-24T09:00:00Z", "website", "accepted", ""),
+		event("L1", "2026-11-16T08:00:00Z", "form.submit"),
+		tr("L1", "2026-11-16T08:00:00Z", "", lead.StageLead),
+		tr("L1", "2026-11-16T09:00:00Z", lead.StageLead, lead.StageMQL),
+		handoff("L1", "2026-11-16T10:00:00Z", "r1", "2026-11-16T11:00:00Z", "quote_request"),
+		touch("L1", "2026-11-16T10:30:00Z", "2026-11-16T10:00:00Z", "r1", "2026-11-16T11:00:00Z", 1800),
+		fb("L1", "2026-11-16T11:00:00Z", "r1", "accepted", ""),
+		tr("L1", "2026-11-16T11:00:00Z", lead.StageHandoff, lead.StageSAL),
+		tr("L1", "2026-11-19T11:00:00Z", lead.StageSAL, lead.StageOpportunity),
+
+		event("L2", "2026-11-17T09:00:00Z", "form.submit"),
+		tr("L2", "2026-11-17T09:00:00Z", "", lead.StageLead),
+		tr("L2", "2026-11-17T10:00:00Z", lead.StageLead, lead.StageMQL),
+		handoff("L2", "2026-11-17T10:00:00Z", "r2", "2026-11-17T12:00:00Z", "demo_request"),
+		touch("L2", "2026-11-17T11:00:00Z", "2026-11-17T10:00:00Z", "r2", "2026-11-17T12:00:00Z", 3600),
+		fb("L2", "2026-11-17T12:00:00Z", "r2", "rejected", "bad_fit"),
+
+		event("L3", "2026-11-18T09:00:00Z", "form.submit"),
+		tr("L3", "2026-11-18T09:00:00Z", "", lead.StageLead),
+		tr("L3", "2026-11-18T10:00:00Z", lead.StageLead, lead.StageMQL),
+		handoff("L3", "2026-11-18T10:00:00Z", "r1", "2026-11-18T11:00:00Z", "quote_request"),
+		touch("L3", "2026-11-18T12:00:00Z", "2026-11-18T10:00:00Z", "r1", "2026-11-18T11:00:00Z", 7200),
+		fb("L3", "2026-11-18T13:00:00Z", "r1", "rejected", "timing"),
+		tr("L3", "2026-11-18T13:00:00Z", lead.StageHandoff, lead.StageRecycle),
+		tr("L3", "2026-11-20T09:00:00Z", lead.StageRecycle, lead.StageLead),
+		event("L3", "2026-11-20T10:00:00Z", "webinar.attended"),
+		tr("L3", "2026-11-20T10:00:00Z", lead.StageLead, lead.StageMQL),
+		handoff("L3", "2026-11-20T10:00:00Z", "r2", "2026-11-20T11:00:00Z", "webinar"),
+		touch("L3", "2026-11-20T10:10:00Z", "2026-11-20T10:00:00Z", "r2", "2026-11-20T11:00:00Z", 600),
+		fb("L3", "2026-11-21T10:00:00Z", "r2", "accepted", ""),
+		tr("L3", "2026-11-21T10:00:00Z", lead.StageHandoff, lead.StageSAL),
+
+		event("L4", "2026-11-22T09:30:00Z", "form.submit"),
+		tr("L4", "2026-11-22T09:30:00Z", "", lead.StageLead),
+		tr("L4", "2026-11-22T10:00:00Z", lead.StageLead, lead.StageMQL),
+		handoff("L4", "2026-11-22T10:00:00Z", "r1", "2026-11-23T10:00:00Z", "quote_request"),
+		touch("L4", "2026-11-23T09:00:00Z", "2026-11-22T10:00:00Z", "r1", "2026-11-23T10:00:00Z", 0),
+		fb("L4", "2026-11-24T09:00:00Z", "r1", "accepted", ""),
 	}
 	if err := s.Record(context.Background(), entries); err != nil {
 		t.Fatal(err)
