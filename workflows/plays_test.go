@@ -265,7 +265,9 @@ func TestCustomerUpsellAndExpansion(t *testing.T) {
 	// rep-8 closed the deal; ops then hand the customer to rep-1. The
 	// account still belongs to rep-9.
 	h.event(2*time.Hour, ev("won-1", lead.EventOpportunityWon, map[string]any{"amount": 1000, "repId": "rep-8"}))
-	h.at(3*time.Hour, func() { h.update(lead.UpdateReassign, "ra-1", lead.ReassignRequest{ID: "ra-1", OwnerID: "rep-1", By: "ops"}) })
+	h.at(3*time.Hour, func() {
+		h.update(lead.UpdateReassign, "ra-1", lead.ReassignRequest{ID: "ra-1", OwnerID: "rep-1", By: "ops"})
+	})
 	h.event(40*24*time.Hour, ev("opp-2", lead.EventOpportunityCreated, map[string]any{"amount": 500}))
 	var expanding lead.View
 	h.at(40*24*time.Hour+time.Minute, func() { expanding = h.state() })
@@ -301,7 +303,9 @@ func TestUpsellWithoutAccountGoesToWhoWon(t *testing.T) {
 	h.event(0, quoteRequest("evt-1"))
 	h.at(time.Minute, func() { h.update(lead.UpdateAccept, "acc-1", lead.AcceptRequest{ID: "acc-1", RepID: "rep-7"}) })
 	h.event(time.Hour, ev("won-1", lead.EventOpportunityWon, map[string]any{"repId": "rep-8"}))
-	h.at(2*time.Hour, func() { h.update(lead.UpdateReassign, "ra-1", lead.ReassignRequest{ID: "ra-1", OwnerID: "rep-1", By: "ops"}) })
+	h.at(2*time.Hour, func() {
+		h.update(lead.UpdateReassign, "ra-1", lead.ReassignRequest{ID: "ra-1", OwnerID: "rep-1", By: "ops"})
+	})
 	h.event(40*24*time.Hour, lead.Event{ID: "evt-2", Type: lead.EventFormSubmit, Attributes: map[string]any{"form": "contact_sales"}})
 	if err := h.run(time.Minute); err != nil {
 		t.Fatal(err)
