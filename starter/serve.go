@@ -42,6 +42,9 @@ func cmdServe(ctx context.Context, a *app, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.ForServe(); err != nil {
+		return &configError{err} // exit 2, naming each variable
+	}
 	logger, err := newLogger(a.stderr, cfg.LogLevel)
 	if err != nil {
 		return err
@@ -66,6 +69,9 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		defer ln.Close() // ours from here on, whatever happens
 	}
 	logger.Info("starting", zap.Stringer("config", cfg))
+	if w := cfg.InsecureDemoWarning(); w != "" {
+		logger.Warn(w)
+	}
 
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {

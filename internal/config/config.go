@@ -44,6 +44,11 @@ const (
 	EnvLogLevel              = "LEADFLOW_LOG_LEVEL"
 	EnvUpdateTimeout         = "LEADFLOW_UPDATE_TIMEOUT"
 	EnvWorkerStopTimeout     = "LEADFLOW_WORKER_STOP_TIMEOUT"
+	// The edge (secrets.go, edge.go).
+	EnvInsecureDemo    = "LEADFLOW_INSECURE_DEMO"
+	EnvHubSpotPortalID = "HUBSPOT_PORTAL_ID"
+	EnvEventsRate      = "LEADFLOW_EVENTS_RATE"
+	EnvEventsBurst     = "LEADFLOW_EVENTS_BURST"
 )
 
 // Defaults of the contract.
@@ -85,6 +90,7 @@ var vars = []string{
 	EnvNurture, EnvNurtureWebhookURL, EnvNurtureWebhookSecret,
 	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel, EnvUpdateTimeout,
 	EnvWorkerStopTimeout,
+	EnvInsecureDemo, EnvHubSpotPortalID, EnvEventsRate, EnvEventsBurst,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -144,6 +150,8 @@ type Config struct {
 	// for its running activities before cancelling them. The pod's
 	// terminationGracePeriodSeconds must exceed it.
 	WorkerStopTimeout time.Duration
+
+	Edge // secrets rule, HubSpot portal pin, rate limits (edge.go)
 }
 
 // FromEnv reads the process environment.
@@ -236,6 +244,8 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	errs = append(errs, c.Edge.read(get)...)
+
 	if err := hostPort(c.TemporalAddress); err != nil {
 		bad(EnvTemporalAddress, c.TemporalAddress, err.Error())
 	}
@@ -296,6 +306,10 @@ func (c Config) ForServe() error {
 	if c.IDKey == "" {
 		errs = append(errs, fmt.Errorf("%s is required by serve: it is the HMAC key that derives a leadId from an email", EnvIDKey))
 	}
+	if c.HubSpotClientSecret != "" && c.HubSpotPortalID == "" {
+		errs = append(errs, fmt.Errorf("%s is required by serve when %s is set: only that portal's webhooks are applied", EnvHubSpotPortalID, EnvHubSpotClientSecret))
+	}
+	errs = append(errs, c.shortSecrets()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -304,7 +318,7 @@ func (c Config) ForServe() error {
 
 // ForWorker checks what the worker needs for the chosen adapters.
 func (c Config) ForWorker() error {
-	var errs []error
+	errs := c.shortSecrets()
 	if c.CRM == CRMHubSpot && c.HubSpotToken == "" {
 		errs = append(errs, fmt.Errorf("%s is required when %s=hubspot", EnvHubSpotToken, EnvCRM))
 	}
@@ -340,7 +354,8 @@ func (c Config) String() string {
 		c.TemporalAddress, c.Namespace, c.TaskQueue, c.TemporalTLS.Enabled() || c.TemporalAPIKey != "", mask(c.TemporalAPIKey),
 		db, c.PolicyPath, mask(c.WebhookSecret), mask(c.IDKey), c.CRM, c.HubSpotBaseURL, mask(c.HubSpotToken),
 		mask(c.HubSpotClientSecret), c.Nurture, c.NurtureWebhookURL, mask(c.NurtureWebhookSecret),
-		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout)
+		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout) +
+		" " + c.Edge.String()
 }
 
 func hostPort(s string) error {
