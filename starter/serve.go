@@ -124,7 +124,9 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 			Impact: "signed events for leads that are not merged are still accepted and delivered; " +
 				"merged leads' events, HubSpot webhook lookups, the stale-state fallback of GET /v1/leads/{leadId} and the web UI fail until it is back",
 		}},
-		States: st, // the last published state, when no worker answers
+		States:      st, // the last published state, when no worker answers
+		EventsRate:  cfg.EventsRate,
+		EventsBurst: cfg.EventsBurst,
 	}, leads, st, store.Receipts{Store: st}, reg)
 	if err != nil {
 		return err
@@ -199,6 +201,7 @@ func mountHubSpot(srv *api.Server, cfg config.Config, st *store.Store, logger *z
 	if err := srv.MountHubSpot(api.HubSpotConfig{
 		ClientSecret: []byte(cfg.HubSpotClientSecret),
 		PublicURL:    cfg.PublicURL,
+		PortalID:     cfg.HubSpotPortalID,
 		Deps:         hubspot.WebhookDeps(client, st),
 	}); err != nil {
 		return fmt.Errorf("mount the HubSpot webhook: %w", err)
