@@ -301,7 +301,7 @@ func decodeEvent(raw json.RawMessage) (lead.Event, []lead.FieldError) {
 	}
 	for _, k := range sortedKeys(obj) {
 		if !knownEventKeys[strings.ToLower(k)] {
-			add(k, "unknown field")
+			add(keyName(k), "unknown field")
 		}
 	}
 	if p, ok := obj["profile"]; ok {
@@ -309,7 +309,7 @@ func decodeEvent(raw json.RawMessage) (lead.Event, []lead.FieldError) {
 		if json.Unmarshal(p, &pobj) == nil {
 			for _, k := range sortedKeys(pobj) {
 				if !knownProfileKeys[strings.ToLower(k)] {
-					add("profile."+k, "unknown field")
+					add("profile."+keyName(k), "unknown field")
 				}
 			}
 		}
@@ -344,6 +344,15 @@ func decodeEvent(raw json.RawMessage) (lead.Event, []lead.FieldError) {
 		add("id", "must not contain @ (an event ID is logged; never use an email in it)")
 	}
 	return ev, errs
+}
+
+// keyName names a JSON key in an error; the empty key as "" (quotes
+// included), so the error still names a field (found by FuzzDecodeBatch).
+func keyName(k string) string {
+	if k == "" {
+		return `""`
+	}
+	return k
 }
 
 func sortedKeys(m map[string]json.RawMessage) []string {
