@@ -123,6 +123,10 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 		"LEADFLOW_HTTP_ADDR="+httpAddr,
 		fmt.Sprintf("LEADFLOW_METRICS_ADDR=127.0.0.1:%d", ports[1]),
 		"LEADFLOW_API_TOKEN=",
+		// The scenarios run side by side from one address, and sendRetry
+		// treats anything but 202 and 503 as a failure: the per-source rate
+		// limit (tested in internal/api) must not be one of the faults.
+		"LEADFLOW_EVENTS_RATE=1000", "LEADFLOW_EVENTS_BURST=1000",
 	)
 	s.env = append(s.env, cfg.env...)
 
