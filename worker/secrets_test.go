@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMainRefusesShortSecrets runs the worker's main in a child process
@@ -13,7 +15,10 @@ import (
 // LEADFLOW_ID_KEY: it must exit 2 naming the variable, before it tries
 // to reach Postgres or Temporal.
 func TestMainRefusesShortSecrets(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMainChild$")
+	// Bounded: a worker that does not refuse retries Temporal for ever.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestMainChild$")
 	cmd.Env = append(os.Environ(), "LEADFLOW_WORKER_MAIN_CHILD=1",
 		"LEADFLOW_ID_KEY=short", "LEADFLOW_INSECURE_DEMO=",
 		"LEADFLOW_POLICY=../deploy/policy.yaml", "TEMPORAL_ADDRESS=127.0.0.1:1")
