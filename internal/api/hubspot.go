@@ -130,8 +130,11 @@ type mapped struct {
 	err     error // a lookup failed: HubSpot should retry
 }
 
-// ServeHTTP: 413 over 1 MiB, 401 on a bad signature, 400 on a body that is
-// not a notification array; otherwise every mappable event is delivered
+// ServeHTTP: 401 on missing or stale headers (before any body read), 503
+// with Retry-After when every body-read slot is taken, 413 over 1 MiB, 401
+// on a bad signature, 400 on a body that is not a notification array;
+// other portals' notifications are counted and dropped (ownPortal);
+// otherwise every mappable event is delivered
 // (per lead in occurredAt order, duplicates counted) and the answer is 200
 // only when all of them are durably with Temporal and no lookup failed.
 // A delivery or lookup failure is 503 and a mapping bug (an event that
