@@ -17,12 +17,12 @@ MAILPIT := $(CACHE_DIR)/bin/mailpit-$(MAILPIT_VERSION)
 
 GO_PACKAGES := ./...
 
-.PHONY: test lint unit integration bench temporal-cli chromium postgres record-histories build clean chaos mailpit
+.PHONY: test lint unit integration bench temporal-cli chromium postgres record-histories build clean chaos mailpit fuzz
 
 ## test: everything CI checks — formatting, vet, unit tests with -race, the
 ## integration/end-to-end tests against a real Temporal dev server and Postgres,
 ## and the fault suite (chaos).
-test: temporal-cli chromium postgres lint
+test: temporal-cli chromium postgres lint fuzz
 	go test -race -count=1 -timeout 30m $(GO_PACKAGES)
 	$(MAKE) --no-print-directory chaos
 
@@ -33,6 +33,18 @@ test: temporal-cli chromium postgres lint
 ## scenario's figures and a summary; about 6 minutes (docs/reliability.md).
 chaos: temporal-cli postgres
 	go test -tags chaos -count=1 -v -timeout 12m ./internal/chaos
+
+## fuzz: each fuzz target for FUZZTIME (seeds in each package's
+## testdata/fuzz/<FuzzName>/; a crash is written there and fails the run).
+## Minimising a new input is capped so it cannot eat the whole budget.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := FuzzDecodeBatch:./internal/api FuzzParseSignature:./internal/api \
+	FuzzParse:./internal/hswebhook FuzzCheckHeaders:./internal/hswebhook FuzzParse:./internal/policy
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "go test -run='^$$' -fuzz='^$${t%%:*}$$' -fuzztime=$(FUZZTIME) $${t#*:}"; \
+		go test -run='^$$' -fuzz="^$${t%%:*}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s "$${t#*:}" || exit 1; \
+	done
 
 ## postgres: PostgreSQL on 127.0.0.1:5432 with trust auth (Debian's package
 ## installed and a cluster started when nothing answers there).

@@ -14,8 +14,17 @@ mkdir -p "$RUN_DIR"
 export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/leadflow?sslmode=disable}"
 export LEADFLOW_POLICY="${LEADFLOW_POLICY:-deploy/policy.demo.yaml}"
-export LEADFLOW_WEBHOOK_SECRET="${LEADFLOW_WEBHOOK_SECRET:-demo-webhook-secret}"
-export LEADFLOW_ID_KEY="${LEADFLOW_ID_KEY:-demo-id-key}"
+# serve and the worker refuse secrets under 32 bytes: the demo generates its
+# own once and keeps them beside its state, so derived leadIds stay stable.
+if [ ! -s "$RUN_DIR/secrets.env" ]; then
+  (umask 077; {
+    echo "LEADFLOW_WEBHOOK_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+    echo "LEADFLOW_ID_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+  } >"$RUN_DIR/secrets.env")
+fi
+# shellcheck source=/dev/null
+. "$RUN_DIR/secrets.env"
+export LEADFLOW_WEBHOOK_SECRET LEADFLOW_ID_KEY
 export LEADFLOW_HTTP_ADDR="${LEADFLOW_HTTP_ADDR:-127.0.0.1:8080}"
 export LEADFLOW_METRICS_ADDR="${LEADFLOW_METRICS_ADDR:-127.0.0.1:9090}"
 export LEADFLOW_CODEC_ADDR="${LEADFLOW_CODEC_ADDR:-127.0.0.1:8081}"

@@ -165,7 +165,7 @@ func (c *apiClient) authHeader() http.Header {
 	return h
 }
 
-// postBatch sends one signed batch body, retrying a 503 (or a failed
+// postBatch sends one signed batch body, retrying a 503 or 429 (or a failed
 // connection) with backoff, honouring Retry-After, at most maxTries times.
 // Each try is signed afresh. Retrying is safe: the events keep their ids and
 // leadflow applies an id once. onRetry (may be nil) hears of each wait.
@@ -183,7 +183,8 @@ func (c *apiClient) postBatch(ctx context.Context, body []byte, onRetry func(try
 			return res, nil
 		}
 		st := statusOf(err)
-		retryable := st == http.StatusServiceUnavailable || (st == 0 && ctx.Err() == nil)
+		// 429 is the edge's per-source rate limit: wait its Retry-After.
+		retryable := st == http.StatusServiceUnavailable || st == http.StatusTooManyRequests || (st == 0 && ctx.Err() == nil)
 		if !retryable || try >= c.maxTries {
 			if retryable {
 				return api.BatchResult{}, fmt.Errorf("gave up after %d tries: %w", try, err)

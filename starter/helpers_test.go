@@ -15,8 +15,9 @@ import (
 )
 
 const (
-	testSecret = "test-webhook-secret"
-	testIDKey  = "test-id-key"
+	// 32 bytes or more: serve refuses shorter secrets (config.MinSecretBytes).
+	testSecret = "test-webhook-secret-0123456789abcdef"
+	testIDKey  = "test-id-key-0123456789abcdef-0123"
 )
 
 // testApp is an app with captured output, a config from env (no process

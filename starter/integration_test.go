@@ -51,7 +51,7 @@ func TestServeSendDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	const token = "integration-token"
+	const token = "integration-token-0123456789abcdef"
 	env := map[string]string{
 		config.EnvTemporalAddress:   dev.Address,
 		config.EnvTemporalNamespace: dev.Namespace,

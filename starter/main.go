@@ -100,6 +100,9 @@ func (a *app) exitCode(err error) int {
 			fmt.Fprintln(a.stderr, "run 'starter help' for usage")
 		}
 		return exitUsage
+	case errors.As(err, new(*configError)):
+		fmt.Fprintf(a.stderr, "starter: %v\n", err)
+		return exitUsage
 	case errors.Is(err, errBadInput):
 		return exitUsage
 	case errors.Is(err, errReported):
@@ -112,6 +115,13 @@ func (a *app) exitCode(err error) int {
 		return exitFailure
 	}
 }
+
+// configError is an environment a command cannot run with (a missing or
+// too-short secret): an input error, exit 2.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
 
 // errReported is a failure whose details were already printed.
 var errReported = errors.New("failed (reported above)")

@@ -44,6 +44,9 @@ func cmdServe(ctx context.Context, a *app, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.ForServe(); err != nil {
+		return &configError{err} // exit 2, naming each variable
+	}
 	logger, err := newLogger(a.stderr, cfg.LogLevel)
 	if err != nil {
 		return err
@@ -69,6 +72,9 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	}
 	logger.Info("starting", zap.Stringer("config", cfg))
 	temporalx.LogCodec(logger, cfg)
+	if w := cfg.InsecureDemoWarning(); w != "" {
+		logger.Warn(w)
+	}
 
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -121,7 +127,9 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 			Impact: "signed events for leads that are not merged are still accepted and delivered; " +
 				"merged leads' events, HubSpot webhook lookups, the stale-state fallback of GET /v1/leads/{leadId} and the web UI fail until it is back",
 		}},
-		States: st, // the last published state, when no worker answers
+		States:      st, // the last published state, when no worker answers
+		EventsRate:  cfg.EventsRate,
+		EventsBurst: cfg.EventsBurst,
 	}, leads, st, store.Receipts{Store: st}, reg)
 	if err != nil {
 		return err
@@ -202,6 +210,7 @@ func mountHubSpot(srv *api.Server, cfg config.Config, st *store.Store, logger *z
 	if err := srv.MountHubSpot(api.HubSpotConfig{
 		ClientSecret: []byte(cfg.HubSpotClientSecret),
 		PublicURL:    cfg.PublicURL,
+		PortalID:     cfg.HubSpotPortalID,
 		Deps:         hubspot.WebhookDeps(client, st),
 	}); err != nil {
 		return fmt.Errorf("mount the HubSpot webhook: %w", err)

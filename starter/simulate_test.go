@@ -102,13 +102,18 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 
 func TestSimulateDrivesTheAPI(t *testing.T) {
 	leads := &stageLeads{views: map[string]lead.View{}, touches: map[string]string{}}
-	srv, err := api.New(api.Config{WebhookSecret: []byte(testSecret), IDKey: []byte(testIDKey)}, leads, noMerges{}, &memReceipts{}, nil)
+	// The server's clock is the simulation's, so its per-source rate limit
+	// refills as simulated time passes; at --rate 20 leads a second the
+	// simulation runs into a 5/s limit and must wait out each 429's Retry-After.
+	clock := &fakeClock{now: time.Now()}
+	srv, err := api.New(api.Config{WebhookSecret: []byte(testSecret), IDKey: []byte(testIDKey), Now: clock.Now,
+		EventsRate: 5, EventsBurst: 5},
+		leads, noMerges{}, &memReceipts{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := newHTTPTestServer(t, srv)
 	ta := newTestApp(t, clientEnv(ts, ""))
-	clock := &fakeClock{now: time.Now()}
 	ta.now, ta.sleep = clock.Now, clock.Sleep
 
 	if code := ta.run(t, "simulate", "--leads", "60", "--seed", "5", "--rate", "20", "--run", "t", "--wait", "20s"); code != exitOK {

@@ -39,6 +39,9 @@ func main() {
 		os.Exit(2)
 	}
 	defer func() { _ = logger.Sync() }()
+	if w := cfg.InsecureDemoWarning(); w != "" {
+		logger.Warn(w)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -134,8 +134,12 @@ type BatchResult struct {
 }
 
 func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
-	// The header is checked before reading the body so an unsigned sender
-	// costs nothing; the MAC itself needs the body.
+	// Cheapest first: the source's rate limit, then the header (so an
+	// unsigned sender costs no body read), then the body in a read slot;
+	// the MAC itself needs the body.
+	if !s.allowSource(w, r) {
+		return
+	}
 	ts, sigs, err := parseSignature(r.Header.Get(SignatureHeader))
 	if err == nil {
 		err = s.checkFresh(ts)
@@ -144,18 +148,8 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	tooLarge := fmt.Sprintf("body is over %d bytes", MaxBatchBytes)
-	if r.ContentLength > MaxBatchBytes { // no need to read what is declared too big
-		writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBatchBytes))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
-			return
-		}
-		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+	body, ok := s.readSignedBody(w, r)
+	if !ok {
 		return
 	}
 	if err := s.checkMAC(ts, sigs, body); err != nil {
@@ -307,7 +301,7 @@ func decodeEvent(raw json.RawMessage) (lead.Event, []lead.FieldError) {
 	}
 	for _, k := range sortedKeys(obj) {
 		if !knownEventKeys[strings.ToLower(k)] {
-			add(k, "unknown field")
+			add(keyName(k), "unknown field")
 		}
 	}
 	if p, ok := obj["profile"]; ok {
@@ -315,7 +309,7 @@ func decodeEvent(raw json.RawMessage) (lead.Event, []lead.FieldError) {
 		if json.Unmarshal(p, &pobj) == nil {
 			for _, k := range sortedKeys(pobj) {
 				if !knownProfileKeys[strings.ToLower(k)] {
-					add("profile."+k, "unknown field")
+					add("profile."+keyName(k), "unknown field")
 				}
 			}
 		}
@@ -344,7 +338,21 @@ func decodeEvent(raw json.RawMessage) (lead.Event, []lead.FieldError) {
 	for _, fe := range ev.Validate() {
 		add(fe.Field, fe.Message) // a field already reported keeps its first, more precise message
 	}
+	if strings.Contains(ev.ID, "@") {
+		// Event IDs go into logs, receipts and Temporal's history unencrypted
+		// (signal dedup): an email used as an ID would leak there.
+		add("id", "must not contain @ (an event ID is logged; never use an email in it)")
+	}
 	return ev, errs
+}
+
+// keyName names a JSON key in an error; the empty key as "" (quotes
+// included), so the error still names a field (found by FuzzDecodeBatch).
+func keyName(k string) string {
+	if k == "" {
+		return `""`
+	}
+	return k
 }
 
 func sortedKeys(m map[string]json.RawMessage) []string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -36,6 +35,11 @@ type HubSpotConfig struct {
 	PublicURL string
 	Deps      hswebhook.Deps
 	Now       func() time.Time // default: the server's Config.Now
+	// PortalID is HUBSPOT_PORTAL_ID, the one portal whose notifications
+	// are applied. An app's client secret signs for every portal the app
+	// is installed in, so a valid signature alone does not say whose
+	// CRM a notification is about.
+	PortalID string
 }
 
 // HubSpotResult is the 200 answer: what the batch became.
@@ -45,6 +49,10 @@ type HubSpotResult struct {
 	Events        int `json:"events"`
 	Accepted      int `json:"accepted"`
 	Duplicates    int `json:"duplicates"` // redeliveries: already handed to Temporal
+	// OtherPortal counts notifications from a portal other than
+	// HUBSPOT_PORTAL_ID: answered 2xx (so HubSpot does not retry them) and
+	// never applied.
+	OtherPortal int `json:"otherPortal,omitempty"`
 }
 
 type hubspotHandler struct {
@@ -53,8 +61,10 @@ type hubspotHandler struct {
 	publicURL     string
 	deps          hswebhook.Deps
 	now           func() time.Time
+	portalID      string
 	notifications *prometheus.CounterVec
 	events        *prometheus.CounterVec
+	otherPortal   prometheus.Counter
 }
 
 // MountHubSpot mounts POST /v1/webhooks/hubspot (once per server). Like
@@ -67,12 +77,15 @@ func (s *Server) MountHubSpot(cfg HubSpotConfig) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("api: LEADFLOW_PUBLIC_URL %q must be an absolute http(s) URL without query", cfg.PublicURL)
 	}
+	if !validPortalID(cfg.PortalID) {
+		return fmt.Errorf("api: HUBSPOT_PORTAL_ID %q must be the HubSpot portal ID (digits): only that portal's webhooks are applied", cfg.PortalID)
+	}
 	if cfg.Now == nil {
 		cfg.Now = s.cfg.Now
 	}
 	h := &hubspotHandler{
 		s: s, secret: cfg.ClientSecret, publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		deps: cfg.Deps, now: cfg.Now,
+		deps: cfg.Deps, now: cfg.Now, portalID: cfg.PortalID,
 	}
 	if err := h.initMetrics(); err != nil {
 		return err
@@ -100,6 +113,13 @@ func (h *hubspotHandler) initMetrics() error {
 		Name: "leadflow_hubspot_events_total",
 		Help: "Events mapped from HubSpot webhooks and handed to Temporal, by result (accepted, duplicate).",
 	}, []string{"result"}))
+	if err != nil {
+		return err
+	}
+	h.otherPortal, err = register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "leadflow_hubspot_other_portal_notifications_total",
+		Help: "HubSpot webhook notifications from a portal other than HUBSPOT_PORTAL_ID: answered 2xx, never applied.",
+	}))
 	return err
 }
 
@@ -110,31 +130,33 @@ type mapped struct {
 	err     error // a lookup failed: HubSpot should retry
 }
 
-// ServeHTTP: 413 over 1 MiB, 401 on a bad signature, 400 on a body that is
-// not a notification array; otherwise every mappable event is delivered
+// ServeHTTP: 401 on missing or stale headers (before any body read), 503
+// with Retry-After when every body-read slot is taken, 413 over 1 MiB, 401
+// on a bad signature, 400 on a body that is not a notification array;
+// other portals' notifications are counted and dropped (ownPortal);
+// otherwise every mappable event is delivered
 // (per lead in occurredAt order, duplicates counted) and the answer is 200
 // only when all of them are durably with Temporal and no lookup failed.
 // A delivery or lookup failure is 503 and a mapping bug (an event that
 // fails lead.Validate) is 500: HubSpot retries both, and the redelivery's
 // events carry the same IDs, so what already went through is a duplicate.
 func (h *hubspotHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	tooLarge := fmt.Sprintf("body is over %d bytes", MaxBatchBytes)
-	if r.ContentLength > MaxBatchBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
+	// The headers first (presence, freshness), so an unsigned sender costs
+	// no body read. Every 401 here loses the request's notifications for
+	// good (HubSpot never retries a 401): only a missing, stale or wrong
+	// signature gets one (hswebhook.Verify).
+	tsHeader, sigHeader := r.Header.Get(hswebhook.TimestampHeader), r.Header.Get(hswebhook.SignatureHeader)
+	now := h.now()
+	if err := hswebhook.CheckHeaders(tsHeader, sigHeader, now); err != nil {
+		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBatchBytes))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
-			return
-		}
-		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+	body, ok := h.s.readSignedBody(w, r)
+	if !ok {
 		return
 	}
 	uri := h.publicURL + requestURI(r)
-	if err := hswebhook.Verify(h.secret, r.Method, uri, body,
-		r.Header.Get(hswebhook.TimestampHeader), r.Header.Get(hswebhook.SignatureHeader), h.now()); err != nil {
+	if err := hswebhook.Verify(h.secret, r.Method, uri, body, tsHeader, sigHeader, now); err != nil {
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
@@ -143,10 +165,12 @@ func (h *hubspotHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	total := len(notes)
+	notes, others := h.ownPortal(notes)
 
 	ctx := r.Context()
 	results := h.mapAll(ctx, notes)
-	res := HubSpotResult{Notifications: len(notes)}
+	res := HubSpotResult{Notifications: total, OtherPortal: others}
 	var (
 		events           []lead.Event
 		lookupErrs, bugs int

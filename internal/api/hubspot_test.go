@@ -23,6 +23,7 @@ import (
 const (
 	hsSecret    = "hs-client-secret-test"
 	hsPublicURL = "https://leadflow.example.com"
+	hsPortal    = "33" // the portalId of hsNote's notifications
 )
 
 // hsSignature is X-HubSpot-Signature-v3 computed from HubSpot's documented
@@ -71,7 +72,7 @@ func newHubSpotEnv(t *testing.T, d *hsDeps, mod func(*Config)) *env {
 	if d.leadOf == nil {
 		d.leadOf = map[string]string{"501": "L-1001"}
 	}
-	if err := e.srv.MountHubSpot(HubSpotConfig{ClientSecret: []byte(hsSecret), PublicURL: hsPublicURL, Deps: d.deps()}); err != nil {
+	if err := e.srv.MountHubSpot(HubSpotConfig{ClientSecret: []byte(hsSecret), PublicURL: hsPublicURL, Deps: d.deps(), PortalID: hsPortal}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -259,9 +260,12 @@ func TestHubSpotBodyTooLarge(t *testing.T) {
 	big := append(append([]byte(`[`), bytes.Repeat([]byte(" "), MaxBatchBytes)...), ']')
 	rec := e.postHubSpot(HubSpotWebhookPath, big, nil)
 	wantStatus(t, rec, http.StatusRequestEntityTooLarge)
-	// Without a declared length, the reader's limit catches it.
+	// Without a declared length, the reader's limit catches it (the
+	// headers are checked first, so they must be there).
 	req := httptest.NewRequest(http.MethodPost, HubSpotWebhookPath, bytes.NewReader(big))
 	req.ContentLength = -1
+	req.Header.Set(hswebhook.TimestampHeader, strconv.FormatInt(testNow.UnixMilli(), 10))
+	req.Header.Set(hswebhook.SignatureHeader, "c2lnbmVkIGxhdGVy")
 	wantStatus(t, e.do(req), http.StatusRequestEntityTooLarge)
 }
 
@@ -394,7 +398,10 @@ func TestMountHubSpotConfig(t *testing.T) {
 		{PublicURL: hsPublicURL},
 		{ClientSecret: []byte("s"), PublicURL: "leadflow.example.com"},
 		{ClientSecret: []byte("s"), PublicURL: "ftp://leadflow.example.com"},
-		{ClientSecret: []byte("s"), PublicURL: "https://leadflow.example.com/?x=1"},
+		{ClientSecret: []byte("s"), PublicURL: "https://leadflow.example.com/?x=1", PortalID: hsPortal},
+		{ClientSecret: []byte("s"), PublicURL: hsPublicURL},                   // no portal pinned
+		{ClientSecret: []byte("s"), PublicURL: hsPublicURL, PortalID: "acme"}, // not a portal ID
+		{ClientSecret: []byte("s"), PublicURL: hsPublicURL, PortalID: "0033"}, // not as HubSpot writes it
 	} {
 		if err := e.srv.MountHubSpot(c); err == nil {
 			t.Errorf("MountHubSpot(%+v) = nil error", c)
@@ -402,7 +409,7 @@ func TestMountHubSpotConfig(t *testing.T) {
 	}
 	// A trailing slash on the public URL is tolerated.
 	if err := e.srv.MountHubSpot(HubSpotConfig{ClientSecret: []byte(hsSecret), PublicURL: hsPublicURL + "/",
-		Deps: (&hsDeps{leadOf: map[string]string{}}).deps()}); err != nil {
+		Deps: (&hsDeps{leadOf: map[string]string{}}).deps(), PortalID: hsPortal}); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, e.postHubSpot(HubSpotWebhookPath, sampleHubSpotBatch(), nil), http.StatusOK)

@@ -33,6 +33,13 @@ type Config struct {
 	// States, when set, answers GET /v1/leads/{leadId} with the last
 	// published state (marked stale) when no worker answers the query.
 	States States
+	// EventsRate and EventsBurst are each source's token bucket on POST
+	// /v1/events (LEADFLOW_EVENTS_RATE, LEADFLOW_EVENTS_BURST; default 20/s, 40).
+	EventsRate  float64
+	EventsBurst int
+	// MaxBodyReads bounds the signed endpoints' bodies read at once
+	// (default 32); past it they answer 503 with Retry-After.
+	MaxBodyReads int
 }
 
 // ReadyCheck is one dependency /readyz checks besides Temporal.
@@ -74,6 +81,8 @@ type Server struct {
 	requests *prometheus.CounterVec
 	events   *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	edge // body-read slots and the per-source rate limit (edge.go)
 }
 
 // New builds the server. Both HMAC keys are required: without them events could
@@ -112,6 +121,9 @@ func New(cfg Config, leads Leads, merges Merges, receipts Receipts, reg promethe
 		tokenSum: sha256.Sum256([]byte(cfg.APIToken)),
 	}
 	if err := s.initMetrics(reg); err != nil {
+		return nil, err
+	}
+	if err := s.initEdge(reg); err != nil {
 		return nil, err
 	}
 	if cfg.APIToken == "" {

@@ -31,7 +31,7 @@ import (
 )
 
 const (
-	webhookSecret = "chaos-webhook-secret"
+	webhookSecret = "chaos-webhook-secret-0123456789abcdef" // 32+ bytes, as serve requires
 	// fastPolicy: second-long SLAs on a 24x7 calendar (first touch for a
 	// quote request 4 s: remind at 2 s, escalate at 4 s, reassign at 6 s).
 	fastPolicy = repoRoot + "/workflows/testdata/policy-fast.yaml"
@@ -120,11 +120,15 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 		"DATABASE_URL="+s.dbURL,
 		"LEADFLOW_POLICY="+abs,
 		"LEADFLOW_WEBHOOK_SECRET="+webhookSecret,
-		"LEADFLOW_ID_KEY=chaos-id-key",
+		"LEADFLOW_ID_KEY=chaos-id-key-0123456789abcdef-012345",
 		testenv.CodecEnv(),
 		"LEADFLOW_HTTP_ADDR="+httpAddr,
 		fmt.Sprintf("LEADFLOW_METRICS_ADDR=127.0.0.1:%d", ports[1]),
 		"LEADFLOW_API_TOKEN=",
+		// The scenarios run side by side from one address, and sendRetry
+		// treats anything but 202 and 503 as a failure: the per-source rate
+		// limit (tested in internal/api) must not be one of the faults.
+		"LEADFLOW_EVENTS_RATE=1000", "LEADFLOW_EVENTS_BURST=1000",
 	)
 	s.env = append(s.env, cfg.env...)
 

@@ -44,6 +44,11 @@ const (
 	EnvLogLevel              = "LEADFLOW_LOG_LEVEL"
 	EnvUpdateTimeout         = "LEADFLOW_UPDATE_TIMEOUT"
 	EnvWorkerStopTimeout     = "LEADFLOW_WORKER_STOP_TIMEOUT"
+	// The edge (secrets.go, edge.go).
+	EnvInsecureDemo    = "LEADFLOW_INSECURE_DEMO"
+	EnvHubSpotPortalID = "HUBSPOT_PORTAL_ID"
+	EnvEventsRate      = "LEADFLOW_EVENTS_RATE"
+	EnvEventsBurst     = "LEADFLOW_EVENTS_BURST"
 )
 
 // Defaults of the contract.
@@ -88,6 +93,7 @@ var vars = []string{
 	EnvSlackWebhookURL, EnvSlackBotToken, EnvSMTPURL, EnvEmailFrom, EnvTemporalUIURL,
 	// payload encryption: codec.go
 	EnvCodec, EnvCodecKeys, EnvCodecKeysFile, EnvCodecAddr, EnvCodecCORSOrigins,
+	EnvInsecureDemo, EnvHubSpotPortalID, EnvEventsRate, EnvEventsBurst,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -151,6 +157,7 @@ type Config struct {
 	// Notify: the notification channels (internal/config/notify.go).
 	Notify Notify
 	Codec  Codec // payload encryption (codec.go)
+	Edge         // secrets rule, HubSpot portal pin, rate limits (edge.go)
 }
 
 // FromEnv reads the process environment.
@@ -244,6 +251,8 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	errs = append(errs, c.Edge.read(get)...)
+
 	if err := hostPort(c.TemporalAddress); err != nil {
 		bad(EnvTemporalAddress, c.TemporalAddress, err.Error())
 	}
@@ -310,6 +319,10 @@ func (c Config) ForServe() error {
 	if err := c.checkCodec("serve"); err != nil {
 		errs = append(errs, err)
 	}
+	if c.HubSpotClientSecret != "" && c.HubSpotPortalID == "" {
+		errs = append(errs, fmt.Errorf("%s is required by serve when %s is set: only that portal's webhooks are applied", EnvHubSpotPortalID, EnvHubSpotClientSecret))
+	}
+	errs = append(errs, c.shortSecrets()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -318,7 +331,7 @@ func (c Config) ForServe() error {
 
 // ForWorker checks what the worker needs for the chosen adapters.
 func (c Config) ForWorker() error {
-	var errs []error
+	errs := c.shortSecrets()
 	if err := c.checkCodec("the worker"); err != nil {
 		errs = append(errs, err)
 	}
@@ -359,7 +372,7 @@ func (c Config) String() string {
 		db, c.PolicyPath, mask(c.WebhookSecret), mask(c.IDKey), c.CRM, c.HubSpotBaseURL, mask(c.HubSpotToken),
 		mask(c.HubSpotClientSecret), c.Nurture, c.NurtureWebhookURL, mask(c.NurtureWebhookSecret),
 		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout) +
-		" " + c.Notify.String()
+		" " + c.Notify.String() + " " + c.Edge.String()
 }
 
 func hostPort(s string) error {

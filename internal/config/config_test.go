@@ -36,6 +36,7 @@ func TestDefaults(t *testing.T) {
 		// No notification channel: the built-in record only.
 		Notify: Notify{TemporalUIURL: "http://127.0.0.1:8233"},
 		Codec:  Codec{Addr: "127.0.0.1:8081"},
+		Edge:   Edge{EventsRate: 20, EventsBurst: 40},
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -93,9 +94,9 @@ func TestFromLookup(t *testing.T) {
 		},
 		{
 			name: "secrets kept verbatim",
-			env:  map[string]string{EnvWebhookSecret: " s3cret ", EnvIDKey: "k", EnvCodec: "off"},
+			env:  map[string]string{EnvWebhookSecret: " s3cret " + key32, EnvIDKey: key32, EnvCodec: "off"},
 			check: func(t *testing.T, c Config) {
-				if c.WebhookSecret != " s3cret " || c.IDKey != "k" {
+				if c.WebhookSecret != " s3cret "+key32 || c.IDKey != key32 {
 					t.Errorf("secrets: %q %q", c.WebhookSecret, c.IDKey)
 				}
 				if err := c.ForServe(); err != nil {
@@ -185,18 +186,21 @@ func TestFromLookup(t *testing.T) {
 	}
 }
 
+// serveWorkerCase is an environment and what ForServe and ForWorker say of it.
+type serveWorkerCase struct {
+	name          string
+	env           map[string]string
+	serveErr      []string
+	workerErr     []string
+	serveOK, wkOK bool
+}
+
 func TestForServeAndWorker(t *testing.T) {
-	tests := []struct {
-		name          string
-		env           map[string]string
-		serveErr      []string
-		workerErr     []string
-		serveOK, wkOK bool
-	}{
+	tests := []serveWorkerCase{
 		{name: "serve needs both keys", env: nil, serveErr: []string{"LEADFLOW_WEBHOOK_SECRET is required", "LEADFLOW_ID_KEY is required"}, wkOK: true},
-		{name: "serve needs id key", env: map[string]string{EnvWebhookSecret: "s"}, serveErr: []string{"LEADFLOW_ID_KEY is required"}, wkOK: true},
-		{name: "serve ok", env: map[string]string{EnvWebhookSecret: "s", EnvIDKey: "k"}, serveOK: true, wkOK: true},
-		{name: "hubspot needs token", env: map[string]string{EnvCRM: "hubspot", EnvWebhookSecret: "s", EnvIDKey: "k"}, serveOK: true,
+		{name: "serve needs id key", env: map[string]string{EnvWebhookSecret: key32}, serveErr: []string{"LEADFLOW_ID_KEY is required"}, wkOK: true},
+		{name: "serve ok", env: map[string]string{EnvWebhookSecret: key32, EnvIDKey: key32}, serveOK: true, wkOK: true},
+		{name: "hubspot needs token", env: map[string]string{EnvCRM: "hubspot", EnvWebhookSecret: key32, EnvIDKey: key32}, serveOK: true,
 			workerErr: []string{"HUBSPOT_TOKEN is required when LEADFLOW_CRM=hubspot"}},
 		{name: "hubspot ok", env: map[string]string{EnvCRM: "hubspot", EnvHubSpotToken: "pat"}, wkOK: true,
 			serveErr: []string{"LEADFLOW_WEBHOOK_SECRET"}},
@@ -240,7 +244,7 @@ func TestForServeAndWorker(t *testing.T) {
 			}
 		}
 	}
-	for _, tt := range tests {
+	for _, tt := range append(tests, secretRuleCases()...) {
 		t.Run(tt.name, func(t *testing.T) {
 			// The codec's own requirement is tested in codec_test.go.
 			env := map[string]string{EnvCodec: CodecOff}

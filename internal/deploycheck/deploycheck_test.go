@@ -465,6 +465,48 @@ func checkComposePorts(c *composeFile) problems {
 	return p
 }
 
+// composeSecrets are the settings that must come from the operator, never
+// from a default in the file (a default is a secret everyone knows).
+var composeSecrets = []string{
+	config.EnvWebhookSecret, config.EnvIDKey, config.EnvAPIToken,
+	config.EnvHubSpotClientSecret, config.EnvNurtureWebhookSecret, config.EnvHubSpotToken,
+}
+
+var requiredVar = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]*\}$`)
+
+// checkComposeExposure: nothing is published beyond loopback, the API is
+// not open (starter requires LEADFLOW_API_TOKEN), and every secret is
+// required from the host (${X:?…}) rather than given a value or default.
+func checkComposeExposure(c *composeFile) problems {
+	var p problems
+	for _, name := range sortedKeys(c.Services) {
+		s := c.Services[name]
+		for _, x := range s.Ports {
+			if x.HostIP != "127.0.0.1" {
+				p.addf("docker-compose.yml: %s publishes %s:%s on all interfaces; publish it on 127.0.0.1 only (\"127.0.0.1:%s:%s\")", name, x.Host, x.Container, x.Host, x.Container)
+			}
+		}
+		if !s.ours() {
+			continue
+		}
+		for _, k := range composeSecrets {
+			v, ok := s.Environment[k]
+			if !ok {
+				continue
+			}
+			if m := requiredVar.FindStringSubmatch(v); m == nil || m[1] != k {
+				p.addf("docker-compose.yml: %s: %s=%q: a secret must be required from the host as ${%s:?…}, with no value or default in the file", name, k, v, k)
+			}
+		}
+		if role(s.argv()) == "starter serve" {
+			if _, ok := s.Environment[config.EnvAPIToken]; !ok {
+				p.addf("docker-compose.yml: %s: %s is not set: the API would be open to anyone who reaches the port", name, config.EnvAPIToken)
+			}
+		}
+	}
+	return p
+}
+
 // checkComposeDependencies: start order waits for health and for the
 // one-shot jobs, and the conditions can be met.
 func checkComposeDependencies(c *composeFile) problems {
@@ -845,10 +887,32 @@ func checkKustomization(s *k8sSet, deployDir string) problems {
 			p.addf("deploy/k8s: Secret leadflow-secrets example lacks %s", want)
 		}
 	}
+	for _, k := range sortedKeys(sec) {
+		if !strings.Contains(sec[k], placeholder) {
+			p.addf("deploy/k8s: Secret leadflow-secrets example: %s must be a %q placeholder, never a real or usable value", k, placeholder)
+		}
+	}
 	for _, o := range s.objects("Secret", false) {
 		p.addf("%s: a Secret must not be deployed from the repository", o)
 	}
+	if len(k.SecretGenerator) > 0 {
+		p.addf("deploy/k8s/kustomization.yaml: a secretGenerator would deploy secrets from the repository; create leadflow-secrets out of band (deploy/README.md)")
+	}
 	return p
+}
+
+// placeholder is how the example Secret writes every value.
+const placeholder = "change-me"
+
+// secretStandIn is the value a check validates for a secret the operator
+// supplies (the example's placeholder, compose's ${X:?…}): the real one is
+// unknown here, and serve and the worker hold it to config.MinSecretBytes
+// when they start.
+func secretStandIn(v string) string {
+	if v == placeholder {
+		return strings.Repeat("s", config.MinSecretBytes)
+	}
+	return v
 }
 
 // portOf resolves a probe or Service target port (a number or a port name)
@@ -933,7 +997,7 @@ func checkK8sWorkloads(s *k8sSet, known map[string]bool, inImage map[string]stri
 							if !known[k] {
 								p.addf("%s: Secret %s sets %s, which internal/config does not read", where, ef.SecretRef.Name, k)
 							}
-							lookup[k] = keys[k]
+							lookup[k] = secretStandIn(keys[k])
 							delete(fromConfigMap, k)
 						}
 					}
@@ -1185,6 +1249,7 @@ func TestCompose(t *testing.T) {
 	t.Run("commands", func(t *testing.T) { expectNone(t, checkComposeCommands(c)) })
 	t.Run("search attributes", func(t *testing.T) { expectNone(t, checkComposeSearchAttributes(c)) })
 	t.Run("ports", func(t *testing.T) { expectNone(t, checkComposePorts(c)) })
+	t.Run("exposure", func(t *testing.T) { expectNone(t, checkComposeExposure(c)) })
 	t.Run("dependencies", func(t *testing.T) { expectNone(t, checkComposeDependencies(c)) })
 	t.Run("worker stop grace", func(t *testing.T) { expectNone(t, checkComposeStopGrace(c)) })
 	t.Run("image paths", func(t *testing.T) { expectNone(t, checkComposeImagePaths(c, f.inImage)) })
@@ -1297,6 +1362,25 @@ func TestChecksCatchMistakes(t *testing.T) {
 			checkComposePorts, "port 8081"},
 		{"starter on loopback", func(c *composeFile) { c.Services["starter"].Environment["LEADFLOW_HTTP_ADDR"] = "127.0.0.1:8080" },
 			checkComposePorts, "inside the container"},
+		{"UI on all interfaces", func(c *composeFile) {
+			c.Services["temporal-ui"].Ports = []composePort{{Host: "8233", Container: "8080"}}
+		},
+			checkComposeExposure, "temporal-ui publishes 8233:8080 on all interfaces"},
+		{"API published on all interfaces", func(c *composeFile) {
+			c.Services["starter"].Ports = []composePort{{HostIP: "0.0.0.0", Host: "8080", Container: "8080"}}
+		}, checkComposeExposure, "starter publishes 8080:8080 on all interfaces"},
+		{"API open", func(c *composeFile) { delete(c.Services["starter"].Environment, "LEADFLOW_API_TOKEN") },
+			checkComposeExposure, "LEADFLOW_API_TOKEN is not set"},
+		{"secret with a default", func(c *composeFile) {
+			c.Services["worker"].Environment["LEADFLOW_ID_KEY"] = "${LEADFLOW_ID_KEY:-dev-id-key}"
+		},
+			checkComposeExposure, "worker: LEADFLOW_ID_KEY"},
+		{"secret written in the file", func(c *composeFile) {
+			c.Services["starter"].Environment["LEADFLOW_API_TOKEN"] = "0123456789abcdef0123456789abcdef"
+		}, checkComposeExposure, "starter: LEADFLOW_API_TOKEN"},
+		{"secret required under another name", func(c *composeFile) {
+			c.Services["starter"].Environment["LEADFLOW_WEBHOOK_SECRET"] = "${LEADFLOW_ID_KEY:?set it}"
+		}, checkComposeExposure, "starter: LEADFLOW_WEBHOOK_SECRET"},
 		{"metrics port not published", func(c *composeFile) { c.Services["worker"].Ports = []composePort{{Host: "9091", Container: "9091"}} },
 			checkComposePorts, "LEADFLOW_METRICS_ADDR listens on port 9090"},
 		{"starts before search attributes", func(c *composeFile) { c.Services["worker"].DependsOn["temporal-admin-tools"] = "service_started" },
@@ -1371,6 +1455,16 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"example deployed", func(s *k8sSet) {
 			s.Kustomization.Resources = append(s.Kustomization.Resources, "secret.example.yaml")
 		}, func(s *k8sSet) problems { return checkKustomization(s, filepath.Join(f.root, "deploy")) }, "examples must not be deployed"},
+		{"real value in the example Secret", func(s *k8sSet) {
+			for _, o := range s.Objects {
+				if o.Kind == "Secret" && o.Metadata.Name == "leadflow-secrets" {
+					o.StringData["LEADFLOW_API_TOKEN"] = "0123456789abcdef0123456789abcdef"
+				}
+			}
+		}, func(s *k8sSet) problems { return checkKustomization(s, filepath.Join(f.root, "deploy")) }, "LEADFLOW_API_TOKEN must be a \"change-me\" placeholder"},
+		{"secretGenerator", func(s *k8sSet) {
+			s.Kustomization.SecretGenerator = append(s.Kustomization.SecretGenerator, yaml.Node{Kind: yaml.MappingNode})
+		}, func(s *k8sSet) problems { return checkKustomization(s, filepath.Join(f.root, "deploy")) }, "secretGenerator"},
 		{"manifest not listed", func(s *k8sSet) { s.Kustomization.Resources = s.Kustomization.Resources[1:] },
 			func(s *k8sSet) problems { return checkKustomization(s, filepath.Join(f.root, "deploy")) }, "not listed"},
 		{"generator path", func(s *k8sSet) { s.Kustomization.ConfigMapGenerator[0].Files = []string{"policy.yaml=../policy.yml"} },

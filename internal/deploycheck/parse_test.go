@@ -291,15 +291,21 @@ func interpolatedVars(v string) []string {
 }
 
 // interpolate resolves a compose value as `docker compose` would with none
-// of the variables set in the host environment.
+// of the variables set in the host environment, except that a required one
+// (${X:?…}, which compose refuses to start without) stands for a value the
+// operator supplies.
 func interpolate(v string) string {
 	return interpolation.ReplaceAllStringFunc(v, func(s string) string {
 		if s == "$$" {
 			return "$"
 		}
 		m := interpolation.FindStringSubmatch(s)
-		if m[2] == ":-" || m[2] == "-" {
+		switch m[2] {
+		case ":-", "-":
 			return m[3]
+		case ":?", "?":
+			// Required: compose stops unless the operator sets it.
+			return secretStandIn(placeholder)
 		}
 		return ""
 	})
@@ -441,7 +447,8 @@ type kustomization struct {
 		Files    []string `yaml:"files"`
 		Literals []string `yaml:"literals"`
 	} `yaml:"configMapGenerator"`
-	Images []struct {
+	SecretGenerator []yaml.Node `yaml:"secretGenerator"`
+	Images          []struct {
 		Name    string `yaml:"name"`
 		NewName string `yaml:"newName"`
 		NewTag  string `yaml:"newTag"`

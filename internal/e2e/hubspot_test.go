@@ -26,7 +26,7 @@ import (
 // tasks and notes; deal webhooks signed with X-HubSpot-Signature-v3 take it
 // to opportunity and customer.
 func TestHubSpotLeadLifeUnderFailures(t *testing.T) {
-	const clientSecret = "e2e-hubspot-client-secret"
+	const clientSecret = "e2e-hubspot-client-secret-0123456789" // 32+ bytes, as serve requires
 	hs := hubspottest.New(t, hubspottest.WithIndexLag(2*time.Second))
 	owner7 := hs.AddOwner(hubspot.Owner{Email: "mei@example.com"})
 	owner8 := hs.AddOwner(hubspot.Owner{Email: "sam@example.com"})
@@ -46,7 +46,7 @@ func TestHubSpotLeadLifeUnderFailures(t *testing.T) {
 	}
 	s := newStack(t, policyPath,
 		"LEADFLOW_CRM=hubspot", "HUBSPOT_BASE_URL="+hs.URL, "HUBSPOT_TOKEN="+hubspottest.DefaultToken,
-		"HUBSPOT_CLIENT_SECRET="+clientSecret)
+		"HUBSPOT_CLIENT_SECRET="+clientSecret, "HUBSPOT_PORTAL_ID=62515")
 	// Tell the directory who the reps are in HubSpot (a restart of serve is
 	// not needed: the worker reads the directory per lookup).
 	dir, err := directory.Load("../../deploy/directory.yaml")

@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-const secret = "e2e-webhook-secret"
+const secret = "e2e-webhook-secret-0123456789abcdef" // 32+ bytes, as serve requires
 
 // stack is one leadflow deployment: dev server, database, worker, serve.
 type stack struct {
@@ -83,7 +83,7 @@ func newStack(t testing.TB, policyPath string, extraEnv ...string) *stack {
 		"DATABASE_URL="+s.dbURL,
 		"LEADFLOW_POLICY="+abs,
 		"LEADFLOW_WEBHOOK_SECRET="+secret,
-		"LEADFLOW_ID_KEY=e2e-id-key",
+		"LEADFLOW_ID_KEY=e2e-id-key-0123456789abcdef-012345",
 		testenv.CodecEnv(),
 		"LEADFLOW_HTTP_ADDR="+httpAddr,
 		"LEADFLOW_METRICS_ADDR="+metricsAddr,

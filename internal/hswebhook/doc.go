@@ -9,7 +9,9 @@
 //   - Signature v3: X-HubSpot-Signature-v3 = base64(HMAC-SHA256(app client
 //     secret, method + URI + raw body + X-HubSpot-Request-Timestamp)), the URI
 //     being the full URL called, query included, with %3A %2F %3F %40 %21 %24
-//     %27 %28 %29 %2A %2C %3B decoded. Reject timestamps older than 5 minutes.
+//     %27 %28 %29 %2A %2C %3B decoded. Reject timestamps older than 5 minutes
+//     (the rule is about age only: Verify accepts a timestamp up to
+//     MaxFutureSkew ahead). The signature is compared as the exact string.
 //   - A request is a JSON array of up to 100 notifications, each with eventId,
 //     subscriptionId, portalId, appId, occurredAt (Unix ms), subscriptionType,
 //     attemptNumber, objectId, and for property changes propertyName,
@@ -17,7 +19,10 @@
 //     unique"; order is not guaranteed.
 //   - A non-2xx answer (other than 400/401/403/404/405), a timeout or a failed
 //     connection is retried, up to 10 times over about 24 hours; the same
-//     notifications come back with a higher attemptNumber.
+//     notifications come back with a higher attemptNumber. A 401 is not
+//     retried: the notifications of a refused request are lost.
+//   - An app's client secret signs for every portal the app is installed
+//     in; the edge applies only HUBSPOT_PORTAL_ID's notifications.
 //   - The classic (legacy) subscriptions cover contacts, companies, deals,
 //     tickets, products, line items and conversations: there is no
 //     call/meeting/email subscription there. Engagements are only available

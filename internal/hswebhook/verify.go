@@ -3,9 +3,9 @@ package hswebhook
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -17,47 +17,82 @@ const (
 	// TimestampHeader is the request time in Unix milliseconds; it is part
 	// of the signed string.
 	TimestampHeader = "X-HubSpot-Request-Timestamp"
-	// MaxAge is HubSpot's documented limit: reject a request whose timestamp
-	// is older than 5 minutes. A timestamp as far in the future is refused
-	// too (a skewed or forged clock).
+	// MaxAge is HubSpot's documented limit: reject a request whose
+	// timestamp is older than 5 minutes.
 	MaxAge = 5 * time.Minute
+	// MaxFutureSkew is how far ahead of our clock a timestamp may be.
+	// HubSpot's documented rule and its reference library look only at
+	// age, so a HubSpot clock ahead of ours must not cost events: HubSpot
+	// never retries a 401, so a refused notification is lost for good. A
+	// replay inside the window changes nothing (each event carries its
+	// HubSpot IDs and the workflow ignores a repeated ID); the bound only
+	// stops a timestamp from keeping a captured request fresh for days.
+	MaxFutureSkew = time.Hour
 )
 
 // The error kinds of Verify. The HTTP edge answers 401 to all of them; the
 // message says which, and never echoes the secret or the expected value.
+// HubSpot does not retry a 401: the notifications of a refused request are
+// lost, which is why only a wrong signature or a stale request is refused.
 var (
 	ErrNoSecret  = errors.New("hswebhook: no HubSpot client secret configured")
 	ErrMissing   = errors.New("missing " + SignatureHeader + " or " + TimestampHeader + " header")
 	ErrMalformed = errors.New(TimestampHeader + " is not a Unix time in milliseconds")
-	ErrStale     = errors.New(TimestampHeader + " is more than 5 minutes from server time")
+	ErrStale     = errors.New(TimestampHeader + " is more than 5 minutes old (or more than an hour ahead of server time)")
 	ErrMismatch  = errors.New(SignatureHeader + " does not match the request")
 )
 
-// Verify checks a request against HubSpot's v3 signature: the timestamp
-// must be within MaxAge of now, and the signature must equal
-// base64(HMAC-SHA256(secret, method + uri + body + timestamp)), compared in
-// constant time. uri is the full URL HubSpot called (scheme, host, path and
-// query); the characters HubSpot decodes before signing are decoded here
-// too (SignedURI).
+// CheckHeaders is the part of Verify that needs no body: both headers
+// present, the timestamp a Unix time in milliseconds, not older than
+// MaxAge and not more than MaxFutureSkew ahead of now. The HTTP edge runs
+// it before reading the body, so an unsigned sender costs no body read.
+func CheckHeaders(timestampHeader, signatureHeader string, now time.Time) error {
+	if timestampHeader == "" || signatureHeader == "" {
+		return ErrMissing
+	}
+	ms, ok := parseUnixMillis(timestampHeader)
+	if !ok {
+		return ErrMalformed
+	}
+	if age := now.Sub(time.UnixMilli(ms)); age > MaxAge || age < -MaxFutureSkew {
+		return ErrStale
+	}
+	return nil
+}
+
+// parseUnixMillis accepts only what HubSpot sends: decimal digits.
+func parseUnixMillis(s string) (int64, bool) {
+	if len(s) > 18 { // 18 digits is past the year 33000 in ms; no overflow below it
+		return 0, false
+	}
+	var ms int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		ms = ms*10 + int64(c-'0')
+	}
+	return ms, ms > 0
+}
+
+// Verify checks a request against HubSpot's v3 signature: CheckHeaders,
+// then the signature header must be exactly base64(HMAC-SHA256(secret,
+// method + uri + body + timestamp)) in standard padded base64, as HubSpot
+// sends it, compared in constant time as a string. No lenient decoding:
+// base64 decoders skip newlines and may accept other spellings of the
+// same bytes, and a check should accept one spelling only. uri is the
+// full URL HubSpot called (scheme, host, path and query); the characters
+// HubSpot decodes before signing are decoded here too (SignedURI).
 func Verify(secret []byte, method, uri string, body []byte, timestampHeader, signatureHeader string, now time.Time) error {
 	if len(secret) == 0 {
 		return ErrNoSecret
 	}
-	ts := strings.TrimSpace(timestampHeader)
-	sig := strings.TrimSpace(signatureHeader)
-	if ts == "" || sig == "" {
-		return ErrMissing
+	if err := CheckHeaders(timestampHeader, signatureHeader, now); err != nil {
+		return err
 	}
-	ms, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || ms <= 0 {
-		return ErrMalformed
-	}
-	if d := now.Sub(time.UnixMilli(ms)); d > MaxAge || d < -MaxAge {
-		return ErrStale
-	}
-	want := mac(secret, method, uri, body, ts)
-	got, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, want) {
+	want := Sign(secret, method, uri, body, timestampHeader)
+	if subtle.ConstantTimeCompare([]byte(signatureHeader), []byte(want)) != 1 {
 		return ErrMismatch
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,7 +53,20 @@ func TestVerify(t *testing.T) {
 		{"tampered body", testSecret, "POST", testURI, testBody[:len(testBody)-2] + `1}]`, ts, good, testNow, ErrMismatch},
 		{"stale: 5 min + 1 s", testSecret, "POST", testURI, testBody, ts, good, testNow.Add(-30*time.Second + 5*time.Minute + time.Second), ErrStale},
 		{"exactly 5 min is still fresh", testSecret, "POST", testURI, testBody, ts, good, testNow.Add(-30*time.Second + 5*time.Minute), nil},
-		{"future: 5 min + 1 s ahead", testSecret, "POST", testURI, testBody, ts, good, testNow.Add(-30*time.Second - 5*time.Minute - time.Second), ErrStale},
+		// HubSpot's rule is about age only: a HubSpot clock ahead of ours
+		// must not lose events (a 401 is never retried).
+		{"future: 5 min + 1 s ahead is accepted", testSecret, "POST", testURI, testBody, ts, good, testNow.Add(-30*time.Second - 5*time.Minute - time.Second), nil},
+		{"future: exactly MaxFutureSkew ahead", testSecret, "POST", testURI, testBody, ts, good, testNow.Add(-30*time.Second - MaxFutureSkew), nil},
+		{"future: MaxFutureSkew + 1 ms ahead", testSecret, "POST", testURI, testBody, ts, good, testNow.Add(-30*time.Second - MaxFutureSkew - time.Millisecond), ErrStale},
+		// Exact comparison: a decoder would skip the newline and accept these.
+		{"signature with a newline inside", testSecret, "POST", testURI, testBody, ts, good[:20] + "\n" + good[20:], testNow, ErrMismatch},
+		{"signature with a trailing CRLF", testSecret, "POST", testURI, testBody, ts, good + "\r\n", testNow, ErrMismatch},
+		{"signature with a leading space", testSecret, "POST", testURI, testBody, ts, " " + good, testNow, ErrMismatch},
+		{"signature without its padding", testSecret, "POST", testURI, testBody, ts, strings.TrimRight(good, "="), testNow, ErrMismatch},
+		{"timestamp with a sign", testSecret, "POST", testURI, testBody, "+" + ts, good, testNow, ErrMalformed},
+		{"timestamp with a space", testSecret, "POST", testURI, testBody, " " + ts, good, testNow, ErrMalformed},
+		{"timestamp zero", testSecret, "POST", testURI, testBody, "0", good, testNow, ErrMalformed},
+		{"timestamp too long", testSecret, "POST", testURI, testBody, "9999999999999999999", good, testNow, ErrMalformed},
 		{"missing signature", testSecret, "POST", testURI, testBody, ts, "", testNow, ErrMissing},
 		{"missing timestamp", testSecret, "POST", testURI, testBody, "", good, testNow, ErrMissing},
 		{"timestamp in seconds is not ms", testSecret, "POST", testURI, testBody, "abc", good, testNow, ErrMalformed},
