@@ -57,8 +57,6 @@ type setupOpts struct {
 	// port wraps the fake as the Leads port the server and UI see.
 	port      func(*webuitest.Leads) api.Leads
 	publicURL string
-	// states: unused (the inbox always reads the store's published states).
-	states bool
 	// notifications: the inbox lists the store's notification record.
 	notifications bool
 }
