@@ -27,7 +27,7 @@ func TestCodecRequiredUnlessOff(t *testing.T) {
 		{"off", map[string]string{EnvCodec: "OFF"}, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{EnvWebhookSecret: "s", EnvIDKey: "k"}
+			env := map[string]string{EnvWebhookSecret: strings.Repeat("s", 32), EnvIDKey: strings.Repeat("k", 32)}
 			for k, v := range tc.env {
 				env[k] = v
 			}

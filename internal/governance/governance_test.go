@@ -158,7 +158,7 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 	var rcpts []string
 	for _, m := range mail.Received() {
 		rcpts = append(rcpts, m.To...)
-		if !strings.Contains(string(m.Data), "Handed off 1, accepted 1") {
+		if !strings.Contains(string(m.Data), "Handed off 1: accepted 1, rejected 0, pending 0") {
 			t.Errorf("email lacks the summary:\n%s", m.Data)
 		}
 	}
