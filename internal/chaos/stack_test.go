@@ -413,9 +413,10 @@ func inHandoffOrLater(v lead.View) bool {
 	switch v.Stage {
 	case lead.StageHandoff, lead.StageSAL, lead.StageOpportunity, lead.StageCustomer:
 		return true
-	case lead.StageRecycle:
+	case lead.StageRecycle, lead.StageLead:
 		// Handed off, accepted, then recycled by the stale-SAL play (the
-		// fast policy's 20 s): past its handoff all the same.
+		// fast policy's 20 s), and after its cool-off a lead waiting for
+		// new intent: past its handoff all the same.
 		return v.RecycleCount > 0
 	}
 	return false
