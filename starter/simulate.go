@@ -15,7 +15,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/lead"
-	"github.com/leadflow/leadflow/starter/sim"
+	"github.com/leadflow/leadflow/internal/sim"
 )
 
 const (
