@@ -59,7 +59,16 @@ type Leads struct {
 	Now func() time.Time
 	// Publish, when set, hears every state the fake's lead moves to, as
 	// the workflow publishes it (PublishTo sets it).
-	Publish     func(lead.View)
+	Publish func(lead.View)
+	// Arrive, when set, is the state a lead with none gets on its first
+	// event (e.g. handed off at once); without it such an event is only
+	// recorded.
+	Arrive func(leadID string) lead.View
+	// MoveStages makes events and rejects move the stage as the workflow
+	// does: opportunity.created to opportunity, opportunity.won to
+	// customer, opportunity.lost to recycle; a reject to disqualified
+	// (bad_fit), merged (duplicate) or recycle (the other reasons).
+	MoveStages  bool
 	inFlight    int
 	maxInFlight int
 	queries     int
@@ -83,7 +92,25 @@ var (
 	_ api.OpenLeads = (*Leads)(nil)
 )
 
-// Deliver records the event once per ID. A rep.touch by the owner of a
+// opportunityStage is where an opportunity event moves a lead (MoveStages).
+var opportunityStage = map[string]lead.Stage{
+	lead.EventOpportunityCreated: lead.StageOpportunity,
+	lead.EventOpportunityWon:     lead.StageCustomer,
+	lead.EventOpportunityLost:    lead.StageRecycle,
+}
+
+// rejectStage is where a reject moves a lead (MoveStages).
+func rejectStage(r lead.Reason) lead.Stage {
+	switch r {
+	case lead.ReasonBadFit:
+		return lead.StageDisqualified
+	case lead.ReasonDuplicate:
+		return lead.StageMerged
+	}
+	return lead.StageRecycle
+}
+
+// Deliver records the event once per ID (see Arrive and MoveStages). A rep.touch by the owner of a
 // handoff not touched yet sets its FirstTouchAt, as the workflow does.
 func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
 	f.mu.Lock()
@@ -94,6 +121,16 @@ func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
 	f.seen[ev.ID] = true
 	f.Events[leadID] = append(f.Events[leadID], ev)
 	v, ok := f.Views[leadID]
+	if !ok && f.Arrive != nil {
+		v, ok = f.Arrive(leadID), true
+		f.Views[leadID] = v
+		f.published(v)
+	}
+	if to, moves := opportunityStage[ev.Type]; ok && moves && f.MoveStages {
+		v.Stage = to
+		f.Views[leadID] = v
+		f.published(v)
+	}
 	if ok && ev.Type == lead.EventRepTouch && v.Stage == lead.StageHandoff && v.OwnerID == ev.Attr("repId") && v.FirstTouchAt == nil {
 		at := ev.OccurredAt
 		v.FirstTouchAt = &at
@@ -189,8 +226,14 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 		now := f.now()
 		v.SAL = &lead.SALView{Since: now, StaleAt: now.Add(SALStaleAfter)}
 	case lead.UpdateReject:
+		reason := req.(lead.RejectRequest).Reason
 		v.Stage = lead.StageRecycle
-		v.Play = &lead.PlayView{Name: string(req.(lead.RejectRequest).Reason), To: "recycle"}
+		if f.MoveStages {
+			v.Stage = rejectStage(reason)
+		}
+		if v.Stage == lead.StageRecycle {
+			v.Play = &lead.PlayView{Name: string(reason), To: "recycle"}
+		}
 	}
 	v.SLA = nil
 	return f.applied(leadID, name, updateID, req, v), nil
@@ -295,6 +338,17 @@ func (f *Leads) View(leadID string) lead.View {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.Views[leadID]
+}
+
+// AllViews returns a copy of every lead's current state.
+func (f *Leads) AllViews() map[string]lead.View {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]lead.View, len(f.Views))
+	for id, v := range f.Views {
+		out[id] = v
+	}
+	return out
 }
 
 // AllUpdates returns a copy of the applied updates.
