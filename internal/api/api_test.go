@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	. "github.com/leadflow/leadflow/internal/api"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -191,7 +192,7 @@ func TestEventsSignatureRejected(t *testing.T) {
 			rec := e.postEvents(body, sig)
 			wantStatus(t, rec, http.StatusUnauthorized)
 			wantJSON(t, rec)
-			if decode[errorBody](t, rec).Error == "" {
+			if decode[ErrorBody](t, rec).Error == "" {
 				t.Error("no error message")
 			}
 			if e.leads.calls != 0 {
@@ -242,7 +243,7 @@ func TestEventsInvalidBatchDeliversNothing(t *testing.T) {
 	rec := e.postEvents(body, "sign")
 	wantStatus(t, rec, http.StatusBadRequest)
 	wantJSON(t, rec)
-	got := decode[eventErrors](t, rec).Errors
+	got := decode[EventErrors](t, rec).Errors
 	want := map[EventError]bool{
 		{Index: 1, Field: "type"}: true, {Index: 1, Field: "occurredAt"}: true,
 		{Index: 1, Field: "leadId"}: true, {Index: 1, Field: "colour"}: true,
@@ -273,7 +274,7 @@ func TestEventsUnknownType(t *testing.T) {
 	e := newEnv(t, nil)
 	rec := e.postEvents(batch(t, ev("e1", "L-1", "email.openx")), "sign")
 	wantStatus(t, rec, http.StatusBadRequest)
-	errs := decode[eventErrors](t, rec).Errors
+	errs := decode[EventErrors](t, rec).Errors
 	if len(errs) != 1 || errs[0].Index != 0 || errs[0].Field != "type" || !strings.Contains(errs[0].Message, "unknown event type") {
 		t.Errorf("errors = %+v", errs)
 	}
@@ -303,7 +304,7 @@ func TestEventsBatchShape(t *testing.T) {
 			rec := e.postEvents(c.body, "sign")
 			wantStatus(t, rec, http.StatusBadRequest)
 			wantJSON(t, rec)
-			errs := decode[eventErrors](t, rec).Errors
+			errs := decode[EventErrors](t, rec).Errors
 			if len(errs) != 1 || errs[0].Index != -1 || errs[0].Field != c.field || errs[0].Message == "" {
 				t.Errorf("errors = %+v, want one at index -1 field %s", errs, c.field)
 			}
@@ -403,7 +404,7 @@ func TestEventsWhilePostgresIsDown(t *testing.T) {
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
-	if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, "postgres") || strings.Contains(msg, "Temporal") {
+	if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, "postgres") || strings.Contains(msg, "Temporal") {
 		t.Errorf("error %q should name postgres, not Temporal", msg)
 	}
 	if len(e.leads.applied["L-old"]) != 0 {
@@ -439,14 +440,14 @@ func TestEventsMergeLoopsAndLongChains(t *testing.T) {
 	}
 
 	e = newEnv(t, nil)
-	for i := range maxMergeHops + 2 {
+	for i := range MaxMergeHops + 2 {
 		id := fmt.Sprintf("L-%d", i)
 		e.leads.closed[id] = true
 		e.merges.set(id, fmt.Sprintf("L-%d", i+1))
 	}
 	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-0", lead.EventEmailOpen)), "sign"), http.StatusServiceUnavailable)
-	if e.leads.calls != maxMergeHops+1 {
-		t.Errorf("%d Deliver calls along a long chain, want %d", e.leads.calls, maxMergeHops+1)
+	if e.leads.calls != MaxMergeHops+1 {
+		t.Errorf("%d Deliver calls along a long chain, want %d", e.leads.calls, MaxMergeHops+1)
 	}
 	if e.leads.totalApplied() != 0 {
 		t.Error("delivered past the bound")
@@ -573,7 +574,7 @@ func TestUpdates(t *testing.T) {
 				}
 				return
 			}
-			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
+			if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
 				t.Errorf("error %q does not mention %q", msg, c.msg)
 			}
 			if ra := rec.Header().Get("Retry-After"); (c.code == 503) != (ra != "") {
@@ -626,7 +627,7 @@ func TestRetryEffectsAdminOnly(t *testing.T) {
 	for _, tok := range []string{"", repToken, "wrong"} {
 		rec := e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, tok)
 		wantStatus(t, rec, 401)
-		if msg := decode[errorBody](t, rec).Error; (tok == repToken) != strings.Contains(msg, "rep tokens open only the web UI") {
+		if msg := decode[ErrorBody](t, rec).Error; (tok == repToken) != strings.Contains(msg, "rep tokens open only the web UI") {
 			t.Errorf("token %q: message %q", tok, msg)
 		}
 	}
@@ -666,11 +667,11 @@ func TestMuxErrorsAreJSON(t *testing.T) {
 	rec := e.get("/v1/nope", "")
 	wantStatus(t, rec, 404)
 	wantJSON(t, rec)
-	decode[errorBody](t, rec)
+	decode[ErrorBody](t, rec)
 	rec = e.get("/v1/events", "")
 	wantStatus(t, rec, 405)
 	wantJSON(t, rec)
-	if decode[errorBody](t, rec).Error == "" || rec.Header().Get("Allow") == "" {
+	if decode[ErrorBody](t, rec).Error == "" || rec.Header().Get("Allow") == "" {
 		t.Errorf("405: %s %v", rec.Body, rec.Header())
 	}
 }
@@ -716,8 +717,8 @@ func TestNeedsToken(t *testing.T) {
 		"GET /metrics": false, "GET /v1/leads/{leadId}": true, "/ui/": true, "GET /ui": true,
 		"GET example.com/v1/leads/{leadId}": true, "GET /uix": false,
 	} {
-		if got := needsToken(pattern); got != want {
-			t.Errorf("needsToken(%q) = %v, want %v", pattern, got, want)
+		if got := NeedsToken(pattern); got != want {
+			t.Errorf("NeedsToken(%q) = %v, want %v", pattern, got, want)
 		}
 	}
 }
@@ -744,7 +745,7 @@ func TestHealthAndReady(t *testing.T) {
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 200)
 	wantJSON(t, rec)
-	if b := decode[readyBody](t, rec); b.Status != "ready" || len(b.Failed) != 0 {
+	if b := decode[ReadyBody](t, rec); b.Status != "ready" || len(b.Failed) != 0 {
 		t.Errorf("all up: %+v", b)
 	}
 
@@ -752,7 +753,7 @@ func TestHealthAndReady(t *testing.T) {
 	pgUp = false
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 200)
-	b := decode[readyBody](t, rec)
+	b := decode[ReadyBody](t, rec)
 	if b.Status != "degraded" || !slices.Equal(b.Failed, []string{"postgres"}) || !strings.Contains(b.Message, "events for leads that are not merged are still accepted") {
 		t.Errorf("postgres down: %s", rec.Body)
 	}
@@ -764,7 +765,7 @@ func TestHealthAndReady(t *testing.T) {
 	e.leads.readyErr = errUnavailable
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 503)
-	b = decode[readyBody](t, rec)
+	b = decode[ReadyBody](t, rec)
 	if b.Status != "down" || !slices.Equal(b.Failed, []string{"temporal", "postgres"}) || b.Error != "not ready: temporal, postgres" {
 		t.Errorf("both down: %s", rec.Body)
 	}
@@ -772,7 +773,7 @@ func TestHealthAndReady(t *testing.T) {
 	pgUp = true
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 503)
-	if b := decode[readyBody](t, rec); !slices.Equal(b.Failed, []string{"temporal"}) {
+	if b := decode[ReadyBody](t, rec); !slices.Equal(b.Failed, []string{"temporal"}) {
 		t.Errorf("temporal down: %s", rec.Body)
 	}
 
@@ -861,7 +862,7 @@ func TestDecodeEventFieldErrors(t *testing.T) {
 		`{"id":"e1","leadId":"L-1","type":"email.open","occurredAt":"2026-11-22T09:00:00Z"}`:                                nil,
 	}
 	for in, want := range cases {
-		_, errs := decodeEvent(json.RawMessage(in))
+		_, errs := DecodeEvent(json.RawMessage(in))
 		var got []string
 		for _, fe := range errs {
 			got = append(got, fe.Field)
@@ -878,8 +879,7 @@ func TestDecodeEventFieldErrors(t *testing.T) {
 }
 
 func TestReadyzTimesOutAHungCheck(t *testing.T) {
-	defer func(d time.Duration) { readyTimeout = d }(readyTimeout)
-	readyTimeout = 50 * time.Millisecond
+	defer SetReadyTimeout(50 * time.Millisecond)()
 	release := make(chan struct{})
 	defer close(release)
 	e := newEnv(t, func(c *Config) {
@@ -887,7 +887,7 @@ func TestReadyzTimesOutAHungCheck(t *testing.T) {
 	})
 	rec := e.get("/readyz", "")
 	wantStatus(t, rec, 503)
-	if got := decode[readyBody](t, rec).Failed; !slices.Equal(got, []string{"directory"}) {
+	if got := decode[ReadyBody](t, rec).Failed; !slices.Equal(got, []string{"directory"}) {
 		t.Errorf("failed = %v", got)
 	}
 }
@@ -916,7 +916,7 @@ func TestEventsByteBounds(t *testing.T) {
 	rec := e.postEvents(batch(t, over, big, long), "sign")
 	wantStatus(t, rec, http.StatusBadRequest)
 	got := map[EventError]bool{}
-	for _, ee := range decode[eventErrors](t, rec).Errors {
+	for _, ee := range decode[EventErrors](t, rec).Errors {
 		got[EventError{Index: ee.Index, Field: ee.Field}] = true
 		if !strings.Contains(ee.Message, "at most") {
 			t.Errorf("%+v does not state the bound", ee)
@@ -945,7 +945,7 @@ func TestUpdateByteBounds(t *testing.T) {
 	} {
 		rec := e.postJSON(c.path, c.body, "")
 		wantStatus(t, rec, http.StatusBadRequest)
-		if b := decode[errorBody](t, rec); b.Field != c.field || !strings.Contains(b.Error, "at most") {
+		if b := decode[ErrorBody](t, rec); b.Field != c.field || !strings.Contains(b.Error, "at most") {
 			t.Errorf("%s: %+v, want a 400 on %s", c.path, b, c.field)
 		}
 	}
@@ -988,7 +988,7 @@ func TestStateFallsBackToPublishedState(t *testing.T) {
 			wantStatus(t, rec, c.code)
 			wantJSON(t, rec)
 			if c.code != 200 {
-				body := decode[errorBody](t, rec)
+				body := decode[ErrorBody](t, rec)
 				for _, m := range c.msg {
 					if !strings.Contains(body.Error, m) {
 						t.Errorf("error %q does not mention %q", body.Error, m)
@@ -1026,7 +1026,7 @@ func TestStateWithoutStates(t *testing.T) {
 	e.leads.queryErr = &Unavailable{Message: "no worker answered the state query within 5s"}
 	rec := e.get("/v1/leads/L-1", "")
 	wantStatus(t, rec, 503)
-	if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, "no worker answered") {
+	if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, "no worker answered") {
 		t.Errorf("error %q", msg)
 	}
 }
@@ -1067,7 +1067,7 @@ func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
 				}
 				return
 			}
-			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
+			if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
 				t.Errorf("error %q, want %q", msg, c.msg)
 			}
 			if len(e.leads.updates) != 0 {

@@ -1,9 +1,10 @@
-package api
+package api_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	. "github.com/leadflow/leadflow/internal/api"
 	"sync"
 	"time"
 

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	. "github.com/leadflow/leadflow/internal/api"
 	"net/http"
 	"net/http/httptest"
 	"slices"
