@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/webui/webuitest"
 )
 
 var (
@@ -32,7 +33,7 @@ type env struct {
 	t        *testing.T
 	srv      *Server
 	h        http.Handler
-	leads    *fakeLeads
+	leads    *webuitest.Leads
 	merges   *fakeMerges
 	receipts *fakeReceipts
 	reg      *prometheus.Registry
@@ -49,7 +50,7 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e := &env{t: t, leads: newFakeLeads(), merges: newFakeMerges(), receipts: &fakeReceipts{},
+	e := &env{t: t, leads: newLeads(), merges: newFakeMerges(), receipts: &fakeReceipts{},
 		reg: prometheus.NewRegistry(), logs: logs}
 	srv, err := New(cfg, e.leads, e.merges, e.receipts, e.reg)
 	if err != nil {
@@ -141,7 +142,7 @@ func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 
 func TestNewNeedsKeys(t *testing.T) {
 	for _, cfg := range []Config{{IDKey: testIDKey}, {WebhookSecret: testSecret}} {
-		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
+		if _, err := New(cfg, newLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
 			t.Errorf("New(%+v) succeeded without a key", cfg)
 		}
 	}
@@ -149,7 +150,7 @@ func TestNewNeedsKeys(t *testing.T) {
 
 func TestEventsAcceptedInPerLeadOrder(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.delay = time.Millisecond // give same-lead deliveries a chance to overlap if they could
+	e.leads.Delay = time.Millisecond // give same-lead deliveries a chance to overlap if they could
 	body := batch(t,
 		ev("e1", "L-1", lead.EventFormSubmit), ev("e2", "L-2", lead.EventEmailOpen),
 		ev("e3", "L-1", lead.EventEmailClick), ev("e4", "L-2", lead.EventWebPageView),
@@ -161,11 +162,11 @@ func TestEventsAcceptedInPerLeadOrder(t *testing.T) {
 		t.Errorf("result = %+v, want 6 accepted", got)
 	}
 	for id, want := range map[string][]string{"L-1": {"e1", "e3", "e5"}, "L-2": {"e2", "e4"}, "L-3": {"e6"}} {
-		if got := e.leads.appliedIDs(id); !slices.Equal(got, want) {
+		if got := e.leads.EventIDs(id); !slices.Equal(got, want) {
 			t.Errorf("%s applied %v, want %v", id, got, want)
 		}
 	}
-	if e.leads.overlap {
+	if e.leads.Overlap() {
 		t.Error("two deliveries for one lead ran concurrently")
 	}
 }
@@ -195,8 +196,8 @@ func TestEventsSignatureRejected(t *testing.T) {
 			if decode[ErrorBody](t, rec).Error == "" {
 				t.Error("no error message")
 			}
-			if e.leads.calls != 0 {
-				t.Errorf("%d deliveries despite a bad signature", e.leads.calls)
+			if e.leads.Calls() != 0 {
+				t.Errorf("%d deliveries despite a bad signature", e.leads.Calls())
 			}
 		})
 	}
@@ -228,7 +229,7 @@ func TestEventsBodyTooLarge(t *testing.T) {
 	rec := e.postEvents(body, "sign") // a valid signature does not lift the limit
 	wantStatus(t, rec, http.StatusRequestEntityTooLarge)
 	wantJSON(t, rec)
-	if e.leads.calls != 0 {
+	if e.leads.Calls() != 0 {
 		t.Error("delivered an oversized batch")
 	}
 }
@@ -262,8 +263,8 @@ func TestEventsInvalidBatchDeliversNothing(t *testing.T) {
 	for k := range want {
 		t.Errorf("missing error %+v in %s", k, rec.Body)
 	}
-	if e.leads.calls != 0 {
-		t.Errorf("%d deliveries from an invalid batch", e.leads.calls)
+	if e.leads.Calls() != 0 {
+		t.Errorf("%d deliveries from an invalid batch", e.leads.Calls())
 	}
 	if !strings.Contains(e.metrics(), `leadflow_events_received_total{result="invalid"} 2`) {
 		t.Error("invalid events not counted")
@@ -308,7 +309,7 @@ func TestEventsBatchShape(t *testing.T) {
 			if len(errs) != 1 || errs[0].Index != -1 || errs[0].Field != c.field || errs[0].Message == "" {
 				t.Errorf("errors = %+v, want one at index -1 field %s", errs, c.field)
 			}
-			if e.leads.calls != 0 {
+			if e.leads.Calls() != 0 {
 				t.Error("delivered")
 			}
 		})
@@ -321,9 +322,9 @@ func TestEventsEmailOnlyGetsDerivedLeadID(t *testing.T) {
 	x["profile"] = map[string]any{"email": " Ana@Acme.io ", "company": "Acme"}
 	wantStatus(t, e.postEvents(batch(t, x), "sign"), http.StatusAccepted)
 	id := lead.DeriveLeadID(testIDKey, "ana@acme.io")
-	got := e.leads.applied[id]
+	got := e.leads.LeadEvents(id)
 	if len(got) != 1 || got[0].LeadID != id {
-		t.Fatalf("applied to %s: %+v (all: %v)", id, got, e.leads.applied)
+		t.Fatalf("applied to %s: %+v (all: %v)", id, got, e.leads.Events)
 	}
 	if !strings.HasPrefix(id, "e-") || len(id) != 26 {
 		t.Errorf("derived id %q", id)
@@ -337,7 +338,7 @@ func TestEventsEmailOnlyGetsDerivedLeadID(t *testing.T) {
 
 func TestEventsMergedLeadRedirected(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.closed["L-old"], e.leads.closed["L-mid"] = true, true
+	e.leads.Closed["L-old"], e.leads.Closed["L-mid"] = true, true
 	e.merges.set("L-old", "L-mid")
 	e.merges.set("L-mid", "L-new")
 	body := batch(t, ev("e1", "L-old", lead.EventEmailOpen), ev("e2", "L-old", lead.EventEmailClick), ev("e3", "L-new", lead.EventWebPageView))
@@ -346,19 +347,19 @@ func TestEventsMergedLeadRedirected(t *testing.T) {
 	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 3}) {
 		t.Errorf("result %+v", got)
 	}
-	got := e.leads.appliedIDs("L-new")
+	got := e.leads.EventIDs("L-new")
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"e1", "e2", "e3"}) {
-		t.Fatalf("survivor got %v; all %v", got, e.leads.applied)
+		t.Fatalf("survivor got %v; all %v", got, e.leads.Events)
 	}
-	for _, x := range e.leads.applied["L-new"] {
+	for _, x := range e.leads.LeadEvents("L-new") {
 		if x.LeadID != "L-new" {
 			t.Errorf("redirected event %s carries leadId %s", x.ID, x.LeadID)
 		}
 	}
 	// e1 tried L-old, L-mid, L-new; e2 went straight to the survivor; e3 is L-new's.
-	if e.leads.calls != 5 {
-		t.Errorf("%d Deliver calls, want 5", e.leads.calls)
+	if e.leads.Calls() != 5 {
+		t.Errorf("%d Deliver calls, want 5", e.leads.Calls())
 	}
 	if e.merges.calls != 2 {
 		t.Errorf("%d merge lookups, want 2 (one per hop of e1)", e.merges.calls)
@@ -378,8 +379,8 @@ func TestEventsWhilePostgresIsDown(t *testing.T) {
 	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 3}) {
 		t.Errorf("result %+v, want 3 accepted", got)
 	}
-	if !slices.Equal(e.leads.appliedIDs("L-1"), []string{"e1", "e3"}) || !slices.Equal(e.leads.appliedIDs("L-2"), []string{"e2"}) {
-		t.Errorf("applied %v", e.leads.applied)
+	if !slices.Equal(e.leads.EventIDs("L-1"), []string{"e1", "e3"}) || !slices.Equal(e.leads.EventIDs("L-2"), []string{"e2"}) {
+		t.Errorf("applied %v", e.leads.Events)
 	}
 	if e.merges.calls != 0 {
 		t.Errorf("%d merge lookups for leads that are not merged", e.merges.calls)
@@ -394,11 +395,11 @@ func TestEventsWhilePostgresIsDown(t *testing.T) {
 	}
 	// A resend is safe: the workflow ignores ids it has, so nothing is applied twice.
 	wantStatus(t, e.postEvents(body, "sign"), http.StatusAccepted)
-	if n := e.leads.totalApplied(); n != 3 {
+	if n := e.leads.EventCount(); n != 3 {
 		t.Errorf("applied %d events after a resend, want 3", n)
 	}
 
-	e.leads.closed["L-old"] = true
+	e.leads.Closed["L-old"] = true
 	rec = e.postEvents(batch(t, ev("e4", "L-old", lead.EventEmailOpen), ev("e5", "L-3", lead.EventEmailOpen)), "sign")
 	wantStatus(t, rec, http.StatusServiceUnavailable)
 	if rec.Header().Get("Retry-After") == "" {
@@ -407,7 +408,7 @@ func TestEventsWhilePostgresIsDown(t *testing.T) {
 	if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, "postgres") || strings.Contains(msg, "Temporal") {
 		t.Errorf("error %q should name postgres, not Temporal", msg)
 	}
-	if len(e.leads.applied["L-old"]) != 0 {
+	if len(e.leads.LeadEvents("L-old")) != 0 {
 		t.Error("the merged lead took the event")
 	}
 }
@@ -416,40 +417,40 @@ func TestEventsWhilePostgresIsDown(t *testing.T) {
 // workflow's state names the survivor.
 func TestEventsMergedLeadWithoutMergeRecord(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.closed["L-old"] = true
-	e.leads.views["L-old"] = lead.View{LeadID: "L-old", Stage: lead.StageMerged, MergedInto: "L-new"}
+	e.leads.Closed["L-old"] = true
+	e.leads.Views["L-old"] = lead.View{LeadID: "L-old", Stage: lead.StageMerged, MergedInto: "L-new"}
 	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-old", lead.EventEmailOpen)), "sign"), http.StatusAccepted)
-	if got := e.leads.appliedIDs("L-new"); !slices.Equal(got, []string{"e1"}) {
+	if got := e.leads.EventIDs("L-new"); !slices.Equal(got, []string{"e1"}) {
 		t.Errorf("survivor got %v", got)
 	}
 	// Neither Postgres nor the state names one: 503, nothing lost.
-	e.leads.closed["L-lost"] = true
+	e.leads.Closed["L-lost"] = true
 	rec := e.postEvents(batch(t, ev("e2", "L-lost", lead.EventEmailOpen)), "sign")
 	wantStatus(t, rec, http.StatusServiceUnavailable)
 }
 
 func TestEventsMergeLoopsAndLongChains(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.closed["L-a"], e.leads.closed["L-b"] = true, true
+	e.leads.Closed["L-a"], e.leads.Closed["L-b"] = true, true
 	e.merges.set("L-a", "L-b")
 	e.merges.set("L-b", "L-a")
 	rec := e.postEvents(batch(t, ev("e1", "L-a", lead.EventEmailOpen)), "sign")
 	wantStatus(t, rec, http.StatusServiceUnavailable)
-	if e.leads.calls != 2 {
-		t.Errorf("%d Deliver calls around a loop, want 2", e.leads.calls)
+	if e.leads.Calls() != 2 {
+		t.Errorf("%d Deliver calls around a loop, want 2", e.leads.Calls())
 	}
 
 	e = newEnv(t, nil)
 	for i := range MaxMergeHops + 2 {
 		id := fmt.Sprintf("L-%d", i)
-		e.leads.closed[id] = true
+		e.leads.Closed[id] = true
 		e.merges.set(id, fmt.Sprintf("L-%d", i+1))
 	}
 	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-0", lead.EventEmailOpen)), "sign"), http.StatusServiceUnavailable)
-	if e.leads.calls != MaxMergeHops+1 {
-		t.Errorf("%d Deliver calls along a long chain, want %d", e.leads.calls, MaxMergeHops+1)
+	if e.leads.Calls() != MaxMergeHops+1 {
+		t.Errorf("%d Deliver calls along a long chain, want %d", e.leads.Calls(), MaxMergeHops+1)
 	}
-	if e.leads.totalApplied() != 0 {
+	if e.leads.EventCount() != 0 {
 		t.Error("delivered past the bound")
 	}
 }
@@ -463,7 +464,7 @@ func TestEventsSameBatchTwice(t *testing.T) {
 	if got := decode[BatchResult](t, rec); got != (BatchResult{Duplicates: 3}) {
 		t.Errorf("second result = %+v, want 3 duplicates", got)
 	}
-	if n := e.leads.totalApplied(); n != 3 {
+	if n := e.leads.EventCount(); n != 3 {
 		t.Errorf("applied %d events, want 3", n)
 	}
 }
@@ -475,7 +476,7 @@ func TestEventsDeliverFailsHalfwayThenRetry(t *testing.T) {
 		events = append(events, ev(fmt.Sprintf("e%02d", i), fmt.Sprintf("L-%d", i%3), lead.EventEmailOpen))
 	}
 	body := batch(t, events...)
-	e.leads.failOn = func(n int, _ string, _ lead.Event) error {
+	e.leads.FailOn = func(n int, _ string, _ lead.Event) error {
 		if n >= 6 {
 			return errUnavailable
 		}
@@ -487,14 +488,12 @@ func TestEventsDeliverFailsHalfwayThenRetry(t *testing.T) {
 	if ra := rec.Header().Get("Retry-After"); ra != "5" {
 		t.Errorf("Retry-After = %q", ra)
 	}
-	first := e.leads.totalApplied()
+	first := e.leads.EventCount()
 	if first == 0 || first >= 12 {
 		t.Fatalf("first attempt applied %d events; the test wants a partial batch", first)
 	}
 
-	e.leads.mu.Lock()
-	e.leads.failOn = nil
-	e.leads.mu.Unlock()
+	e.leads.SetFailOn(nil)
 	rec = e.postEvents(body, "sign")
 	wantStatus(t, rec, http.StatusAccepted)
 	res := decode[BatchResult](t, rec)
@@ -507,7 +506,7 @@ func TestEventsDeliverFailsHalfwayThenRetry(t *testing.T) {
 		for i := l; i < 12; i += 3 {
 			want = append(want, fmt.Sprintf("e%02d", i))
 		}
-		if got := e.leads.appliedIDs(id); !slices.Equal(got, want) {
+		if got := e.leads.EventIDs(id); !slices.Equal(got, want) {
 			t.Errorf("%s applied %v, want each once in order %v", id, got, want)
 		}
 	}
@@ -521,8 +520,8 @@ func TestEventsDuplicateIDInBatch(t *testing.T) {
 	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 2, Duplicates: 1}) {
 		t.Errorf("result = %+v", got)
 	}
-	if e.leads.calls != 2 {
-		t.Errorf("%d Deliver calls, want 2", e.leads.calls)
+	if e.leads.Calls() != 2 {
+		t.Errorf("%d Deliver calls, want 2", e.leads.Calls())
 	}
 }
 
@@ -563,8 +562,8 @@ func TestUpdates(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, nil)
-			e.leads.views["L-1"] = view
-			e.leads.updateErr = c.updateErr
+			e.leads.Views["L-1"] = view
+			e.leads.UpdateErr = map[string]error{webuitest.AnyUpdate: c.updateErr}
 			rec := e.postJSON(c.path, c.body, "")
 			wantStatus(t, rec, c.code)
 			wantJSON(t, rec)
@@ -581,7 +580,7 @@ func TestUpdates(t *testing.T) {
 				t.Errorf("status %d with Retry-After %q", c.code, ra)
 			}
 			if c.code == 400 || c.code == 422 && c.updateErr == nil {
-				if len(e.leads.updates) != 0 {
+				if len(e.leads.Updates) != 0 {
 					t.Error("a request refused at the edge reached the workflow")
 				}
 			}
@@ -591,12 +590,12 @@ func TestUpdates(t *testing.T) {
 
 func TestUpdatePassesRequestAndID(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u1","repId":"rep-7","reason":"other","note":"moved on"}`, ""), 200)
-	if len(e.leads.updates) != 1 {
-		t.Fatalf("updates = %+v", e.leads.updates)
+	if len(e.leads.Updates) != 1 {
+		t.Fatalf("updates = %+v", e.leads.Updates)
 	}
-	u := e.leads.updates[0]
+	u := e.leads.Updates[0]
 	want := lead.RejectRequest{ID: "u1", RepID: "rep-7", Reason: lead.ReasonOther, Note: "moved on"}
 	if u.LeadID != "L-1" || u.Name != lead.UpdateReject || u.UpdateID != "u1" || u.Req != want {
 		t.Errorf("update = %+v", u)
@@ -605,12 +604,12 @@ func TestUpdatePassesRequestAndID(t *testing.T) {
 
 func TestRetryEffectsPassesRequest(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, ""), 200)
-	if len(e.leads.updates) != 1 {
-		t.Fatalf("updates = %+v", e.leads.updates)
+	if len(e.leads.Updates) != 1 {
+		t.Fatalf("updates = %+v", e.leads.Updates)
 	}
-	u := e.leads.updates[0]
+	u := e.leads.Updates[0]
 	if u.LeadID != "L-1" || u.Name != lead.UpdateRetryEffects || u.UpdateID != "r1" || u.Req != (lead.RetryEffectsRequest{ID: "r1", By: "ops-1"}) {
 		t.Errorf("update = %+v", u)
 	}
@@ -620,7 +619,7 @@ func TestRetryEffectsPassesRequest(t *testing.T) {
 func TestRetryEffectsAdminOnly(t *testing.T) {
 	const admin = "s3cret"
 	e := newEnv(t, func(c *Config) { c.APIToken = admin })
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	// A rep token's shape (internal/auth); whether it is valid does not
 	// matter here: /v1 takes none.
 	repToken := "lft_0123456789abcdef_" + strings.Repeat("ab", 32)
@@ -631,7 +630,7 @@ func TestRetryEffectsAdminOnly(t *testing.T) {
 			t.Errorf("token %q: message %q", tok, msg)
 		}
 	}
-	if len(e.leads.updates) != 0 {
+	if len(e.leads.Updates) != 0 {
 		t.Fatal("an unauthenticated retry-effects reached the workflow")
 	}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, admin), 200)
@@ -639,8 +638,8 @@ func TestRetryEffectsAdminOnly(t *testing.T) {
 
 func TestQueries(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.Stage("handoff"), OwnerID: "rep-7"}
-	e.leads.explain["L-1"] = lead.Explanation{LeadID: "L-1", Why: "score 65 crossed 60"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.Stage("handoff"), OwnerID: "rep-7"}
+	e.leads.Explain["L-1"] = lead.Explanation{LeadID: "L-1", Why: "score 65 crossed 60"}
 
 	rec := e.get("/v1/leads/L-1", "")
 	wantStatus(t, rec, 200)
@@ -678,7 +677,7 @@ func TestMuxErrorsAreJSON(t *testing.T) {
 
 func TestTokenAuth(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.APIToken = "s3cret" })
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	for _, tok := range []string{"", "wrong", "s3cret-and-more"} {
 		rec := e.get("/v1/leads/L-1", tok)
 		wantStatus(t, rec, 401)
@@ -704,7 +703,7 @@ func TestTokenAuth(t *testing.T) {
 
 func TestNoTokenIsOpenAndWarns(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	wantStatus(t, e.get("/v1/leads/L-1", ""), 200)
 	if e.logs.FilterLevelExact(zap.WarnLevel).FilterMessageSnippet("open").Len() != 1 {
 		t.Errorf("no warning that /v1 is open; logs %v", e.logs.All())
@@ -762,7 +761,7 @@ func TestHealthAndReady(t *testing.T) {
 	}
 
 	// Temporal down too: 503, both named.
-	e.leads.readyErr = errUnavailable
+	e.leads.ReadyErr = errUnavailable
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 503)
 	b = decode[ReadyBody](t, rec)
@@ -792,7 +791,7 @@ func TestReadyChecksNeedNames(t *testing.T) {
 		{{Name: "postgres"}},
 	} {
 		cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey, Ready: checks}
-		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
+		if _, err := New(cfg, newLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
 			t.Errorf("New accepted checks %+v", checks)
 		}
 	}
@@ -843,7 +842,7 @@ func TestSharedRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey}
 	for range 2 {
-		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, reg); err != nil {
+		if _, err := New(cfg, newLeads(), newFakeMerges(), &fakeReceipts{}, reg); err != nil {
 			t.Fatalf("New on a shared registry: %v", err)
 		}
 	}
@@ -927,14 +926,14 @@ func TestEventsByteBounds(t *testing.T) {
 			t.Errorf("missing %+v in %s", want, rec.Body)
 		}
 	}
-	if n := e.leads.totalApplied(); n != 1 {
+	if n := e.leads.EventCount(); n != 1 {
 		t.Errorf("applied %d events, want only the first batch's", n)
 	}
 }
 
 func TestUpdateByteBounds(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	note := func(n int) string { return strings.Repeat("n", n) }
 	for _, c := range []struct {
 		path, body, field string
@@ -949,8 +948,8 @@ func TestUpdateByteBounds(t *testing.T) {
 			t.Errorf("%s: %+v, want a 400 on %s", c.path, b, c.field)
 		}
 	}
-	if len(e.leads.updates) != 0 {
-		t.Errorf("over-long requests reached the workflow: %+v", e.leads.updates)
+	if len(e.leads.Updates) != 0 {
+		t.Errorf("over-long requests reached the workflow: %+v", e.leads.Updates)
 	}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u4","repId":"rep-7","reason":"other","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reassign", `{"id":"u5","ownerId":"rep-8","by":"mgr","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
@@ -982,8 +981,8 @@ func TestStateFallsBackToPublishedState(t *testing.T) {
 			states := &fakeStates{states: map[string]lead.View{"L-1": {LeadID: "L-1", Stage: lead.StageHandoff, OwnerID: "rep-old"}},
 				at: map[string]time.Time{"L-1": published}, err: c.pgEr}
 			e := newEnv(t, func(cfg *Config) { cfg.States = states })
-			e.leads.views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.StageSAL, OwnerID: "rep-7"}
-			e.leads.queryErr = c.queryErr
+			e.leads.Views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.StageSAL, OwnerID: "rep-7"}
+			e.leads.QueryErr = c.queryErr
 			rec := e.get("/v1/leads/"+c.lead, "")
 			wantStatus(t, rec, c.code)
 			wantJSON(t, rec)
@@ -1023,7 +1022,7 @@ func TestStateFallsBackToPublishedState(t *testing.T) {
 // Without a States port the edge answers as before: 503 when the query fails.
 func TestStateWithoutStates(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.queryErr = &Unavailable{Message: "no worker answered the state query within 5s"}
+	e.leads.QueryErr = &Unavailable{Message: "no worker answered the state query within 5s"}
 	rec := e.get("/v1/leads/L-1", "")
 	wantStatus(t, rec, 503)
 	if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, "no worker answered") {
@@ -1051,26 +1050,26 @@ func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, nil)
-			e.leads.views["L-1"] = lead.View{LeadID: "L-1", OwnerID: "rep-7"}
-			e.leads.views["L-2"] = lead.View{LeadID: "L-2"}
-			e.leads.views["L-done"] = lead.View{LeadID: "L-done"}
-			e.leads.closed["L-done"] = true
-			e.leads.isOpenErr = c.isOpenErr
+			e.leads.Views["L-1"] = lead.View{LeadID: "L-1", OwnerID: "rep-7"}
+			e.leads.Views["L-2"] = lead.View{LeadID: "L-2"}
+			e.leads.Views["L-done"] = lead.View{LeadID: "L-done"}
+			e.leads.Closed["L-done"] = true
+			e.leads.IsOpenErr = c.isOpenErr
 			rec := e.postJSON("/v1/leads/L-1/reject", body(c.dup), "")
 			wantStatus(t, rec, c.code)
-			if !slices.Equal(e.leads.opened, []string{c.dup}) {
-				t.Errorf("IsOpen calls %v, want one for %s", e.leads.opened, c.dup)
+			if !slices.Equal(e.leads.Opened, []string{c.dup}) {
+				t.Errorf("IsOpen calls %v, want one for %s", e.leads.Opened, c.dup)
 			}
 			if c.code == 200 {
-				if len(e.leads.updates) != 1 {
-					t.Errorf("updates %+v", e.leads.updates)
+				if len(e.leads.Updates) != 1 {
+					t.Errorf("updates %+v", e.leads.Updates)
 				}
 				return
 			}
 			if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
 				t.Errorf("error %q, want %q", msg, c.msg)
 			}
-			if len(e.leads.updates) != 0 {
+			if len(e.leads.Updates) != 0 {
 				t.Error("the update was sent")
 			}
 			if (c.code == 503) != (rec.Header().Get("Retry-After") != "") {
@@ -1080,9 +1079,9 @@ func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
 	}
 	// Other reasons do not ask.
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u2","repId":"rep-7","reason":"timing"}`, ""), 200)
-	if len(e.leads.opened) != 0 {
-		t.Errorf("IsOpen asked for a timing rejection: %v", e.leads.opened)
+	if len(e.leads.Opened) != 0 {
+		t.Errorf("IsOpen asked for a timing rejection: %v", e.leads.Opened)
 	}
 }

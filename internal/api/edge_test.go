@@ -211,7 +211,7 @@ func TestEventIDWithAtRefused(t *testing.T) {
 	if strings.Contains(rec.Body.String(), "ana@acme.io") {
 		t.Errorf("the answer echoes the ID: %s", rec.Body)
 	}
-	if n := len(e.leads.appliedIDs("L-1")); n != 0 {
+	if n := len(e.leads.EventIDs("L-1")); n != 0 {
 		t.Errorf("%d events delivered from a refused batch", n)
 	}
 }
@@ -230,7 +230,7 @@ func TestHubSpotOtherPortalIgnored(t *testing.T) {
 	if want := (HubSpotResult{Notifications: 3, OtherPortal: 2, Events: 1, Accepted: 1}); res != want {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}
-	if got := e.leads.appliedIDs("L-1001"); len(got) != 1 || got[0] != "hs-23-25-501" {
+	if got := e.leads.EventIDs("L-1001"); len(got) != 1 || got[0] != "hs-23-25-501" {
 		t.Errorf("applied %v, want only the pinned portal's hs-23-25-501", got)
 	}
 	if m := e.metrics(); !strings.Contains(m, "leadflow_hubspot_other_portal_notifications_total 2") {

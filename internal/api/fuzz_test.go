@@ -16,7 +16,7 @@ import (
 // errors that each name a field of an event in the batch (or -1, the batch).
 // Seeds: testdata/fuzz/FuzzDecodeBatch.
 func FuzzDecodeBatch(f *testing.F) {
-	srv, err := New(Config{WebhookSecret: testSecret, IDKey: testIDKey}, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil)
+	srv, err := New(Config{WebhookSecret: testSecret, IDKey: testIDKey}, newLeads(), newFakeMerges(), &fakeReceipts{}, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
