@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/leadview"
 )
 
 // leadFlags are the flags every `lead` subcommand shares.
@@ -52,7 +53,7 @@ func cmdLeadShow(ctx context.Context, a *app, c *command, args []string) error {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return err
 		}
-		renderView(a.stdout, v, a.now())
+		leadview.View(a.stdout, v, a.now())
 		return nil
 	})
 }
@@ -63,7 +64,7 @@ func cmdLeadExplain(ctx context.Context, a *app, c *command, args []string) erro
 		if err := json.Unmarshal(raw, &x); err != nil {
 			return err
 		}
-		renderExplanation(a.stdout, x)
+		leadview.Explanation(a.stdout, x)
 		return nil
 	})
 }
@@ -207,13 +208,7 @@ func cmdLeadRetryEffects(ctx context.Context, a *app, c *command, args []string)
 		return usagef(c, "%v", err)
 	}
 	return a.leadUpdate(ctx, c, f, id, lead.UpdateRetryEffects, req.ID, req, func(v lead.View) {
-		p := printer{w: a.stdout}
-		p.line("lead %s", v.LeadID)
-		if len(v.Effects) == 0 {
-			p.field("effects", "none pending: every side effect is done")
-			return
-		}
-		renderEffects(&p, v.Effects, a.now())
+		leadview.Effects(a.stdout, v, a.now())
 	})
 }
 
@@ -246,7 +241,7 @@ func (a *app) leadUpdate(ctx context.Context, c *command, f leadFlags, id, name,
 		if render != nil {
 			render(v)
 		} else {
-			renderView(a.stdout, v, a.now())
+			leadview.View(a.stdout, v, a.now())
 		}
 		return nil
 	})

@@ -10,80 +10,8 @@ import (
 
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/webui/webuitest"
 )
-
-// stageLeads is a toy workflow behind the real HTTP edge: every lead is
-// handed off to rep-1 on its first event, then follows the rep's updates
-// and the opportunity events. It records rep touches.
-type stageLeads struct {
-	mu      sync.Mutex
-	views   map[string]lead.View
-	touches map[string]string // lead → repId of its rep.touch
-}
-
-func (s *stageLeads) Deliver(_ context.Context, id string, ev lead.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.views[id]
-	if !ok {
-		v = lead.View{LeadID: id, Stage: lead.StageHandoff, OwnerID: "rep-1"}
-	}
-	switch ev.Type {
-	case lead.EventRepTouch:
-		s.touches[id] = ev.Attr("repId")
-	case lead.EventOpportunityCreated:
-		v.Stage = lead.StageOpportunity
-	case lead.EventOpportunityWon:
-		v.Stage = lead.StageCustomer
-	case lead.EventOpportunityLost:
-		v.Stage = lead.StageRecycle
-	}
-	s.views[id] = v
-	return nil
-}
-
-func (s *stageLeads) Update(_ context.Context, id, name, _ string, req any) (lead.View, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.views[id]
-	if !ok {
-		return v, api.ErrNotFound
-	}
-	if v.Stage != lead.StageHandoff {
-		return v, &api.Refused{Message: "not in handoff"}
-	}
-	switch r := req.(type) {
-	case lead.AcceptRequest:
-		if r.RepID != v.OwnerID {
-			return v, &api.Refused{Message: "not the owner"}
-		}
-		v.Stage = lead.StageSAL
-	case lead.RejectRequest:
-		switch r.Reason {
-		case lead.ReasonBadFit:
-			v.Stage = lead.StageDisqualified
-		case lead.ReasonDuplicate:
-			v.Stage = lead.StageMerged
-		default:
-			v.Stage = lead.StageRecycle
-		}
-	}
-	s.views[id] = v
-	return v, nil
-}
-
-func (s *stageLeads) Query(_ context.Context, id, _ string, out any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.views[id]
-	if !ok {
-		return api.ErrNotFound
-	}
-	*out.(*lead.View) = v
-	return nil
-}
-
-func (s *stageLeads) Ready(context.Context) error { return nil }
 
 // fakeClock advances when slept on, so pacing takes no real time.
 type fakeClock struct {
@@ -101,7 +29,14 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 func TestSimulateDrivesTheAPI(t *testing.T) {
-	leads := &stageLeads{views: map[string]lead.View{}, touches: map[string]string{}}
+	// A toy workflow behind the real HTTP edge: every lead is handed off to
+	// rep-1 on its first event, then follows the rep's updates and the
+	// opportunity events.
+	leads := webuitest.NewLeads()
+	leads.Arrive = func(id string) lead.View {
+		return lead.View{LeadID: id, Stage: lead.StageHandoff, OwnerID: "rep-1"}
+	}
+	leads.MoveStages = true
 	// The server's clock is the simulation's, so its per-source rate limit
 	// refills as simulated time passes; at --rate 20 leads a second the
 	// simulation runs into a 5/s limit and must wait out each 429's Retry-After.
@@ -145,18 +80,24 @@ func TestSimulateDrivesTheAPI(t *testing.T) {
 	if total != 60 {
 		t.Errorf("funnel counts %d leads, want 60", total)
 	}
-	leads.mu.Lock()
-	defer leads.mu.Unlock()
-	if len(leads.touches) == 0 {
-		t.Error("no rep touched a lead")
-	}
-	for id, rep := range leads.touches {
-		if rep != "rep-1" {
-			t.Errorf("%s touched by %q, want the owner rep-1", id, rep)
+	views := leads.AllViews()
+	touches := 0
+	for id := range views {
+		for _, ev := range leads.LeadEvents(id) {
+			if ev.Type != lead.EventRepTouch {
+				continue
+			}
+			touches++
+			if rep := ev.Attr("repId"); rep != "rep-1" {
+				t.Errorf("%s touched by %q, want the owner rep-1", id, rep)
+			}
 		}
 	}
+	if touches == 0 {
+		t.Error("no rep touched a lead")
+	}
 	counts := map[lead.Stage]int{}
-	for _, v := range leads.views {
+	for _, v := range views {
 		counts[v.Stage]++
 	}
 	for _, st := range []lead.Stage{lead.StageSAL, lead.StageCustomer, lead.StageRecycle, lead.StageDisqualified, lead.StageMerged, lead.StageHandoff} {

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	. "github.com/leadflow/leadflow/internal/api"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/webui/webuitest"
 )
 
 var (
@@ -31,7 +33,7 @@ type env struct {
 	t        *testing.T
 	srv      *Server
 	h        http.Handler
-	leads    *fakeLeads
+	leads    *webuitest.Leads
 	merges   *fakeMerges
 	receipts *fakeReceipts
 	reg      *prometheus.Registry
@@ -48,7 +50,7 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e := &env{t: t, leads: newFakeLeads(), merges: newFakeMerges(), receipts: &fakeReceipts{},
+	e := &env{t: t, leads: newLeads(), merges: newFakeMerges(), receipts: &fakeReceipts{},
 		reg: prometheus.NewRegistry(), logs: logs}
 	srv, err := New(cfg, e.leads, e.merges, e.receipts, e.reg)
 	if err != nil {
@@ -140,7 +142,7 @@ func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 
 func TestNewNeedsKeys(t *testing.T) {
 	for _, cfg := range []Config{{IDKey: testIDKey}, {WebhookSecret: testSecret}} {
-		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
+		if _, err := New(cfg, newLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
 			t.Errorf("New(%+v) succeeded without a key", cfg)
 		}
 	}
@@ -148,7 +150,7 @@ func TestNewNeedsKeys(t *testing.T) {
 
 func TestEventsAcceptedInPerLeadOrder(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.delay = time.Millisecond // give same-lead deliveries a chance to overlap if they could
+	e.leads.Delay = time.Millisecond // give same-lead deliveries a chance to overlap if they could
 	body := batch(t,
 		ev("e1", "L-1", lead.EventFormSubmit), ev("e2", "L-2", lead.EventEmailOpen),
 		ev("e3", "L-1", lead.EventEmailClick), ev("e4", "L-2", lead.EventWebPageView),
@@ -160,11 +162,11 @@ func TestEventsAcceptedInPerLeadOrder(t *testing.T) {
 		t.Errorf("result = %+v, want 6 accepted", got)
 	}
 	for id, want := range map[string][]string{"L-1": {"e1", "e3", "e5"}, "L-2": {"e2", "e4"}, "L-3": {"e6"}} {
-		if got := e.leads.appliedIDs(id); !slices.Equal(got, want) {
+		if got := e.leads.EventIDs(id); !slices.Equal(got, want) {
 			t.Errorf("%s applied %v, want %v", id, got, want)
 		}
 	}
-	if e.leads.overlap {
+	if e.leads.Overlap() {
 		t.Error("two deliveries for one lead ran concurrently")
 	}
 }
@@ -191,11 +193,11 @@ func TestEventsSignatureRejected(t *testing.T) {
 			rec := e.postEvents(body, sig)
 			wantStatus(t, rec, http.StatusUnauthorized)
 			wantJSON(t, rec)
-			if decode[errorBody](t, rec).Error == "" {
+			if decode[ErrorBody](t, rec).Error == "" {
 				t.Error("no error message")
 			}
-			if e.leads.calls != 0 {
-				t.Errorf("%d deliveries despite a bad signature", e.leads.calls)
+			if e.leads.Calls() != 0 {
+				t.Errorf("%d deliveries despite a bad signature", e.leads.Calls())
 			}
 		})
 	}
@@ -227,7 +229,7 @@ func TestEventsBodyTooLarge(t *testing.T) {
 	rec := e.postEvents(body, "sign") // a valid signature does not lift the limit
 	wantStatus(t, rec, http.StatusRequestEntityTooLarge)
 	wantJSON(t, rec)
-	if e.leads.calls != 0 {
+	if e.leads.Calls() != 0 {
 		t.Error("delivered an oversized batch")
 	}
 }
@@ -242,7 +244,7 @@ func TestEventsInvalidBatchDeliversNothing(t *testing.T) {
 	rec := e.postEvents(body, "sign")
 	wantStatus(t, rec, http.StatusBadRequest)
 	wantJSON(t, rec)
-	got := decode[eventErrors](t, rec).Errors
+	got := decode[EventErrors](t, rec).Errors
 	want := map[EventError]bool{
 		{Index: 1, Field: "type"}: true, {Index: 1, Field: "occurredAt"}: true,
 		{Index: 1, Field: "leadId"}: true, {Index: 1, Field: "colour"}: true,
@@ -261,8 +263,8 @@ func TestEventsInvalidBatchDeliversNothing(t *testing.T) {
 	for k := range want {
 		t.Errorf("missing error %+v in %s", k, rec.Body)
 	}
-	if e.leads.calls != 0 {
-		t.Errorf("%d deliveries from an invalid batch", e.leads.calls)
+	if e.leads.Calls() != 0 {
+		t.Errorf("%d deliveries from an invalid batch", e.leads.Calls())
 	}
 	if !strings.Contains(e.metrics(), `leadflow_events_received_total{result="invalid"} 2`) {
 		t.Error("invalid events not counted")
@@ -273,7 +275,7 @@ func TestEventsUnknownType(t *testing.T) {
 	e := newEnv(t, nil)
 	rec := e.postEvents(batch(t, ev("e1", "L-1", "email.openx")), "sign")
 	wantStatus(t, rec, http.StatusBadRequest)
-	errs := decode[eventErrors](t, rec).Errors
+	errs := decode[EventErrors](t, rec).Errors
 	if len(errs) != 1 || errs[0].Index != 0 || errs[0].Field != "type" || !strings.Contains(errs[0].Message, "unknown event type") {
 		t.Errorf("errors = %+v", errs)
 	}
@@ -303,11 +305,11 @@ func TestEventsBatchShape(t *testing.T) {
 			rec := e.postEvents(c.body, "sign")
 			wantStatus(t, rec, http.StatusBadRequest)
 			wantJSON(t, rec)
-			errs := decode[eventErrors](t, rec).Errors
+			errs := decode[EventErrors](t, rec).Errors
 			if len(errs) != 1 || errs[0].Index != -1 || errs[0].Field != c.field || errs[0].Message == "" {
 				t.Errorf("errors = %+v, want one at index -1 field %s", errs, c.field)
 			}
-			if e.leads.calls != 0 {
+			if e.leads.Calls() != 0 {
 				t.Error("delivered")
 			}
 		})
@@ -320,9 +322,9 @@ func TestEventsEmailOnlyGetsDerivedLeadID(t *testing.T) {
 	x["profile"] = map[string]any{"email": " Ana@Acme.io ", "company": "Acme"}
 	wantStatus(t, e.postEvents(batch(t, x), "sign"), http.StatusAccepted)
 	id := lead.DeriveLeadID(testIDKey, "ana@acme.io")
-	got := e.leads.applied[id]
+	got := e.leads.LeadEvents(id)
 	if len(got) != 1 || got[0].LeadID != id {
-		t.Fatalf("applied to %s: %+v (all: %v)", id, got, e.leads.applied)
+		t.Fatalf("applied to %s: %+v (all: %v)", id, got, e.leads.Events)
 	}
 	if !strings.HasPrefix(id, "e-") || len(id) != 26 {
 		t.Errorf("derived id %q", id)
@@ -336,7 +338,7 @@ func TestEventsEmailOnlyGetsDerivedLeadID(t *testing.T) {
 
 func TestEventsMergedLeadRedirected(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.closed["L-old"], e.leads.closed["L-mid"] = true, true
+	e.leads.Closed["L-old"], e.leads.Closed["L-mid"] = true, true
 	e.merges.set("L-old", "L-mid")
 	e.merges.set("L-mid", "L-new")
 	body := batch(t, ev("e1", "L-old", lead.EventEmailOpen), ev("e2", "L-old", lead.EventEmailClick), ev("e3", "L-new", lead.EventWebPageView))
@@ -345,19 +347,19 @@ func TestEventsMergedLeadRedirected(t *testing.T) {
 	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 3}) {
 		t.Errorf("result %+v", got)
 	}
-	got := e.leads.appliedIDs("L-new")
+	got := e.leads.EventIDs("L-new")
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"e1", "e2", "e3"}) {
-		t.Fatalf("survivor got %v; all %v", got, e.leads.applied)
+		t.Fatalf("survivor got %v; all %v", got, e.leads.Events)
 	}
-	for _, x := range e.leads.applied["L-new"] {
+	for _, x := range e.leads.LeadEvents("L-new") {
 		if x.LeadID != "L-new" {
 			t.Errorf("redirected event %s carries leadId %s", x.ID, x.LeadID)
 		}
 	}
 	// e1 tried L-old, L-mid, L-new; e2 went straight to the survivor; e3 is L-new's.
-	if e.leads.calls != 5 {
-		t.Errorf("%d Deliver calls, want 5", e.leads.calls)
+	if e.leads.Calls() != 5 {
+		t.Errorf("%d Deliver calls, want 5", e.leads.Calls())
 	}
 	if e.merges.calls != 2 {
 		t.Errorf("%d merge lookups, want 2 (one per hop of e1)", e.merges.calls)
@@ -377,8 +379,8 @@ func TestEventsWhilePostgresIsDown(t *testing.T) {
 	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 3}) {
 		t.Errorf("result %+v, want 3 accepted", got)
 	}
-	if !slices.Equal(e.leads.appliedIDs("L-1"), []string{"e1", "e3"}) || !slices.Equal(e.leads.appliedIDs("L-2"), []string{"e2"}) {
-		t.Errorf("applied %v", e.leads.applied)
+	if !slices.Equal(e.leads.EventIDs("L-1"), []string{"e1", "e3"}) || !slices.Equal(e.leads.EventIDs("L-2"), []string{"e2"}) {
+		t.Errorf("applied %v", e.leads.Events)
 	}
 	if e.merges.calls != 0 {
 		t.Errorf("%d merge lookups for leads that are not merged", e.merges.calls)
@@ -393,20 +395,20 @@ func TestEventsWhilePostgresIsDown(t *testing.T) {
 	}
 	// A resend is safe: the workflow ignores ids it has, so nothing is applied twice.
 	wantStatus(t, e.postEvents(body, "sign"), http.StatusAccepted)
-	if n := e.leads.totalApplied(); n != 3 {
+	if n := e.leads.EventCount(); n != 3 {
 		t.Errorf("applied %d events after a resend, want 3", n)
 	}
 
-	e.leads.closed["L-old"] = true
+	e.leads.Closed["L-old"] = true
 	rec = e.postEvents(batch(t, ev("e4", "L-old", lead.EventEmailOpen), ev("e5", "L-3", lead.EventEmailOpen)), "sign")
 	wantStatus(t, rec, http.StatusServiceUnavailable)
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
-	if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, "postgres") || strings.Contains(msg, "Temporal") {
+	if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, "postgres") || strings.Contains(msg, "Temporal") {
 		t.Errorf("error %q should name postgres, not Temporal", msg)
 	}
-	if len(e.leads.applied["L-old"]) != 0 {
+	if len(e.leads.LeadEvents("L-old")) != 0 {
 		t.Error("the merged lead took the event")
 	}
 }
@@ -415,40 +417,40 @@ func TestEventsWhilePostgresIsDown(t *testing.T) {
 // workflow's state names the survivor.
 func TestEventsMergedLeadWithoutMergeRecord(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.closed["L-old"] = true
-	e.leads.views["L-old"] = lead.View{LeadID: "L-old", Stage: lead.StageMerged, MergedInto: "L-new"}
+	e.leads.Closed["L-old"] = true
+	e.leads.Views["L-old"] = lead.View{LeadID: "L-old", Stage: lead.StageMerged, MergedInto: "L-new"}
 	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-old", lead.EventEmailOpen)), "sign"), http.StatusAccepted)
-	if got := e.leads.appliedIDs("L-new"); !slices.Equal(got, []string{"e1"}) {
+	if got := e.leads.EventIDs("L-new"); !slices.Equal(got, []string{"e1"}) {
 		t.Errorf("survivor got %v", got)
 	}
 	// Neither Postgres nor the state names one: 503, nothing lost.
-	e.leads.closed["L-lost"] = true
+	e.leads.Closed["L-lost"] = true
 	rec := e.postEvents(batch(t, ev("e2", "L-lost", lead.EventEmailOpen)), "sign")
 	wantStatus(t, rec, http.StatusServiceUnavailable)
 }
 
 func TestEventsMergeLoopsAndLongChains(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.closed["L-a"], e.leads.closed["L-b"] = true, true
+	e.leads.Closed["L-a"], e.leads.Closed["L-b"] = true, true
 	e.merges.set("L-a", "L-b")
 	e.merges.set("L-b", "L-a")
 	rec := e.postEvents(batch(t, ev("e1", "L-a", lead.EventEmailOpen)), "sign")
 	wantStatus(t, rec, http.StatusServiceUnavailable)
-	if e.leads.calls != 2 {
-		t.Errorf("%d Deliver calls around a loop, want 2", e.leads.calls)
+	if e.leads.Calls() != 2 {
+		t.Errorf("%d Deliver calls around a loop, want 2", e.leads.Calls())
 	}
 
 	e = newEnv(t, nil)
-	for i := range maxMergeHops + 2 {
+	for i := range MaxMergeHops + 2 {
 		id := fmt.Sprintf("L-%d", i)
-		e.leads.closed[id] = true
+		e.leads.Closed[id] = true
 		e.merges.set(id, fmt.Sprintf("L-%d", i+1))
 	}
 	wantStatus(t, e.postEvents(batch(t, ev("e1", "L-0", lead.EventEmailOpen)), "sign"), http.StatusServiceUnavailable)
-	if e.leads.calls != maxMergeHops+1 {
-		t.Errorf("%d Deliver calls along a long chain, want %d", e.leads.calls, maxMergeHops+1)
+	if e.leads.Calls() != MaxMergeHops+1 {
+		t.Errorf("%d Deliver calls along a long chain, want %d", e.leads.Calls(), MaxMergeHops+1)
 	}
-	if e.leads.totalApplied() != 0 {
+	if e.leads.EventCount() != 0 {
 		t.Error("delivered past the bound")
 	}
 }
@@ -462,7 +464,7 @@ func TestEventsSameBatchTwice(t *testing.T) {
 	if got := decode[BatchResult](t, rec); got != (BatchResult{Duplicates: 3}) {
 		t.Errorf("second result = %+v, want 3 duplicates", got)
 	}
-	if n := e.leads.totalApplied(); n != 3 {
+	if n := e.leads.EventCount(); n != 3 {
 		t.Errorf("applied %d events, want 3", n)
 	}
 }
@@ -474,7 +476,7 @@ func TestEventsDeliverFailsHalfwayThenRetry(t *testing.T) {
 		events = append(events, ev(fmt.Sprintf("e%02d", i), fmt.Sprintf("L-%d", i%3), lead.EventEmailOpen))
 	}
 	body := batch(t, events...)
-	e.leads.failOn = func(n int, _ string, _ lead.Event) error {
+	e.leads.FailOn = func(n int, _ string, _ lead.Event) error {
 		if n >= 6 {
 			return errUnavailable
 		}
@@ -486,14 +488,12 @@ func TestEventsDeliverFailsHalfwayThenRetry(t *testing.T) {
 	if ra := rec.Header().Get("Retry-After"); ra != "5" {
 		t.Errorf("Retry-After = %q", ra)
 	}
-	first := e.leads.totalApplied()
+	first := e.leads.EventCount()
 	if first == 0 || first >= 12 {
 		t.Fatalf("first attempt applied %d events; the test wants a partial batch", first)
 	}
 
-	e.leads.mu.Lock()
-	e.leads.failOn = nil
-	e.leads.mu.Unlock()
+	e.leads.SetFailOn(nil)
 	rec = e.postEvents(body, "sign")
 	wantStatus(t, rec, http.StatusAccepted)
 	res := decode[BatchResult](t, rec)
@@ -506,7 +506,7 @@ func TestEventsDeliverFailsHalfwayThenRetry(t *testing.T) {
 		for i := l; i < 12; i += 3 {
 			want = append(want, fmt.Sprintf("e%02d", i))
 		}
-		if got := e.leads.appliedIDs(id); !slices.Equal(got, want) {
+		if got := e.leads.EventIDs(id); !slices.Equal(got, want) {
 			t.Errorf("%s applied %v, want each once in order %v", id, got, want)
 		}
 	}
@@ -520,8 +520,8 @@ func TestEventsDuplicateIDInBatch(t *testing.T) {
 	if got := decode[BatchResult](t, rec); got != (BatchResult{Accepted: 2, Duplicates: 1}) {
 		t.Errorf("result = %+v", got)
 	}
-	if e.leads.calls != 2 {
-		t.Errorf("%d Deliver calls, want 2", e.leads.calls)
+	if e.leads.Calls() != 2 {
+		t.Errorf("%d Deliver calls, want 2", e.leads.Calls())
 	}
 }
 
@@ -562,8 +562,8 @@ func TestUpdates(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, nil)
-			e.leads.views["L-1"] = view
-			e.leads.updateErr = c.updateErr
+			e.leads.Views["L-1"] = view
+			e.leads.UpdateErr = map[string]error{webuitest.AnyUpdate: c.updateErr}
 			rec := e.postJSON(c.path, c.body, "")
 			wantStatus(t, rec, c.code)
 			wantJSON(t, rec)
@@ -573,14 +573,14 @@ func TestUpdates(t *testing.T) {
 				}
 				return
 			}
-			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
+			if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
 				t.Errorf("error %q does not mention %q", msg, c.msg)
 			}
 			if ra := rec.Header().Get("Retry-After"); (c.code == 503) != (ra != "") {
 				t.Errorf("status %d with Retry-After %q", c.code, ra)
 			}
 			if c.code == 400 || c.code == 422 && c.updateErr == nil {
-				if len(e.leads.updates) != 0 {
+				if len(e.leads.Updates) != 0 {
 					t.Error("a request refused at the edge reached the workflow")
 				}
 			}
@@ -590,12 +590,12 @@ func TestUpdates(t *testing.T) {
 
 func TestUpdatePassesRequestAndID(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u1","repId":"rep-7","reason":"other","note":"moved on"}`, ""), 200)
-	if len(e.leads.updates) != 1 {
-		t.Fatalf("updates = %+v", e.leads.updates)
+	if len(e.leads.Updates) != 1 {
+		t.Fatalf("updates = %+v", e.leads.Updates)
 	}
-	u := e.leads.updates[0]
+	u := e.leads.Updates[0]
 	want := lead.RejectRequest{ID: "u1", RepID: "rep-7", Reason: lead.ReasonOther, Note: "moved on"}
 	if u.LeadID != "L-1" || u.Name != lead.UpdateReject || u.UpdateID != "u1" || u.Req != want {
 		t.Errorf("update = %+v", u)
@@ -604,12 +604,12 @@ func TestUpdatePassesRequestAndID(t *testing.T) {
 
 func TestRetryEffectsPassesRequest(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, ""), 200)
-	if len(e.leads.updates) != 1 {
-		t.Fatalf("updates = %+v", e.leads.updates)
+	if len(e.leads.Updates) != 1 {
+		t.Fatalf("updates = %+v", e.leads.Updates)
 	}
-	u := e.leads.updates[0]
+	u := e.leads.Updates[0]
 	if u.LeadID != "L-1" || u.Name != lead.UpdateRetryEffects || u.UpdateID != "r1" || u.Req != (lead.RetryEffectsRequest{ID: "r1", By: "ops-1"}) {
 		t.Errorf("update = %+v", u)
 	}
@@ -619,18 +619,18 @@ func TestRetryEffectsPassesRequest(t *testing.T) {
 func TestRetryEffectsAdminOnly(t *testing.T) {
 	const admin = "s3cret"
 	e := newEnv(t, func(c *Config) { c.APIToken = admin })
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	// A rep token's shape (internal/auth); whether it is valid does not
 	// matter here: /v1 takes none.
 	repToken := "lft_0123456789abcdef_" + strings.Repeat("ab", 32)
 	for _, tok := range []string{"", repToken, "wrong"} {
 		rec := e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, tok)
 		wantStatus(t, rec, 401)
-		if msg := decode[errorBody](t, rec).Error; (tok == repToken) != strings.Contains(msg, "rep tokens open only the web UI") {
+		if msg := decode[ErrorBody](t, rec).Error; (tok == repToken) != strings.Contains(msg, "rep tokens open only the web UI") {
 			t.Errorf("token %q: message %q", tok, msg)
 		}
 	}
-	if len(e.leads.updates) != 0 {
+	if len(e.leads.Updates) != 0 {
 		t.Fatal("an unauthenticated retry-effects reached the workflow")
 	}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/retry-effects", `{"id":"r1","by":"ops-1"}`, admin), 200)
@@ -638,8 +638,8 @@ func TestRetryEffectsAdminOnly(t *testing.T) {
 
 func TestQueries(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.Stage("handoff"), OwnerID: "rep-7"}
-	e.leads.explain["L-1"] = lead.Explanation{LeadID: "L-1", Why: "score 65 crossed 60"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.Stage("handoff"), OwnerID: "rep-7"}
+	e.leads.Explain["L-1"] = lead.Explanation{LeadID: "L-1", Why: "score 65 crossed 60"}
 
 	rec := e.get("/v1/leads/L-1", "")
 	wantStatus(t, rec, 200)
@@ -666,18 +666,18 @@ func TestMuxErrorsAreJSON(t *testing.T) {
 	rec := e.get("/v1/nope", "")
 	wantStatus(t, rec, 404)
 	wantJSON(t, rec)
-	decode[errorBody](t, rec)
+	decode[ErrorBody](t, rec)
 	rec = e.get("/v1/events", "")
 	wantStatus(t, rec, 405)
 	wantJSON(t, rec)
-	if decode[errorBody](t, rec).Error == "" || rec.Header().Get("Allow") == "" {
+	if decode[ErrorBody](t, rec).Error == "" || rec.Header().Get("Allow") == "" {
 		t.Errorf("405: %s %v", rec.Body, rec.Header())
 	}
 }
 
 func TestTokenAuth(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.APIToken = "s3cret" })
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	for _, tok := range []string{"", "wrong", "s3cret-and-more"} {
 		rec := e.get("/v1/leads/L-1", tok)
 		wantStatus(t, rec, 401)
@@ -703,7 +703,7 @@ func TestTokenAuth(t *testing.T) {
 
 func TestNoTokenIsOpenAndWarns(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	wantStatus(t, e.get("/v1/leads/L-1", ""), 200)
 	if e.logs.FilterLevelExact(zap.WarnLevel).FilterMessageSnippet("open").Len() != 1 {
 		t.Errorf("no warning that /v1 is open; logs %v", e.logs.All())
@@ -716,8 +716,8 @@ func TestNeedsToken(t *testing.T) {
 		"GET /metrics": false, "GET /v1/leads/{leadId}": true, "/ui/": true, "GET /ui": true,
 		"GET example.com/v1/leads/{leadId}": true, "GET /uix": false,
 	} {
-		if got := needsToken(pattern); got != want {
-			t.Errorf("needsToken(%q) = %v, want %v", pattern, got, want)
+		if got := NeedsToken(pattern); got != want {
+			t.Errorf("NeedsToken(%q) = %v, want %v", pattern, got, want)
 		}
 	}
 }
@@ -744,7 +744,7 @@ func TestHealthAndReady(t *testing.T) {
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 200)
 	wantJSON(t, rec)
-	if b := decode[readyBody](t, rec); b.Status != "ready" || len(b.Failed) != 0 {
+	if b := decode[ReadyBody](t, rec); b.Status != "ready" || len(b.Failed) != 0 {
 		t.Errorf("all up: %+v", b)
 	}
 
@@ -752,7 +752,7 @@ func TestHealthAndReady(t *testing.T) {
 	pgUp = false
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 200)
-	b := decode[readyBody](t, rec)
+	b := decode[ReadyBody](t, rec)
 	if b.Status != "degraded" || !slices.Equal(b.Failed, []string{"postgres"}) || !strings.Contains(b.Message, "events for leads that are not merged are still accepted") {
 		t.Errorf("postgres down: %s", rec.Body)
 	}
@@ -761,10 +761,10 @@ func TestHealthAndReady(t *testing.T) {
 	}
 
 	// Temporal down too: 503, both named.
-	e.leads.readyErr = errUnavailable
+	e.leads.ReadyErr = errUnavailable
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 503)
-	b = decode[readyBody](t, rec)
+	b = decode[ReadyBody](t, rec)
 	if b.Status != "down" || !slices.Equal(b.Failed, []string{"temporal", "postgres"}) || b.Error != "not ready: temporal, postgres" {
 		t.Errorf("both down: %s", rec.Body)
 	}
@@ -772,7 +772,7 @@ func TestHealthAndReady(t *testing.T) {
 	pgUp = true
 	rec = e.get("/readyz", "")
 	wantStatus(t, rec, 503)
-	if b := decode[readyBody](t, rec); !slices.Equal(b.Failed, []string{"temporal"}) {
+	if b := decode[ReadyBody](t, rec); !slices.Equal(b.Failed, []string{"temporal"}) {
 		t.Errorf("temporal down: %s", rec.Body)
 	}
 
@@ -791,7 +791,7 @@ func TestReadyChecksNeedNames(t *testing.T) {
 		{{Name: "postgres"}},
 	} {
 		cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey, Ready: checks}
-		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
+		if _, err := New(cfg, newLeads(), newFakeMerges(), &fakeReceipts{}, nil); err == nil {
 			t.Errorf("New accepted checks %+v", checks)
 		}
 	}
@@ -842,7 +842,7 @@ func TestSharedRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := Config{WebhookSecret: testSecret, IDKey: testIDKey}
 	for range 2 {
-		if _, err := New(cfg, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, reg); err != nil {
+		if _, err := New(cfg, newLeads(), newFakeMerges(), &fakeReceipts{}, reg); err != nil {
 			t.Fatalf("New on a shared registry: %v", err)
 		}
 	}
@@ -861,7 +861,7 @@ func TestDecodeEventFieldErrors(t *testing.T) {
 		`{"id":"e1","leadId":"L-1","type":"email.open","occurredAt":"2026-11-22T09:00:00Z"}`:                                nil,
 	}
 	for in, want := range cases {
-		_, errs := decodeEvent(json.RawMessage(in))
+		_, errs := DecodeEvent(json.RawMessage(in))
 		var got []string
 		for _, fe := range errs {
 			got = append(got, fe.Field)
@@ -878,8 +878,7 @@ func TestDecodeEventFieldErrors(t *testing.T) {
 }
 
 func TestReadyzTimesOutAHungCheck(t *testing.T) {
-	defer func(d time.Duration) { readyTimeout = d }(readyTimeout)
-	readyTimeout = 50 * time.Millisecond
+	defer SetReadyTimeout(50 * time.Millisecond)()
 	release := make(chan struct{})
 	defer close(release)
 	e := newEnv(t, func(c *Config) {
@@ -887,7 +886,7 @@ func TestReadyzTimesOutAHungCheck(t *testing.T) {
 	})
 	rec := e.get("/readyz", "")
 	wantStatus(t, rec, 503)
-	if got := decode[readyBody](t, rec).Failed; !slices.Equal(got, []string{"directory"}) {
+	if got := decode[ReadyBody](t, rec).Failed; !slices.Equal(got, []string{"directory"}) {
 		t.Errorf("failed = %v", got)
 	}
 }
@@ -916,7 +915,7 @@ func TestEventsByteBounds(t *testing.T) {
 	rec := e.postEvents(batch(t, over, big, long), "sign")
 	wantStatus(t, rec, http.StatusBadRequest)
 	got := map[EventError]bool{}
-	for _, ee := range decode[eventErrors](t, rec).Errors {
+	for _, ee := range decode[EventErrors](t, rec).Errors {
 		got[EventError{Index: ee.Index, Field: ee.Field}] = true
 		if !strings.Contains(ee.Message, "at most") {
 			t.Errorf("%+v does not state the bound", ee)
@@ -927,14 +926,14 @@ func TestEventsByteBounds(t *testing.T) {
 			t.Errorf("missing %+v in %s", want, rec.Body)
 		}
 	}
-	if n := e.leads.totalApplied(); n != 1 {
+	if n := e.leads.EventCount(); n != 1 {
 		t.Errorf("applied %d events, want only the first batch's", n)
 	}
 }
 
 func TestUpdateByteBounds(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	note := func(n int) string { return strings.Repeat("n", n) }
 	for _, c := range []struct {
 		path, body, field string
@@ -945,12 +944,12 @@ func TestUpdateByteBounds(t *testing.T) {
 	} {
 		rec := e.postJSON(c.path, c.body, "")
 		wantStatus(t, rec, http.StatusBadRequest)
-		if b := decode[errorBody](t, rec); b.Field != c.field || !strings.Contains(b.Error, "at most") {
+		if b := decode[ErrorBody](t, rec); b.Field != c.field || !strings.Contains(b.Error, "at most") {
 			t.Errorf("%s: %+v, want a 400 on %s", c.path, b, c.field)
 		}
 	}
-	if len(e.leads.updates) != 0 {
-		t.Errorf("over-long requests reached the workflow: %+v", e.leads.updates)
+	if len(e.leads.Updates) != 0 {
+		t.Errorf("over-long requests reached the workflow: %+v", e.leads.Updates)
 	}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u4","repId":"rep-7","reason":"other","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reassign", `{"id":"u5","ownerId":"rep-8","by":"mgr","note":"`+note(lead.MaxNoteBytes)+`"}`, ""), 200)
@@ -982,13 +981,13 @@ func TestStateFallsBackToPublishedState(t *testing.T) {
 			states := &fakeStates{states: map[string]lead.View{"L-1": {LeadID: "L-1", Stage: lead.StageHandoff, OwnerID: "rep-old"}},
 				at: map[string]time.Time{"L-1": published}, err: c.pgEr}
 			e := newEnv(t, func(cfg *Config) { cfg.States = states })
-			e.leads.views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.StageSAL, OwnerID: "rep-7"}
-			e.leads.queryErr = c.queryErr
+			e.leads.Views["L-1"] = lead.View{LeadID: "L-1", Stage: lead.StageSAL, OwnerID: "rep-7"}
+			e.leads.QueryErr = c.queryErr
 			rec := e.get("/v1/leads/"+c.lead, "")
 			wantStatus(t, rec, c.code)
 			wantJSON(t, rec)
 			if c.code != 200 {
-				body := decode[errorBody](t, rec)
+				body := decode[ErrorBody](t, rec)
 				for _, m := range c.msg {
 					if !strings.Contains(body.Error, m) {
 						t.Errorf("error %q does not mention %q", body.Error, m)
@@ -1023,10 +1022,10 @@ func TestStateFallsBackToPublishedState(t *testing.T) {
 // Without a States port the edge answers as before: 503 when the query fails.
 func TestStateWithoutStates(t *testing.T) {
 	e := newEnv(t, nil)
-	e.leads.queryErr = &Unavailable{Message: "no worker answered the state query within 5s"}
+	e.leads.QueryErr = &Unavailable{Message: "no worker answered the state query within 5s"}
 	rec := e.get("/v1/leads/L-1", "")
 	wantStatus(t, rec, 503)
-	if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, "no worker answered") {
+	if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, "no worker answered") {
 		t.Errorf("error %q", msg)
 	}
 }
@@ -1051,26 +1050,26 @@ func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, nil)
-			e.leads.views["L-1"] = lead.View{LeadID: "L-1", OwnerID: "rep-7"}
-			e.leads.views["L-2"] = lead.View{LeadID: "L-2"}
-			e.leads.views["L-done"] = lead.View{LeadID: "L-done"}
-			e.leads.closed["L-done"] = true
-			e.leads.isOpenErr = c.isOpenErr
+			e.leads.Views["L-1"] = lead.View{LeadID: "L-1", OwnerID: "rep-7"}
+			e.leads.Views["L-2"] = lead.View{LeadID: "L-2"}
+			e.leads.Views["L-done"] = lead.View{LeadID: "L-done"}
+			e.leads.Closed["L-done"] = true
+			e.leads.IsOpenErr = c.isOpenErr
 			rec := e.postJSON("/v1/leads/L-1/reject", body(c.dup), "")
 			wantStatus(t, rec, c.code)
-			if !slices.Equal(e.leads.opened, []string{c.dup}) {
-				t.Errorf("IsOpen calls %v, want one for %s", e.leads.opened, c.dup)
+			if !slices.Equal(e.leads.Opened, []string{c.dup}) {
+				t.Errorf("IsOpen calls %v, want one for %s", e.leads.Opened, c.dup)
 			}
 			if c.code == 200 {
-				if len(e.leads.updates) != 1 {
-					t.Errorf("updates %+v", e.leads.updates)
+				if len(e.leads.Updates) != 1 {
+					t.Errorf("updates %+v", e.leads.Updates)
 				}
 				return
 			}
-			if msg := decode[errorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
+			if msg := decode[ErrorBody](t, rec).Error; !strings.Contains(msg, c.msg) {
 				t.Errorf("error %q, want %q", msg, c.msg)
 			}
-			if len(e.leads.updates) != 0 {
+			if len(e.leads.Updates) != 0 {
 				t.Error("the update was sent")
 			}
 			if (c.code == 503) != (rec.Header().Get("Retry-After") != "") {
@@ -1080,9 +1079,9 @@ func TestRejectDuplicateOfMustBeOpen(t *testing.T) {
 	}
 	// Other reasons do not ask.
 	e := newEnv(t, nil)
-	e.leads.views["L-1"] = lead.View{LeadID: "L-1"}
+	e.leads.Views["L-1"] = lead.View{LeadID: "L-1"}
 	wantStatus(t, e.postJSON("/v1/leads/L-1/reject", `{"id":"u2","repId":"rep-7","reason":"timing"}`, ""), 200)
-	if len(e.leads.opened) != 0 {
-		t.Errorf("IsOpen asked for a timing rejection: %v", e.leads.opened)
+	if len(e.leads.Opened) != 0 {
+		t.Errorf("IsOpen asked for a timing rejection: %v", e.leads.Opened)
 	}
 }

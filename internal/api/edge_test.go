@@ -1,7 +1,8 @@
-package api
+package api_test
 
 import (
 	"bytes"
+	. "github.com/leadflow/leadflow/internal/api"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -82,23 +83,23 @@ func TestEventsRateLimitIPv6ByPrefix(t *testing.T) {
 
 func TestRateLimiterBoundsSources(t *testing.T) {
 	clk := &clock{now: testNow}
-	l := newRateLimiter(1, 1, clk.Now)
-	for i := range maxSources + 10 {
-		l.allow("src-" + strconv.Itoa(i))
+	l := NewRateLimiter(1, 1, clk.Now)
+	for i := range MaxSources + 10 {
+		l.Allow("src-" + strconv.Itoa(i))
 	}
-	if n := len(l.buckets); n > maxSources+1 {
-		t.Fatalf("%d buckets, want at most %d and the overflow one", n, maxSources)
+	if n := l.Buckets(); n > MaxSources+1 {
+		t.Fatalf("%d buckets, want at most %d and the overflow one", n, MaxSources)
 	}
 	// Past the bound new sources share the overflow bucket (already used).
-	if ok, _ := l.allow("one-more"); ok {
+	if ok, _ := l.Allow("one-more"); ok {
 		t.Error("a new source past the bound got a fresh bucket")
 	}
 	// Once the buckets have refilled they are swept and sources tracked again.
-	clk.add(sweepEvery)
-	if ok, _ := l.allow("one-more"); !ok {
+	clk.add(SweepEvery)
+	if ok, _ := l.Allow("one-more"); !ok {
 		t.Error("after the sweep a new source is refused")
 	}
-	if n := len(l.buckets); n != 1 {
+	if n := l.Buckets(); n != 1 {
 		t.Errorf("%d buckets after the sweep, want 1", n)
 	}
 }
@@ -176,8 +177,8 @@ func TestSignedBodyReadsBounded(t *testing.T) {
 	req.Header.Set(SignatureHeader, Sign(testSecret, testNow, body))
 	rec := e.do(req)
 	wantStatus(t, rec, http.StatusServiceUnavailable)
-	if ra := rec.Header().Get("Retry-After"); ra != bodyBusyRetry {
-		t.Errorf("Retry-After = %q, want %s", ra, bodyBusyRetry)
+	if ra := rec.Header().Get("Retry-After"); ra != BodyBusyRetry {
+		t.Errorf("Retry-After = %q, want %s", ra, BodyBusyRetry)
 	}
 	if n := waiting.reads.Load(); n != 0 {
 		t.Errorf("the refused request's body was read %d times", n)
@@ -203,14 +204,14 @@ func TestEventIDWithAtRefused(t *testing.T) {
 	body := batch(t, ev("evt-1", "L-1", lead.EventEmailOpen), ev("ana@acme.io", "L-1", lead.EventEmailOpen))
 	rec := e.postEvents(body, "sign")
 	wantStatus(t, rec, http.StatusBadRequest)
-	errs := decode[eventErrors](t, rec).Errors
+	errs := decode[EventErrors](t, rec).Errors
 	if len(errs) != 1 || errs[0].Index != 1 || errs[0].Field != "id" || !strings.Contains(errs[0].Message, "must not contain @") {
 		t.Fatalf("errors = %+v, want one for index 1, field id", errs)
 	}
 	if strings.Contains(rec.Body.String(), "ana@acme.io") {
 		t.Errorf("the answer echoes the ID: %s", rec.Body)
 	}
-	if n := len(e.leads.appliedIDs("L-1")); n != 0 {
+	if n := len(e.leads.EventIDs("L-1")); n != 0 {
 		t.Errorf("%d events delivered from a refused batch", n)
 	}
 }
@@ -229,7 +230,7 @@ func TestHubSpotOtherPortalIgnored(t *testing.T) {
 	if want := (HubSpotResult{Notifications: 3, OtherPortal: 2, Events: 1, Accepted: 1}); res != want {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}
-	if got := e.leads.appliedIDs("L-1001"); len(got) != 1 || got[0] != "hs-23-25-501" {
+	if got := e.leads.EventIDs("L-1001"); len(got) != 1 || got[0] != "hs-23-25-501" {
 		t.Errorf("applied %v, want only the pinned portal's hs-23-25-501", got)
 	}
 	if m := e.metrics(); !strings.Contains(m, "leadflow_hubspot_other_portal_notifications_total 2") {

@@ -1,7 +1,8 @@
-package api
+package api_test
 
 import (
 	"errors"
+	. "github.com/leadflow/leadflow/internal/api"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,12 +16,12 @@ import (
 // errors that each name a field of an event in the batch (or -1, the batch).
 // Seeds: testdata/fuzz/FuzzDecodeBatch.
 func FuzzDecodeBatch(f *testing.F) {
-	srv, err := New(Config{WebhookSecret: testSecret, IDKey: testIDKey}, newFakeLeads(), newFakeMerges(), &fakeReceipts{}, nil)
+	srv, err := New(Config{WebhookSecret: testSecret, IDKey: testIDKey}, newLeads(), newFakeMerges(), &fakeReceipts{}, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		events, errs := srv.decodeBatch(body)
+		events, errs := srv.DecodeBatch(body)
 		if len(errs) > 0 {
 			for _, e := range errs {
 				if e.Field == "" || e.Message == "" || e.Index < -1 || e.Index >= max(len(events), MaxBatchEvents) {
@@ -51,25 +52,25 @@ func FuzzDecodeBatch(f *testing.F) {
 // a header Sign wrote always parses back. Seeds: testdata/fuzz/FuzzParseSignature.
 func FuzzParseSignature(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h string) {
-		ts, sigs, err := parseSignature(h)
+		ts, sigs, err := ParseSignature(h)
 		if err != nil {
-			if !errors.Is(err, errSigMissing) && !errors.Is(err, errSigMalformed) {
-				t.Fatalf("parseSignature(%q): undocumented error %v", h, err)
+			if !errors.Is(err, ErrSigMissing) && !errors.Is(err, ErrSigMalformed) {
+				t.Fatalf("ParseSignature(%q): undocumented error %v", h, err)
 			}
 			return
 		}
 		if _, perr := strconv.ParseInt(ts, 10, 64); perr != nil || len(sigs) == 0 {
-			t.Fatalf("parseSignature(%q) = %q, %d MACs", h, ts, len(sigs))
+			t.Fatalf("ParseSignature(%q) = %q, %d MACs", h, ts, len(sigs))
 		}
 		for _, s := range sigs {
 			if len(s) != 32 {
-				t.Fatalf("parseSignature(%q): a %d-byte MAC", h, len(s))
+				t.Fatalf("ParseSignature(%q): a %d-byte MAC", h, len(s))
 			}
 		}
 		// The header Sign writes for this timestamp parses back to it.
 		n, _ := strconv.ParseInt(ts, 10, 64)
 		signed := Sign(testSecret, time.Unix(n, 0), []byte(h))
-		if ts2, sigs2, err := parseSignature(signed); err != nil || ts2 != strconv.FormatInt(n, 10) || len(sigs2) != 1 {
+		if ts2, sigs2, err := ParseSignature(signed); err != nil || ts2 != strconv.FormatInt(n, 10) || len(sigs2) != 1 {
 			t.Fatalf("Sign's own header %q: %q %d %v", signed, ts2, len(sigs2), err)
 		}
 	})

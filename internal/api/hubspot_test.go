@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	. "github.com/leadflow/leadflow/internal/api"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -127,15 +128,13 @@ func TestHubSpotBatchDelivered(t *testing.T) {
 	if want := (HubSpotResult{Notifications: 5, Ignored: 2, Events: 4, Accepted: 4}); res != want {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}
-	if got, want := e.leads.appliedIDs("L-1001"), []string{"hs-11-25-501", "hs-12-25-501", "hs-13-25-9001-c501"}; !slices.Equal(got, want) {
+	if got, want := e.leads.EventIDs("L-1001"), []string{"hs-11-25-501", "hs-12-25-501", "hs-13-25-9001-c501"}; !slices.Equal(got, want) {
 		t.Errorf("L-1001 got %v, want %v (occurredAt order)", got, want)
 	}
-	if got, want := e.leads.appliedIDs("hs-502"), []string{"hs-13-25-9001-c502"}; !slices.Equal(got, want) {
+	if got, want := e.leads.EventIDs("hs-502"), []string{"hs-13-25-9001-c502"}; !slices.Equal(got, want) {
 		t.Errorf("hs-502 got %v, want %v", got, want)
 	}
-	e.leads.mu.Lock()
-	evs := e.leads.applied["L-1001"]
-	e.leads.mu.Unlock()
+	evs := e.leads.LeadEvents("L-1001")
 	if ev := evs[0]; ev.Type != lead.EventProfileUpdate || ev.Profile == nil || ev.Profile.Email != "ana@acme.io" || !ev.OccurredAt.Equal(hsAt) || ev.Source != "hubspot" {
 		t.Errorf("profile event = %+v", ev)
 	}
@@ -170,7 +169,7 @@ func TestHubSpotWhileMergesAndReceiptsAreDown(t *testing.T) {
 	if res := decode[HubSpotResult](t, rec); res.Accepted != 4 {
 		t.Errorf("result %+v, want 4 accepted", res)
 	}
-	if n := e.leads.totalApplied(); n != 4 {
+	if n := e.leads.EventCount(); n != 4 {
 		t.Errorf("applied %d, want 4", n)
 	}
 }
@@ -191,7 +190,7 @@ func TestHubSpotRedeliveryIsDuplicate(t *testing.T) {
 	if res := decode[HubSpotResult](t, rec); res.Accepted != 0 || res.Duplicates != 4 {
 		t.Errorf("redelivery = %+v, want 0 accepted, 4 duplicates", res)
 	}
-	if n := e.leads.totalApplied(); n != 4 {
+	if n := e.leads.EventCount(); n != 4 {
 		t.Errorf("applied %d events, want 4", n)
 	}
 }
@@ -232,7 +231,7 @@ func TestHubSpotSignatureRejected(t *testing.T) {
 			rec := e.postHubSpot(HubSpotWebhookPath, body, sign)
 			wantStatus(t, rec, http.StatusUnauthorized)
 			wantJSON(t, rec)
-			if n := e.leads.totalApplied(); n != 0 {
+			if n := e.leads.EventCount(); n != 0 {
 				t.Errorf("%d events applied", n)
 			}
 		})
@@ -250,7 +249,7 @@ func TestHubSpotQueryInSignedURI(t *testing.T) {
 		req.Header.Set(hswebhook.SignatureHeader, hsSignature(http.MethodPost, hsPublicURL+HubSpotWebhookPath+"?portal=33&tag=a:b%20c", body, ts))
 	})
 	wantStatus(t, rec, http.StatusOK)
-	if got := e.leads.appliedIDs("hs-502"); !slices.Equal(got, []string{"hs-11-25-502"}) {
+	if got := e.leads.EventIDs("hs-502"); !slices.Equal(got, []string{"hs-11-25-502"}) {
 		t.Errorf("applied %v", got)
 	}
 }
@@ -290,8 +289,8 @@ func TestHubSpotUnknownSubscriptionIgnored(t *testing.T) {
 	if res := decode[HubSpotResult](t, rec); res != (HubSpotResult{Notifications: 2, Ignored: 2}) {
 		t.Errorf("result = %+v", res)
 	}
-	if e.leads.calls != 0 {
-		t.Errorf("%d Deliver calls, want none", e.leads.calls)
+	if e.leads.Calls() != 0 {
+		t.Errorf("%d Deliver calls, want none", e.leads.Calls())
 	}
 }
 
@@ -307,10 +306,8 @@ func TestHubSpotOwnerChangeDelivered(t *testing.T) {
 	if res := decode[HubSpotResult](t, rec); res != (HubSpotResult{Notifications: 2, Events: 2, Accepted: 2}) {
 		t.Errorf("result = %+v", res)
 	}
-	e.leads.mu.Lock()
-	defer e.leads.mu.Unlock()
 	for leadID, want := range map[string][2]string{"L-1001": {"rep-7", "77"}, "hs-502": {"", "99"}} {
-		evs := e.leads.applied[leadID]
+		evs := e.leads.LeadEvents(leadID)
 		if len(evs) != 1 || evs[0].Type != lead.EventOwnerChanged || evs[0].Attr("ownerId") != want[0] ||
 			evs[0].Attr("crmOwnerId") != want[1] || evs[0].Attr("by") != "hubspot" {
 			t.Errorf("%s got %+v, want owner.changed ownerId %q crmOwnerId %s", leadID, evs, want[0], want[1])
@@ -322,7 +319,7 @@ func TestHubSpotOwnerChangeDelivered(t *testing.T) {
 // batch and what went through the first time counts as duplicates.
 func TestHubSpotDeliverFails(t *testing.T) {
 	e := newHubSpotEnv(t, &hsDeps{}, nil)
-	e.leads.failOn = func(_ int, leadID string, _ lead.Event) error {
+	e.leads.FailOn = func(_ int, leadID string, _ lead.Event) error {
 		if leadID == "hs-502" {
 			return errUnavailable
 		}
@@ -335,16 +332,14 @@ func TestHubSpotDeliverFails(t *testing.T) {
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
-	e.leads.mu.Lock()
-	e.leads.failOn = nil
-	e.leads.mu.Unlock()
+	e.leads.SetFailOn(nil)
 	rec = e.postHubSpot(HubSpotWebhookPath, body, nil)
 	wantStatus(t, rec, http.StatusOK)
 	res := decode[HubSpotResult](t, rec)
 	if res.Events != 4 || res.Accepted+res.Duplicates != 4 {
 		t.Errorf("retry = %+v", res)
 	}
-	if n := e.leads.totalApplied(); n != 4 {
+	if n := e.leads.EventCount(); n != 4 {
 		t.Errorf("applied %d, want 4", n)
 	}
 }
@@ -357,7 +352,7 @@ func TestHubSpotLookupFails(t *testing.T) {
 	body := sampleHubSpotBatch()
 	rec := e.postHubSpot(HubSpotWebhookPath, body, nil)
 	wantStatus(t, rec, http.StatusServiceUnavailable)
-	if got := e.leads.appliedIDs("L-1001"); !slices.Equal(got, []string{"hs-11-25-501", "hs-12-25-501"}) {
+	if got := e.leads.EventIDs("L-1001"); !slices.Equal(got, []string{"hs-11-25-501", "hs-12-25-501"}) {
 		t.Errorf("before retry L-1001 got %v", got)
 	}
 	d.failDeal = nil
@@ -378,7 +373,7 @@ func TestHubSpotInvalidMappedEventIs500(t *testing.T) {
 		hsNote(32, "contact.propertyChange", 502, "company", "Beta", hsAt),
 	), nil)
 	wantStatus(t, rec, http.StatusInternalServerError)
-	if got := e.leads.appliedIDs("hs-502"); !slices.Equal(got, []string{"hs-32-25-502"}) {
+	if got := e.leads.EventIDs("hs-502"); !slices.Equal(got, []string{"hs-32-25-502"}) {
 		t.Errorf("valid event not delivered: %v", got)
 	}
 	if e.logs.FilterMessage("hubspot notification mapped to an invalid event").Len() != 1 {

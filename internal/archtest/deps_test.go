@@ -2,6 +2,7 @@ package archtest
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,6 +34,11 @@ func TestDependencyRules(t *testing.T) {
 		{"workflows", []string{mod + "internal/store", mod + "internal/crm", mod + "internal/nurture", mod + "internal/api",
 			mod + "internal/hubspot", mod + "activities", "github.com/jackc/pgx"}},
 		{"activities", []string{mod + "workflows"}},
+		// What starter/ calls: the simulator and the renderings talk to no
+		// Temporal client; the renderings do no I/O of their own.
+		{"internal/sim", []string{"go.temporal.io/", "github.com/jackc/pgx", mod + "internal/store", mod + "internal/temporalx"}},
+		{"internal/report", []string{"go.temporal.io/", "net/http", mod + "internal/store", mod + "internal/temporalx"}},
+		{"internal/leadview", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
 	}
 	for _, r := range rules {
 		for _, d := range deps(t, "../../"+r.pkg) {
@@ -51,4 +57,20 @@ func matches(d, f string) bool {
 		return strings.HasPrefix(d, f)
 	}
 	return d == f || strings.HasPrefix(d, f+"/")
+}
+
+// starter/ holds commands: the simulator and the renderings it prints live
+// in their own packages, and the commands call them.
+func TestStarterCallsItsRooms(t *testing.T) {
+	const mod = "github.com/leadflow/leadflow/"
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "../../starter").Output()
+	if err != nil {
+		t.Fatalf("go list starter: %v", err)
+	}
+	imports := strings.Fields(string(out))
+	for _, want := range []string{"internal/sim", "internal/report", "internal/leadview"} {
+		if !slices.Contains(imports, mod+want) {
+			t.Errorf("starter does not import %s: does its code live in starter/ again?", want)
+		}
+	}
 }

@@ -1,4 +1,6 @@
 // Package archtest holds a test that keeps the house plan's dependency rules
 // true: pure decision packages import nothing of Temporal, pgx or net/http;
-// workflows/ imports no adapter; activities/ never imports workflows/.
+// workflows/ imports no adapter; activities/ never imports workflows/; the
+// simulator (internal/sim) and the renderings (internal/report,
+// internal/leadview) import no Temporal client, and starter/ calls them.
 package archtest

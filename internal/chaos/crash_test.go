@@ -27,12 +27,12 @@ import (
 	"github.com/leadflow/leadflow/internal/codec"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/policy"
+	"github.com/leadflow/leadflow/internal/sim"
 	"github.com/leadflow/leadflow/internal/testenv"
-	"github.com/leadflow/leadflow/starter/sim"
 	"github.com/leadflow/leadflow/workflows"
 )
 
-// c. A simulated stream of leads (starter/sim's generator: fast-track,
+// c. A simulated stream of leads (internal/sim's generator: fast-track,
 // warm, cold, unsubscribed and student journeys, late enrichment; reps
 // accept the leads the plan says they accept) while the worker is killed
 // with SIGKILL 20 times and restarted each time, and the dev server is

@@ -1,6 +1,7 @@
 // Package webuitest has fakes and fixtures for the web UI's tests (and the
-// starter command's): a Leads port that behaves like the lead workflow's
-// accept/reject validator, and helpers that put tasks and ledger rows in a
+// HTTP edge's and the starter command's): the one fake of the api.Leads
+// port, which behaves like the lead workflow's accept/reject validator (or
+// passes updates through), and helpers that put tasks and ledger rows in a
 // real store.
 package webuitest
 
@@ -24,28 +25,45 @@ type Update struct {
 	Req                    any
 }
 
-// Leads is a fake of api.Leads and api.OpenLeads. Accept and reject follow
+// Leads is the one fake of api.Leads and api.OpenLeads, for the edge's,
+// the web UI's and the starter command's tests. Accept and reject follow
 // the contract's validator: only the current owner, only in handoff;
-// reassign sets the owner; retryEffects answers the view as it is. A
-// repeated update ID returns the first result; a repeated event ID is
-// ignored. A lead is open when it has a view and is not merged.
+// reassign sets the owner; retryEffects answers the view as it is (or, with
+// PassThrough, every update answers the view as it is). A repeated update
+// ID returns the first result; an event ID the lead already has is
+// ignored. A lead is open when it has a view, is not merged and not Closed.
 //
 // Set the exported fields before the fake is in use (or under its lock
 // through the helpers): they are read under its mutex.
 type Leads struct {
-	mu       sync.Mutex
-	Views    map[string]lead.View
-	Updates  []Update
-	Events   map[string][]lead.Event
-	done     map[string]lead.View
-	seen     map[string]bool
+	mu      sync.Mutex
+	Views   map[string]lead.View
+	Updates []Update
+	Events  map[string][]lead.Event // per lead, each event ID once, in order
+	done    map[string]lead.View
+	seen    map[string]map[string]bool // per lead: event IDs applied
+	// Closed leads' workflows have completed (merged): Deliver refuses them
+	// with api.ErrLeadClosed, as Temporal does, and they are not open.
+	Closed map[string]bool
+	// FailOn, when set, is asked before each Deliver is applied (n counts
+	// every call from 1); its error is Deliver's. Delay holds each Deliver
+	// first, so two for one lead would overlap if the caller let them.
+	FailOn func(n int, leadID string, ev lead.Event) error
+	Delay  time.Duration
+	// PassThrough makes Update apply nothing: it records the call (failed
+	// or not) and answers the lead's state, for tests of what reaches the
+	// port rather than of the workflow's rules.
+	PassThrough bool
+	// ReadyErr is Ready's answer.
+	ReadyErr error
 	QueryErr error // returned by Query when set
 	// Explain answers the explain query.
 	Explain map[string]lead.Explanation
 	// Refuse, when set, is every update's refusal (*api.Refused).
 	Refuse string
-	// UpdateErr, by update name, is returned by Update before anything is
-	// applied (e.g. an *api.Unavailable: no worker took it).
+	// UpdateErr, by update name (AnyUpdate: every update), is returned by
+	// Update before anything is applied (e.g. an *api.Unavailable: no
+	// worker took it).
 	UpdateErr map[string]error
 	// IsOpenErr is returned by IsOpen when set; Opened records its calls.
 	IsOpenErr error
@@ -59,11 +77,26 @@ type Leads struct {
 	Now func() time.Time
 	// Publish, when set, hears every state the fake's lead moves to, as
 	// the workflow publishes it (PublishTo sets it).
-	Publish     func(lead.View)
+	Publish func(lead.View)
+	// Arrive, when set, is the state a lead with none gets on its first
+	// event (e.g. handed off at once); without it such an event is only
+	// recorded.
+	Arrive func(leadID string) lead.View
+	// MoveStages makes events and rejects move the stage as the workflow
+	// does: opportunity.created to opportunity, opportunity.won to
+	// customer, opportunity.lost to recycle; a reject to disqualified
+	// (bad_fit), merged (duplicate) or recycle (the other reasons).
+	MoveStages  bool
 	inFlight    int
 	maxInFlight int
 	queries     int
+	calls       int            // Deliver calls, applied or not
+	delivering  map[string]int // per lead: Deliver calls running
+	overlap     bool           // two Delivers for one lead ran at once
 }
+
+// AnyUpdate is the UpdateErr key that fails every update.
+const AnyUpdate = "*"
 
 // SALStaleAfter is when the fake's accepted lead goes stale.
 const SALStaleAfter = 7 * 24 * time.Hour
@@ -71,7 +104,8 @@ const SALStaleAfter = 7 * 24 * time.Hour
 // NewLeads returns a fake with the given states.
 func NewLeads(views ...lead.View) *Leads {
 	f := &Leads{Views: map[string]lead.View{}, Events: map[string][]lead.Event{}, Explain: map[string]lead.Explanation{},
-		done: map[string]lead.View{}, seen: map[string]bool{}}
+		done: map[string]lead.View{}, seen: map[string]map[string]bool{}, Closed: map[string]bool{},
+		delivering: map[string]int{}}
 	for _, v := range views {
 		f.Views[v.LeadID] = v
 	}
@@ -83,17 +117,76 @@ var (
 	_ api.OpenLeads = (*Leads)(nil)
 )
 
-// Deliver records the event once per ID. A rep.touch by the owner of a
+// opportunityStage is where an opportunity event moves a lead (MoveStages).
+var opportunityStage = map[string]lead.Stage{
+	lead.EventOpportunityCreated: lead.StageOpportunity,
+	lead.EventOpportunityWon:     lead.StageCustomer,
+	lead.EventOpportunityLost:    lead.StageRecycle,
+}
+
+// rejectStage is where a reject moves a lead (MoveStages).
+func rejectStage(r lead.Reason) lead.Stage {
+	switch r {
+	case lead.ReasonBadFit:
+		return lead.StageDisqualified
+	case lead.ReasonDuplicate:
+		return lead.StageMerged
+	}
+	return lead.StageRecycle
+}
+
+// Deliver records the event once per ID (see Arrive and MoveStages). A rep.touch by the owner of a
 // handoff not touched yet sets its FirstTouchAt, as the workflow does.
-func (f *Leads) Deliver(_ context.Context, leadID string, ev lead.Event) error {
+func (f *Leads) Deliver(ctx context.Context, leadID string, ev lead.Event) error {
+	f.mu.Lock()
+	f.calls++
+	n := f.calls
+	f.delivering[leadID]++
+	if f.delivering[leadID] > 1 {
+		f.overlap = true
+	}
+	fail, delay := f.FailOn, f.Delay
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.delivering[leadID]--
+		f.mu.Unlock()
+	}()
+	if delay > 0 {
+		time.Sleep(delay) // widens the window for an overlap, synchronises nothing
+	}
+	if fail != nil {
+		if err := fail(n, leadID, ev); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.seen[ev.ID] {
+	if f.Closed[leadID] {
+		return fmt.Errorf("deliver event %s to lead/%s: %w", ev.ID, leadID, api.ErrLeadClosed)
+	}
+	if f.seen[leadID][ev.ID] {
 		return nil
 	}
-	f.seen[ev.ID] = true
+	if f.seen[leadID] == nil {
+		f.seen[leadID] = map[string]bool{}
+	}
+	f.seen[leadID][ev.ID] = true
 	f.Events[leadID] = append(f.Events[leadID], ev)
 	v, ok := f.Views[leadID]
+	if !ok && f.Arrive != nil {
+		v, ok = f.Arrive(leadID), true
+		f.Views[leadID] = v
+		f.published(v)
+	}
+	if to, moves := opportunityStage[ev.Type]; ok && moves && f.MoveStages {
+		v.Stage = to
+		f.Views[leadID] = v
+		f.published(v)
+	}
 	if ok && ev.Type == lead.EventRepTouch && v.Stage == lead.StageHandoff && v.OwnerID == ev.Attr("repId") && v.FirstTouchAt == nil {
 		at := ev.OccurredAt
 		v.FirstTouchAt = &at
@@ -150,8 +243,21 @@ func (f *Leads) SetView(v lead.View) {
 func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any) (lead.View, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.PassThrough {
+		f.Updates = append(f.Updates, Update{leadID, name, updateID, req})
+	}
 	if err := f.UpdateErr[name]; err != nil {
 		return lead.View{}, err
+	}
+	if err := f.UpdateErr[AnyUpdate]; err != nil {
+		return lead.View{}, err
+	}
+	if f.PassThrough {
+		v, ok := f.Views[leadID]
+		if !ok {
+			return lead.View{}, fmt.Errorf("update %s of lead %s: %w", name, leadID, api.ErrNotFound)
+		}
+		return v, nil
 	}
 	if v, ok := f.done[updateID]; ok {
 		return v, nil
@@ -189,8 +295,14 @@ func (f *Leads) Update(_ context.Context, leadID, name, updateID string, req any
 		now := f.now()
 		v.SAL = &lead.SALView{Since: now, StaleAt: now.Add(SALStaleAfter)}
 	case lead.UpdateReject:
+		reason := req.(lead.RejectRequest).Reason
 		v.Stage = lead.StageRecycle
-		v.Play = &lead.PlayView{Name: string(req.(lead.RejectRequest).Reason), To: "recycle"}
+		if f.MoveStages {
+			v.Stage = rejectStage(reason)
+		}
+		if v.Stage == lead.StageRecycle {
+			v.Play = &lead.PlayView{Name: string(reason), To: "recycle"}
+		}
 	}
 	v.SLA = nil
 	return f.applied(leadID, name, updateID, req, v), nil
@@ -254,16 +366,20 @@ func (f *Leads) Query(ctx context.Context, leadID, name string, out any) error {
 	return nil
 }
 
-// IsOpen reports whether the lead has a view and is not merged.
-func (f *Leads) IsOpen(_ context.Context, leadID string) (bool, error) {
+// IsOpen reports whether the lead has a view, is not merged and not
+// Closed. Its callers must bound it: without a deadline it is an error.
+func (f *Leads) IsOpen(ctx context.Context, leadID string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Opened = append(f.Opened, leadID)
+	if _, ok := ctx.Deadline(); !ok {
+		return false, fmt.Errorf("webuitest: IsOpen of %s called without a deadline", leadID)
+	}
 	if f.IsOpenErr != nil {
 		return false, f.IsOpenErr
 	}
 	v, ok := f.Views[leadID]
-	return ok && v.Stage != lead.StageMerged, nil
+	return ok && v.Stage != lead.StageMerged && !f.Closed[leadID], nil
 }
 
 // MaxInFlight is the most Query calls that ran at once.
@@ -287,14 +403,61 @@ func (f *Leads) SetQueryErr(err error) {
 	f.QueryErr = err
 }
 
-// Ready is always nil.
-func (f *Leads) Ready(context.Context) error { return nil }
+// Ready answers ReadyErr.
+func (f *Leads) Ready(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ReadyErr
+}
+
+// Calls is how many Deliver calls there were, applied or not.
+func (f *Leads) Calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// Overlap says whether two Deliver calls for one lead ever ran at once.
+func (f *Leads) Overlap() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.overlap
+}
+
+// SetFailOn sets FailOn under the fake's lock (while it is in use).
+func (f *Leads) SetFailOn(fail func(n int, leadID string, ev lead.Event) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.FailOn = fail
+}
+
+// EventIDs returns a lead's applied event IDs, in order.
+func (f *Leads) EventIDs(leadID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for _, ev := range f.Events[leadID] {
+		ids = append(ids, ev.ID)
+	}
+	return ids
+}
 
 // View returns a lead's current state.
 func (f *Leads) View(leadID string) lead.View {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.Views[leadID]
+}
+
+// AllViews returns a copy of every lead's current state.
+func (f *Leads) AllViews() map[string]lead.View {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]lead.View, len(f.Views))
+	for id, v := range f.Views {
+		out[id] = v
+	}
+	return out
 }
 
 // AllUpdates returns a copy of the applied updates.

@@ -4,9 +4,10 @@
 // what their rep will do after the handoff (touch, accept, reject with each
 // reason, open and close an opportunity, or nothing so the SLA ladder runs).
 //
-// It is pure: it decides what to send, never sends it. The same Config (seed
-// included) gives the same Plan, so a demo can be replayed and the generator
-// is tested without a server.
+// Generate is pure: it decides what to send, never sends it. The same Config
+// (seed included) gives the same Plan, so a demo can be replayed and the
+// generator is tested without a server. Drive plays a Plan through an API
+// port (starter wires its HTTP client) and acts as the reps.
 package sim
 
 import (

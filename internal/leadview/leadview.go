@@ -1,4 +1,7 @@
-package main
+// Package leadview renders a lead for a person, as `starter lead show`,
+// `lead explain` and the lead updates print it: owner, score and why, the
+// SLA clock, nurture, side effects not done, recent history.
+package leadview
 
 import (
 	"fmt"
@@ -13,9 +16,9 @@ import (
 // recentHistory is how many transitions the summaries show.
 const recentHistory = 8
 
-// renderView prints a lead's state for a person: who owns it, why it
+// View prints a lead's state for a person: who owns it, why it
 // scored what it did, the SLA clock, nurture and recent history.
-func renderView(w io.Writer, v lead.View, now time.Time) {
+func View(w io.Writer, v lead.View, now time.Time) {
 	p := printer{w: w}
 	p.line("lead %s", v.LeadID)
 	p.field("stage", string(v.Stage))
@@ -66,6 +69,18 @@ func renderView(w io.Writer, v lead.View, now time.Time) {
 	renderHistory(&p, v.History)
 }
 
+// Effects prints the lead's side effects not yet confirmed done, or says
+// there are none (`starter lead retry-effects`).
+func Effects(w io.Writer, v lead.View, now time.Time) {
+	p := printer{w: w}
+	p.line("lead %s", v.LeadID)
+	if len(v.Effects) == 0 {
+		p.field("effects", "none pending: every side effect is done")
+		return
+	}
+	renderEffects(&p, v.Effects, now)
+}
+
 // renderEffects lists the side effects not yet confirmed done: failed ones
 // first (they wait for `starter lead retry-effects`), then running and
 // pending, each with its attempts and last error.
@@ -99,8 +114,8 @@ func renderEffects(p *printer, effects []lead.EffectView, now time.Time) {
 	}
 }
 
-// renderExplanation prints the explain query: the why behind the state.
-func renderExplanation(w io.Writer, x lead.Explanation) {
+// Explanation prints the explain query: the why behind the state.
+func Explanation(w io.Writer, x lead.Explanation) {
 	p := printer{w: w}
 	p.line("lead %s", x.LeadID)
 	p.field("stage", string(x.Stage))
