@@ -93,4 +93,3 @@ func TestTwoWorkersKeepThePortalsLimit(t *testing.T) {
 		})
 	}
 }
-
