@@ -178,8 +178,14 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		hk.options(&opts)
 	}
 	w := worker.New(c, cfg.TaskQueue, opts)
-	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols}).LeadWorkflow,
+	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols, SaaSQueue: cfg.SaaS.TaskQueue}).LeadWorkflow,
 		workflow.RegisterOptions{Name: lead.WorkflowType})
+	// Third-party calls run on their own queue, whose activity rate the
+	// server enforces across every worker (the last worker to start sets
+	// it: every worker must be given the same LEADFLOW_SAAS_RATE).
+	saasOpts := opts
+	saasOpts.TaskQueueActivitiesPerSecond = cfg.SaaS.Rate
+	saas := worker.New(c, cfg.SaaS.TaskQueue, saasOpts)
 	acts := &activities.Activities{Store: st, CRM: crmPort, Nurture: nurturePort, Temporal: c,
 		TaskQueue: cfg.TaskQueue, Metrics: activities.NewMetrics(reg)}
 	var notifyChannels []string
@@ -194,6 +200,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 			config.EnvSMTPURL + " unset); each notification is only recorded by the CRM and shown in the inbox")
 	}
 	acts.Register(w)
+	acts.Register(saas)
 	governance.Register(w, &governance.Activities{Store: st, CRM: crmPort, Notifier: acts.Notifier, Policy: pols.Current})
 	if hk.register != nil {
 		hk.register(w)
@@ -202,15 +209,27 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	if err := saas.Start(); err != nil {
+		w.Stop()
+		return fmt.Errorf("start the SaaS worker (%s): %w", cfg.SaaS.TaskQueue, err)
+	}
+	stop := func() {
+		// Both at once: each waits up to the stop timeout for its activities.
+		done := make(chan struct{})
+		go func() { saas.Stop(); close(done) }()
+		w.Stop()
+		<-done
+	}
 	// The weekly governance report: one schedule, created or updated to the
 	// current policy's report section on every start.
 	if err := governance.EnsureSchedule(ctx, c, cfg.TaskQueue, governance.SpecFrom(pols.Current())); err != nil {
-		w.Stop()
+		stop()
 		return fmt.Errorf("weekly report schedule: %w", err)
 	}
 	checkChannels(ctx, dispatcher, channelEnv, log, hk)
 	hl.setPhase("")
-	log.Info("worker running", zap.String("taskQueue", cfg.TaskQueue), zap.String("namespace", cfg.Namespace),
+	log.Info("worker running", zap.String("taskQueue", cfg.TaskQueue), zap.String("saasTaskQueue", cfg.SaaS.TaskQueue),
+		zap.Float64("saasRate", cfg.SaaS.Rate), zap.String("namespace", cfg.Namespace),
 		zap.String("temporal", cfg.TemporalAddress), zap.String("policy", pols.Current().Version),
 		zap.String("crm", cfg.CRM), zap.String("nurture", cfg.Nurture), zap.String("metrics", metricsAddr),
 		zap.Duration("stopTimeout", cfg.WorkerStopTimeout), zap.Strings("notify", notifyChannels))
@@ -221,13 +240,13 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	case <-ctx.Done():
 		hl.setPhase("stopping")
 		log.Info("stopping worker: no new tasks; running activities may finish", zap.Duration("stopTimeout", cfg.WorkerStopTimeout))
-		w.Stop()
+		stop()
 		log.Info("worker stopped")
 		return nil
 	case err := <-fatal:
 		hl.setPhase("stopped: fatal error")
 		log.Error("worker hit a fatal error and no longer polls; exiting so that it is restarted", zap.Error(err))
-		w.Stop()
+		stop()
 		return fmt.Errorf("worker fatal error: %w", err)
 	}
 }
@@ -278,7 +297,8 @@ func adapters(cfg config.Config, st *store.Store) (crm.CRM, nurture.Nurture, err
 	case config.CRMBuiltin:
 		c = st
 	case config.CRMHubSpot:
-		client, err := hubspot.New(cfg.HubSpotBaseURL, cfg.HubSpotToken)
+		client, err := hubspot.New(cfg.HubSpotBaseURL, cfg.HubSpotToken,
+			hubspot.WithRateLimiter(hubspot.NewLimiter(cfg.SaaS.HubSpotBurst, cfg.SaaS.HubSpotWindow, nil)))
 		if err != nil {
 			return nil, nil, fmt.Errorf("LEADFLOW_CRM=hubspot: %w", err)
 		}

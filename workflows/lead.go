@@ -29,6 +29,10 @@ type Config struct {
 	// HistoryCap: continue as new once the history has this many events
 	// (0: defaultHistoryCap), or sooner when the server suggests it.
 	HistoryCap int
+	// SaaSQueue is the task queue of the activities that call third
+	// parties (CRM, nurture, notifications), rate-limited across workers;
+	// "" runs them on the workflow's own queue.
+	SaaSQueue string
 }
 
 const defaultHistoryCap = 8000
@@ -68,8 +72,10 @@ type run struct {
 	cmds   workflow.Channel
 	timer  pendingTimer
 	sa     map[string]any // search attributes as last upserted in this run
-	// historyCap is this run's Continue-As-New threshold (recorded at start).
+	// historyCap is this run's Continue-As-New threshold (recorded at
+	// start); saasQueue the third-party activities' task queue.
 	historyCap int
+	saasQueue  string
 	// The outbox's moving parts in this run: effects started (key → the
 	// attempt number), their outcomes, and whether a ledger write is out.
 	running    map[string]int
@@ -117,6 +123,9 @@ func newRun(ctx workflow.Context, cfg Config, in Input) (*run, error) {
 	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return cfg.HistoryCap }).Get(&r.historyCap); err != nil {
 		return nil, fmt.Errorf("lead %s: history cap: %w", s.LeadID, err)
 	}
+	// No marker needed: a replay does not compare an activity's task queue,
+	// and a worker's queue names are fixed for its lifetime.
+	r.saasQueue = cfg.SaaSQueue
 	if err := r.refreshPolicy(); err != nil {
 		return nil, err
 	}

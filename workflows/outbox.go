@@ -224,6 +224,10 @@ func (r *run) start(e *Effect) {
 	kind, arg := e.In.call()
 	key := e.Key
 	opts := remoteOptions(e.Summary, r.retryFor())
+	if kind != actions.ForwardEvents {
+		// Third parties: their own queue, whose rate every worker shares.
+		opts.TaskQueue = r.saasQueue
+	}
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
 		c := completion{key: key, attempt: attempt}
 		f := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), kind, arg)

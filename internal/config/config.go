@@ -94,6 +94,7 @@ var vars = []string{
 	// payload encryption: codec.go
 	EnvCodec, EnvCodecKeys, EnvCodecKeysFile, EnvCodecAddr, EnvCodecCORSOrigins,
 	EnvInsecureDemo, EnvHubSpotPortalID, EnvEventsRate, EnvEventsBurst,
+	EnvSaaSTaskQueue, EnvSaaSRate, EnvHubSpotRateLimit,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -158,6 +159,7 @@ type Config struct {
 	Notify Notify
 	Codec  Codec // payload encryption (codec.go)
 	Edge         // secrets rule, HubSpot portal pin, rate limits (edge.go)
+	SaaS   SaaS  // the SaaS task queue and its rate (saas.go)
 }
 
 // FromEnv reads the process environment.
@@ -252,6 +254,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 
 	errs = append(errs, c.Edge.read(get)...)
+	errs = append(errs, c.SaaS.read(get, c.TaskQueue, c.CRM)...)
 
 	if err := hostPort(c.TemporalAddress); err != nil {
 		bad(EnvTemporalAddress, c.TemporalAddress, err.Error())

@@ -37,6 +37,8 @@ func TestDefaults(t *testing.T) {
 		Notify: Notify{TemporalUIURL: "http://127.0.0.1:8233"},
 		Codec:  Codec{Addr: "127.0.0.1:8081"},
 		Edge:   Edge{EventsRate: 20, EventsBurst: 40},
+		// Third-party calls on their own queue, unlimited with the built-in CRM.
+		SaaS: SaaS{TaskQueue: "leadflow-saas", HubSpotBurst: 100, HubSpotWindow: 10 * time.Second},
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)

@@ -163,6 +163,16 @@ func (s *stack) startWorker() {
 	s.worker = s.start("worker", filepath.Join(binDir, "worker"))
 }
 
+// startWorkerWith starts one more worker process with extra environment
+// (a second worker of the same deployment).
+func (s *stack) startWorkerWith(name string, env ...string) *exec.Cmd {
+	s.t.Helper()
+	saved := s.env
+	s.env = append(append([]string(nil), s.env...), env...)
+	defer func() { s.env = saved }()
+	return s.start(name, filepath.Join(binDir, "worker"))
+}
+
 // killWorker kills the worker with SIGKILL: no graceful shutdown.
 func (s *stack) killWorker() {
 	s.t.Helper()
