@@ -109,7 +109,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{o: o, dir: dir, floor: newFloor(), runID: fmt.Sprintf("%x", time.Now().UnixNano()%0xffffff)}
+	b := &bench{o: o, dir: dir, floor: newFloor(), runID: fmt.Sprintf("r%x", time.Now().UnixNano()%0xffffff)}
 	defer func() {
 		if err == nil {
 			_ = os.RemoveAll(dir)
@@ -133,6 +133,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{"a year of events on one lead", b.year},
 		{"open leads and SLA timers", b.openLeads},
 		{"decision path", b.decisions},
+		{"alerts", b.alerts},
 	}
 	for _, s := range scenarios {
 		fmt.Fprintf(o.Out, "bench: %s …\n", s.name)

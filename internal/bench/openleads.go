@@ -44,8 +44,11 @@ func (b *bench) openLeads(ctx context.Context) error {
 	var sent atomic.Int64
 	var published atomic.Int64
 	stop := b.progress("open leads", func() string {
-		return fmt.Sprintf("%d/%d sent, %d published; worker %s, server %s", sent.Load(), n, published.Load(),
-			MiB(rss.worker.Load()), MiB(rss.server.Load()))
+		state := fmt.Sprintf("%d/%d sent", sent.Load(), n)
+		if sent.Load() == int64(n) {
+			state = fmt.Sprintf("all sent, %d/%d published their state", published.Load(), n)
+		}
+		return fmt.Sprintf("%s; worker %s, server %s", state, MiB(rss.worker.Load()), MiB(rss.server.Load()))
 	})
 	defer stop()
 	batches := (n + api.MaxBatchEvents - 1) / api.MaxBatchEvents

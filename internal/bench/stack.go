@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,23 +90,14 @@ func tail(path string, n int) string {
 
 // freshDatabase names a new database beside base's (same server and
 // credentials): the bench's own, dropped at the end.
-func freshDatabase(base string) (url, name string, err error) {
-	cfg, err := pgx.ParseConfig(base)
-	if err != nil {
-		return "", "", fmt.Errorf("parse database URL: %w", err)
+func freshDatabase(base string) (dbURL, name string, err error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", "", fmt.Errorf("database URL %q: want postgres://host:port/db", base)
 	}
 	name = fmt.Sprintf("leadflow_bench_%d", time.Now().UnixNano())
-	u := base
-	if i := strings.LastIndex(u, "/"); i > len("postgres://") {
-		rest := ""
-		if j := strings.IndexByte(u[i:], '?'); j >= 0 {
-			rest = u[i+j:]
-		}
-		u = u[:i] + "/" + name + rest
-	} else {
-		return "", "", fmt.Errorf("database URL %q has no database path (want postgres://host:port/db)", cfg.ConnString())
-	}
-	return u, name, nil
+	u.Path = "/" + name
+	return u.String(), name, nil
 }
 
 // dropDatabase removes the bench's database through base.

@@ -43,7 +43,12 @@ func concurrently(ctx context.Context, n, c int, fn func(i int) error) error {
 // every workflow of ids settled.
 func (b *bench) throughput(ctx context.Context, what string, n int, ids []string, send func(i int) error) (float64, []int64, error) {
 	var sent atomic.Int64
-	stop := b.progress(what, func() string { return fmt.Sprintf("%d/%d sent", sent.Load(), n) })
+	stop := b.progress(what, func() string {
+		if s := sent.Load(); s < int64(n) {
+			return fmt.Sprintf("%d/%d sent", s, n)
+		}
+		return fmt.Sprintf("all %d sent, waiting for %d workflows to settle", n, len(ids))
+	})
 	defer stop()
 	start := time.Now()
 	if err := concurrently(ctx, n, b.o.Counts.Concurrency, func(i int) error {
