@@ -33,6 +33,11 @@ func TestTinyBenchEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var table strings.Builder
+	if err := r.WriteMarkdown(&table); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + table.String())
 	figures := map[string]Row{}
 	for _, row := range r.Rows {
 		if row.Leadflow == "" {

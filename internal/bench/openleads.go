@@ -50,7 +50,7 @@ func (b *bench) openLeads(ctx context.Context) error {
 		}
 		return fmt.Sprintf("%s; worker %s, server %s", state, MiB(rss.worker.Load()), MiB(rss.server.Load()))
 	})
-	defer stop()
+	defer func() { stop() }() // stop is replaced by the next phase's
 	batches := (n + api.MaxBatchEvents - 1) / api.MaxBatchEvents
 	createStart := time.Now()
 	if err := concurrently(ctx, batches, 2, func(k int) error {
