@@ -17,7 +17,7 @@ MAILPIT := $(CACHE_DIR)/bin/mailpit-$(MAILPIT_VERSION)
 
 GO_PACKAGES := ./...
 
-.PHONY: test lint unit integration bench temporal-cli chromium postgres record-histories build clean chaos mailpit fuzz
+.PHONY: test lint unit integration bench bench-e2e temporal-cli chromium postgres record-histories build clean chaos mailpit fuzz
 
 ## test: everything CI checks — formatting, vet, unit tests with -race, the
 ## integration/end-to-end tests against a real Temporal dev server and Postgres,
@@ -25,6 +25,7 @@ GO_PACKAGES := ./...
 test: temporal-cli chromium postgres lint fuzz
 	go test -race -count=1 -timeout 30m $(GO_PACKAGES)
 	$(MAKE) --no-print-directory chaos
+	$(MAKE) --no-print-directory bench-e2e
 
 ## chaos: the fault suite (internal/chaos, build tag chaos): the real worker and
 ## serve on a dev server and a Postgres cluster of its own (initdb into a temp
@@ -80,6 +81,15 @@ $(WORKFLOWCHECK):
 ## bench: the decision-path and package benchmarks.
 bench:
 	go test -run '^$$' -bench . -benchmem ./internal/...
+
+## bench-e2e: `starter bench` (docs/benchmarks.md): leadflow end to end on a
+## dev server and a fresh Postgres database, beside a floor of minimal Temporal
+## workflows. --quick (a few minutes, no thresholds) by default; for the
+## record: make bench-e2e BENCH_FLAGS="--full --record".
+BENCH_FLAGS ?= --quick
+bench-e2e: temporal-cli postgres
+	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	go build -o "$$dir/" ./starter ./worker && "$$dir/starter" bench $(BENCH_FLAGS)
 
 ## temporal-cli: the pinned Temporal CLI, built once into a cache outside the clone.
 temporal-cli: $(TEMPORAL_CLI)

@@ -80,6 +80,7 @@ journey, sends their events as signed batches at R leads per second, then
 accept, reject with each reason, open and close opportunities, or leave some
 untouched so SLA ladders fire. Prints a funnel of where every lead ended up.
 The same --seed gives the same leads; --run keeps IDs of reruns apart.`},
+	{name: "bench", args: "[--quick|--full] [--record] [--open-leads N]", summary: "measure leadflow beside a floor of minimal Temporal workflows", run: cmdBench, detail: benchDetail},
 }
 
 // groups are the first words of two-word commands.
