@@ -43,8 +43,7 @@ FUZZ_TARGETS := FuzzDecodeBatch:./internal/api FuzzParseSignature:./internal/api
 	FuzzParse:./internal/hswebhook FuzzCheckHeaders:./internal/hswebhook FuzzParse:./internal/policy
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
-		echo "go test -run='^$$' -fuzz='^$${t%%:*}$$' -fuzztime=$(FUZZTIME) $${t#*:}"; \
-		go test -run='^$$' -fuzz="^$${t%%:*}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s "$${t#*:}" || exit 1; \
+		scripts/fuzz.sh "$${t%%:*}" "$${t#*:}" $(FUZZTIME) || exit 1; \
 	done
 
 ## postgres: PostgreSQL on 127.0.0.1:5432 with trust auth (Debian's package
