@@ -29,6 +29,7 @@ type memLeads struct {
 	inFlight int
 	maxSeen  int
 	release  chan struct{} // when set, an update waits on it
+	entered  chan struct{} // when set, each update says it has started
 }
 
 func (m *memLeads) OwnedBy(_ context.Context, repID string, stages []lead.Stage) ([]string, error) {
@@ -46,6 +47,9 @@ func (m *memLeads) Update(_ context.Context, leadID, name, updateID string, req 
 	m.inFlight++
 	m.maxSeen = max(m.maxSeen, m.inFlight)
 	m.mu.Unlock()
+	if m.entered != nil {
+		m.entered <- struct{}{}
+	}
 	if m.release != nil {
 		<-m.release
 	}
@@ -53,12 +57,6 @@ func (m *memLeads) Update(_ context.Context, leadID, name, updateID string, req 
 	m.inFlight--
 	m.mu.Unlock()
 	return m.answer(leadID, req)
-}
-
-func (m *memLeads) flight() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.inFlight
 }
 
 func (m *memLeads) Query(_ context.Context, leadID, name string, out any) error {
@@ -226,7 +224,7 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	for i := range 20 {
 		ids = append(ids, fmt.Sprintf("L-%d", i))
 	}
-	leads := &memLeads{owned: ids, release: make(chan struct{})}
+	leads := &memLeads{owned: ids, release: make(chan struct{}), entered: make(chan struct{}, len(ids))}
 	leads.answer = func(id string, _ any) (lead.View, error) { return lead.View{LeadID: id, OwnerID: "rep-8"}, nil }
 	done := make(chan []Outcome)
 	go func() {
@@ -234,12 +232,12 @@ func TestConcurrencyIsBounded(t *testing.T) {
 		done <- out
 	}()
 	// Three updates start and wait; then each released one lets the next in.
-	deadline := time.Now().Add(10 * time.Second)
-	for leads.flight() < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d updates in flight after 10s, want 3", leads.flight())
+	for i := range 3 {
+		select {
+		case <-leads.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d updates started within 10s, want 3", i)
 		}
-		time.Sleep(time.Millisecond)
 	}
 	for range ids {
 		leads.release <- struct{}{}
