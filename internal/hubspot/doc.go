@@ -125,9 +125,11 @@
 // AssignOwner records (contact, owner, time) in Postgres
 // (hubspot_owner_writes) before its PATCH, so that the webhook edge can
 // tell the echo of leadflow's own write from an owner changed in HubSpot:
-// a hubspot_owner_id notification whose value leadflow wrote to that
-// contact within OwnerEchoWindow (1 minute) of its occurredAt is skipped
-// as own_change, whatever its sourceId says. Recording before the write
+// a hubspot_owner_id notification whose value is leadflow's latest write
+// to that contact (made within OwnerEchoWindow, 1 minute, before its
+// occurredAt, or up to 10 s after it for clock skew) is skipped as
+// own_change, whatever its sourceId says. Only the latest write counts:
+// after leadflow wrote A then B, A set again in HubSpot is a change. Recording before the write
 // covers an answer that is lost after HubSpot applied it. Other changes
 // become owner.changed events (internal/hswebhook), which the workflow
 // treats as a reassignment by the CRM. Rows are pruned after 30 days.

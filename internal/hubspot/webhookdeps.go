@@ -24,6 +24,11 @@ type WebhookStore interface {
 // disagreeing by a few seconds, with room to spare.
 const OwnerEchoWindow = time.Minute
 
+// ownerEchoSkew is how far after a change's occurredAt leadflow's write may
+// be recorded (clocks disagreeing): the write is recorded before the
+// request, so its echo's occurredAt normally comes after it.
+const ownerEchoSkew = 10 * time.Second
+
 // WebhookDeps gives the HubSpot webhook mapper its lookups: leads by contact
 // and leadflow's own owner writes from Postgres, and — when a client is
 // configured (HUBSPOT_TOKEN) — owner → rep, deal contacts and amounts,
@@ -33,7 +38,7 @@ const OwnerEchoWindow = time.Minute
 func WebhookDeps(c *Client, st WebhookStore) hswebhook.Deps {
 	d := hswebhook.Deps{LeadForContact: st.LeadForHubSpotContact}
 	d.OwnOwnerWrite = func(ctx context.Context, contactID, ownerID string, at time.Time) (bool, error) {
-		return st.HubSpotOwnerWritten(ctx, contactID, ownerID, at.Add(-OwnerEchoWindow), at.Add(OwnerEchoWindow))
+		return st.HubSpotOwnerWritten(ctx, contactID, ownerID, at.Add(-OwnerEchoWindow), at.Add(ownerEchoSkew))
 	}
 	if c == nil {
 		return d

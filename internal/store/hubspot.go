@@ -201,13 +201,16 @@ ON CONFLICT DO NOTHING`, contactID, ownerID, at, at.Add(-ownerWriteRetention))
 	return nil
 }
 
-// HubSpotOwnerWritten reports whether the CRM adapter set contact
-// contactID's hubspot_owner_id to ownerID at a time within [from, to].
+// HubSpotOwnerWritten reports whether the CRM adapter's latest owner write
+// to contact contactID up to `to` set ownerID, at a time within [from, to].
+// Only the latest counts: after leadflow wrote A then B, someone setting A
+// again in HubSpot is a change, not the echo of the first write.
 func (s *Store) HubSpotOwnerWritten(ctx context.Context, contactID, ownerID string, from, to time.Time) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `
-SELECT EXISTS (SELECT 1 FROM hubspot_owner_writes
-               WHERE contact_id = $1 AND owner_id = $2 AND written_at BETWEEN $3 AND $4)`,
+SELECT coalesce((SELECT owner_id = $2 AND written_at >= $3 FROM hubspot_owner_writes
+                 WHERE contact_id = $1 AND written_at <= $4
+                 ORDER BY written_at DESC LIMIT 1), false)`,
 		contactID, ownerID, from, to).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("hubspot owner %s written to contact %s: %w", ownerID, contactID, err)

@@ -141,7 +141,8 @@ func TestHubSpotOwnerWrites(t *testing.T) {
 	for _, w := range []struct {
 		contact, owner string
 		at             time.Time
-	}{{"501", "7001", old}, {"501", "7001", t0}, {"501", "7001", t0}, {"502", "7002", t0}} {
+	}{{"501", "7001", old}, {"501", "7001", t0}, {"501", "7001", t0}, {"502", "7002", t0},
+		{"503", "7001", t0}, {"503", "7002", t0.Add(10 * time.Second)}} {
 		if err := s.RecordHubSpotOwnerWrite(ctx, w.contact, w.owner, w.at); err != nil {
 			t.Fatal(err)
 		}
@@ -156,6 +157,11 @@ func TestHubSpotOwnerWrites(t *testing.T) {
 		{"501", "7002", t0.Add(-time.Minute), t0.Add(time.Minute), false}, // another owner
 		{"502", "7002", t0, t0, true},
 		{"501", "7001", old.Add(-time.Minute), old.Add(time.Minute), false}, // pruned by the later write
+		// Only the latest write counts: 7001 then 7002; 7001 set again later
+		// in HubSpot is a change, not the first write's echo.
+		{"503", "7001", t0.Add(-time.Minute), t0.Add(time.Minute), false},
+		{"503", "7002", t0.Add(-time.Minute), t0.Add(time.Minute), true},
+		{"503", "7001", t0.Add(-time.Minute), t0.Add(5 * time.Second), true}, // the echo of the first, before the second
 	} {
 		got, err := s.HubSpotOwnerWritten(ctx, c.contact, c.owner, c.from, c.to)
 		if err != nil || got != c.want {
