@@ -10,7 +10,6 @@ import (
 	"fmt"
 
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/leadflow/leadflow/internal/actions"
@@ -59,27 +58,26 @@ type Activities struct {
 }
 
 // Registry is what a worker (or a test environment) offers.
-type Registry interface {
-	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
-}
+type Registry = actions.Registry
 
-// Register registers every activity under its contract name.
+// Register registers every activity under its contract name, through the
+// typed references: an implementation whose signature drifts from the
+// contract does not compile.
 func (a *Activities) Register(r Registry) {
-	reg := func(fn any, name string) { r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	reg(a.Route, actions.Route)
-	reg(a.Record, actions.Record)
-	reg(a.AssignOwner, actions.AssignOwner)
-	reg(a.CreateTask, actions.CreateTask)
-	reg(a.CloseTask, actions.CloseTask)
-	reg(a.PostNote, actions.PostNote)
-	reg(a.Notify, actions.NotifyManager)
-	reg(a.RaiseAlert, actions.RaiseAlert)
-	reg(a.SetLifecycleStage, actions.SetLifecycleStage)
-	reg(a.NurtureEnroll, actions.NurtureEnroll)
-	reg(a.NurturePause, actions.NurturePause)
-	reg(a.NurtureSend, actions.NurtureSend)
-	reg(a.NurtureStop, actions.NurtureStop)
-	reg(a.ForwardEvents, actions.ForwardEvents)
+	actions.Directory.Route.Register(r, a.Route)
+	actions.Ledger.Record.Register(r, a.Record)
+	actions.CRM.AssignOwner.Register(r, a.AssignOwner)
+	actions.CRM.CreateTask.Register(r, a.CreateTask)
+	actions.CRM.CloseTask.Register(r, a.CloseTask)
+	actions.CRM.PostNote.Register(r, a.PostNote)
+	actions.CRM.Notify.Register(r, a.Notify)
+	actions.CRM.RaiseAlert.Register(r, a.RaiseAlert)
+	actions.CRM.SetLifecycleStage.Register(r, a.SetLifecycleStage)
+	actions.Nurture.Enroll.Register(r, a.NurtureEnroll)
+	actions.Nurture.Pause.Register(r, a.NurturePause)
+	actions.Nurture.Send.Register(r, a.NurtureSend)
+	actions.Nurture.Stop.Register(r, a.NurtureStop)
+	actions.Leads.ForwardEvents.Register(r, a.ForwardEvents)
 }
 
 // classify turns adapter errors that no retry can fix into non-retryable

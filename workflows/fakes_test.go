@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/leadflow/leadflow/internal/actions"
@@ -54,27 +53,21 @@ func newFakes(dir *directory.Directory) *fakes {
 		seen: map[string]bool{}, failures: map[string]int{}, outages: map[string]time.Time{}, refusals: map[string]int{}, now: time.Now}
 }
 
-// activityRegistry is what both a worker and the test environment offer.
-type activityRegistry interface {
-	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
-}
-
-func (f *fakes) register(env activityRegistry) {
-	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	reg(f.Route, actions.Route)
-	reg(f.AssignOwner, actions.AssignOwner)
-	reg(f.CreateTask, actions.CreateTask)
-	reg(f.CloseTask, actions.CloseTask)
-	reg(f.PostNote, actions.PostNote)
-	reg(f.Notify, actions.NotifyManager)
-	reg(f.RaiseAlert, actions.RaiseAlert)
-	reg(f.SetLifecycleStage, actions.SetLifecycleStage)
-	reg(f.Enroll, actions.NurtureEnroll)
-	reg(f.Pause, actions.NurturePause)
-	reg(f.Send, actions.NurtureSend)
-	reg(f.Stop, actions.NurtureStop)
-	reg(f.Record, actions.Record)
-	reg(f.Forward, actions.ForwardEvents)
+func (f *fakes) register(env actions.Registry) {
+	actions.Directory.Route.Register(env, f.Route)
+	actions.CRM.AssignOwner.Register(env, f.AssignOwner)
+	actions.CRM.CreateTask.Register(env, f.CreateTask)
+	actions.CRM.CloseTask.Register(env, f.CloseTask)
+	actions.CRM.PostNote.Register(env, f.PostNote)
+	actions.CRM.Notify.Register(env, f.Notify)
+	actions.CRM.RaiseAlert.Register(env, f.RaiseAlert)
+	actions.CRM.SetLifecycleStage.Register(env, f.SetLifecycleStage)
+	actions.Nurture.Enroll.Register(env, f.Enroll)
+	actions.Nurture.Pause.Register(env, f.Pause)
+	actions.Nurture.Send.Register(env, f.Send)
+	actions.Nurture.Stop.Register(env, f.Stop)
+	actions.Ledger.Record.Register(env, f.Record)
+	actions.Leads.ForwardEvents.Register(env, f.Forward)
 }
 
 // first reports whether key is new, and marks it seen.

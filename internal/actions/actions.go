@@ -1,7 +1,20 @@
-// Package actions is the contract between workflows/ and activities/: the
-// name of every activity and its input and output types. The workflow calls
-// activities by these names only, so it never imports an adapter (store, CRM,
-// nurture); activities/ registers its implementations under the same names.
+// Package actions is the contract between workflows/ and activities/: every
+// activity's registered name, its input and output types, and a typed
+// reference to it (refs.go, ports.go). The workflow calls activities only
+// through these references, so it never imports an adapter (store, CRM,
+// nurture); activities/ registers its implementations through the same
+// references.
+//
+// Why typed references and not method values of an activities struct: a
+// method value names the implementation, which lives in activities/ and
+// imports the adapters; the workflow may not import it. A reference here
+// carries the name and the types, nothing else, so both sides are checked
+// by the compiler against one declaration (a workflow passing the wrong
+// input, or an implementation with the wrong signature, does not compile)
+// while the names stay explicit strings: they are in recorded histories and
+// never follow a Go rename. The references are grouped in one struct per
+// port (Directory, Ledger, CRM, Nurture, Leads) so a call reads as
+// the port it reaches: actions.CRM.CreateTask.Execute(ctx, in).
 //
 // Every input carries Key, the idempotency key: the workflow ID plus the
 // business event that caused the call (never the run ID, which changes on
@@ -16,7 +29,8 @@ import (
 	"github.com/leadflow/leadflow/internal/routing"
 )
 
-// Activity names.
+// Activity names, as registered and recorded in histories: never change
+// one. The Effect kinds and the test doubles' failure maps use them too.
 const (
 	Route             = "Route"
 	AssignOwner       = "AssignOwner"
