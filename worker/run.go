@@ -20,7 +20,6 @@ import (
 	"github.com/leadflow/leadflow/activities"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/crm"
-	"github.com/leadflow/leadflow/internal/governance"
 	"github.com/leadflow/leadflow/internal/hubspot"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/nurture"
@@ -201,7 +200,10 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	}
 	acts.Register(w)
 	acts.Register(saas)
-	governance.Register(w, &governance.Activities{Store: st, CRM: crmPort, Notifier: acts.Notifier, Policy: pols.Current})
+	// The weekly governance report: its workflow and activities on the
+	// main queue (its CRM calls are a handful a week).
+	w.RegisterWorkflowWithOptions(workflows.WeeklyReport, workflow.RegisterOptions{Name: workflows.WeeklyReportType})
+	(&activities.Report{Store: st, CRM: crmPort, Notifier: acts.Notifier, Policy: pols.Current}).Register(w)
 	if hk.register != nil {
 		hk.register(w)
 	}
@@ -222,7 +224,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	}
 	// The weekly governance report: one schedule, created or updated to the
 	// current policy's report section on every start.
-	if err := governance.EnsureSchedule(ctx, c, cfg.TaskQueue, governance.SpecFrom(pols.Current())); err != nil {
+	if err := ensureReportSchedule(ctx, c, cfg.TaskQueue, reportSpecFrom(pols.Current())); err != nil {
 		stop()
 		return fmt.Errorf("weekly report schedule: %w", err)
 	}

@@ -42,6 +42,7 @@ func TestWorker(t *testing.T) {
 	t.Run("an SMTP server down at start is a warning", func(t *testing.T) { testUnreachableSMTPIsAWarning(t, srv) })
 	t.Run("codec off runs without keys", func(t *testing.T) { testCodecOff(t, srv) })
 	t.Run("payloads reach Temporal encrypted", func(t *testing.T) { testPayloadsEncrypted(t, srv) })
+	t.Run("the weekly report's schedule and workflow", func(t *testing.T) { testWeeklyReport(t, srv) })
 }
 
 // running is a worker started by startWorker.

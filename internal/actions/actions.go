@@ -13,7 +13,7 @@
 // input, or an implementation with the wrong signature, does not compile)
 // while the names stay explicit strings: they are in recorded histories and
 // never follow a Go rename. The references are grouped in one struct per
-// port (Directory, Ledger, CRM, Nurture, Leads) so a call reads as
+// port (Directory, Ledger, CRM, Nurture, Leads, Report) so a call reads as
 // the port it reaches: actions.CRM.CreateTask.Execute(ctx, in).
 //
 // Every input carries Key, the idempotency key: the workflow ID plus the

@@ -2,5 +2,7 @@
 // true: pure decision packages import nothing of Temporal, pgx or net/http;
 // workflows/ imports no adapter; activities/ never imports workflows/; the
 // simulator (internal/sim) and the renderings (internal/report,
-// internal/leadview) import no Temporal client, and starter/ calls them.
+// internal/leadview) import no Temporal client, and starter/ calls them;
+// activities are called and registered only through internal/actions'
+// typed references, and workflow code lives only in workflows/.
 package archtest

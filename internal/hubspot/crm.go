@@ -286,7 +286,7 @@ func notifySubject(kind, body, leadID string) string {
 }
 
 // WeeklyReportKind is the Notify kind of the weekly governance report
-// (internal/governance.NotifyKind): a task for the manager with no contact.
+// (actions.NotifyWeekly): a task for the manager with no contact.
 const WeeklyReportKind = "weekly_report"
 
 // notifyAsTask: the notifications HubSpot gets as a task of their own. A

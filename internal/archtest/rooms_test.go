@@ -1,0 +1,73 @@
+package archtest
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// roomsExempt: internal/actions is where activities are called and
+// registered by name; internal/bench's floor measures bare Temporal, with
+// no leadflow code in the way, on purpose.
+var roomsExempt = []string{"internal/actions", "internal/bench"}
+
+var (
+	// A call or registration by a name string skips the typed reference.
+	byName = regexp.MustCompile(`\b(ExecuteActivity|ExecuteLocalActivity|RegisterActivity|RegisterActivityWithOptions)\(`)
+	// Workflow code takes a workflow.Context.
+	workflowCode = regexp.MustCompile(`\bworkflow\.Context\b`)
+)
+
+// Activities are called and registered only through internal/actions'
+// typed references, and workflow code lives in workflows/: checked over
+// every non-test Go file of the module.
+func TestRooms(t *testing.T) {
+	root := "../.."
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), ".") && rel != "." || d.Name() == "testdata" || d.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") || exempt(rel) {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "//") {
+				continue
+			}
+			if m := byName.FindString(line); m != "" {
+				t.Errorf("%s:%d: %s… by name: use the typed reference in internal/actions", rel, i+1, m)
+			}
+			if workflowCode.MatchString(line) && !strings.HasPrefix(rel, "workflows/") {
+				t.Errorf("%s:%d: workflow code outside workflows/", rel, i+1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func exempt(rel string) bool {
+	for _, e := range roomsExempt {
+		if strings.HasPrefix(rel, e+"/") {
+			return true
+		}
+	}
+	return false
+}
