@@ -20,11 +20,23 @@ import (
 	"github.com/leadflow/leadflow/internal/store"
 )
 
-// Store is what the activities need of Postgres.
-type Store interface {
+// Router picks an owner in one Postgres transaction (store.Directory).
+type Router interface {
 	Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error)
+}
+
+// Ledger appends ledger entries (store.Ledger).
+type Ledger interface {
 	Record(ctx context.Context, entries []actions.LedgerEntry) error
+}
+
+// States keeps each lead's published state (store.States).
+type States interface {
 	PublishState(ctx context.Context, snap actions.StateSnapshot) error
+}
+
+// Merges records merged leads and follows their chains (store.Merges).
+type Merges interface {
 	RecordMerge(ctx context.Context, from, to string) error
 	MergedInto(ctx context.Context, leadID string) (string, bool, error)
 }
@@ -46,7 +58,10 @@ const maxMergeHops = 8
 
 // Activities are the activity implementations.
 type Activities struct {
-	Store    Store
+	Router   Router
+	Ledger   Ledger
+	States   States
+	Merges   Merges
 	CRM      crm.CRM
 	Nurture  nurture.Nurture
 	Temporal Signaller
@@ -105,7 +120,7 @@ func classify(op string, err error) error {
 
 // Route picks the lead's owner in one Postgres transaction.
 func (a *Activities) Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error) {
-	d, err := a.Store.Route(ctx, in)
+	d, err := a.Router.Route(ctx, in)
 	if err == nil {
 		a.Metrics.routed(d)
 	}
@@ -115,11 +130,11 @@ func (a *Activities) Route(ctx context.Context, in actions.RouteInput) (routing.
 // Record writes ledger entries, then the lead's state as of them (what the
 // HTTP edge serves when no worker can answer). Both are idempotent.
 func (a *Activities) Record(ctx context.Context, in actions.RecordInput) error {
-	if err := a.Store.Record(ctx, in.Entries); err != nil {
+	if err := a.Ledger.Record(ctx, in.Entries); err != nil {
 		return classify("record ledger", err)
 	}
 	if in.State != nil {
-		return classify("publish state of "+in.State.LeadID, a.Store.PublishState(ctx, *in.State))
+		return classify("publish state of "+in.State.LeadID, a.States.PublishState(ctx, *in.State))
 	}
 	return nil
 }
@@ -211,7 +226,7 @@ func (a *Activities) ForwardEvents(ctx context.Context, in actions.ForwardInput)
 	if !lead.ValidLeadID(in.To) {
 		return classify("forward events", fmt.Errorf("survivor %q: %w", in.To, store.ErrInvalidInput))
 	}
-	if err := a.Store.RecordMerge(ctx, in.From, in.To); err != nil {
+	if err := a.Merges.RecordMerge(ctx, in.From, in.To); err != nil {
 		return classify(fmt.Sprintf("record merge %s into %s", in.From, in.To), err)
 	}
 	to := in.To
@@ -225,7 +240,7 @@ func (a *Activities) ForwardEvents(ctx context.Context, in actions.ForwardInput)
 			if _, notRunning := errors.AsType[*serviceerror.NotFound](err); !notRunning {
 				return fmt.Errorf("forward event %s to %s: %w", ev.ID, to, err)
 			}
-			next, merged, lerr := a.Store.MergedInto(ctx, to)
+			next, merged, lerr := a.Merges.MergedInto(ctx, to)
 			if lerr != nil {
 				return fmt.Errorf("forward event %s: %s is not running; look up its merge: %w", ev.ID, to, lerr)
 			}

@@ -15,21 +15,31 @@ import (
 	"github.com/leadflow/leadflow/internal/policy"
 )
 
-// ReportStore is what the weekly report needs of Postgres.
+// ReportStore is what the weekly report needs of Postgres (store.Metrics).
 type ReportStore interface {
 	// Pool is what internal/metrics computes the week from.
 	Pool() *pgxpool.Pool
 	SaveReportSnapshot(ctx context.Context, from, to time.Time, by string, report []byte) (created bool, err error)
 	ReportSnapshot(ctx context.Context, from, to time.Time, by string) (report []byte, createdAt time.Time, err error)
+}
+
+// DirectorySource is the imported sales directory (store.Directory).
+type DirectorySource interface {
 	Directory(ctx context.Context) (*directory.Directory, error)
-	// Notify files a notification in the built-in CRM's records.
+}
+
+// Records files a notification in the built-in CRM's records
+// (store.CRM), whatever CRM the leads use.
+type Records interface {
 	Notify(ctx context.Context, in actions.NotifyInput) error
 }
 
 // Report is the weekly report's side effects (workflows.WeeklyReport).
 type Report struct {
-	Store ReportStore
-	CRM   crm.CRM
+	Metrics   ReportStore
+	Directory DirectorySource
+	Records   Records
+	CRM       crm.CRM
 	// Notifier delivers what the CRM filed; nil: the CRM's record only.
 	Notifier Notifier
 	// Policy is the current policy (its notifications.weekly_report_to);
@@ -50,7 +60,7 @@ func (a *Report) Register(r Registry) {
 // every run sends the same text.
 func (a *Report) Snapshot(ctx context.Context, in actions.ReportSnapshotInput) (actions.ReportSnapshotResult, error) {
 	op := "weekly report of " + day(in.From)
-	rep, err := metrics.Compute(ctx, a.Store.Pool(), metrics.Period{From: in.From, To: in.To}, metrics.ByAll)
+	rep, err := metrics.Compute(ctx, a.Metrics.Pool(), metrics.Period{From: in.From, To: in.To}, metrics.ByAll)
 	if err != nil {
 		return actions.ReportSnapshotResult{}, classify(op, err)
 	}
@@ -58,12 +68,12 @@ func (a *Report) Snapshot(ctx context.Context, in actions.ReportSnapshotInput) (
 	if err != nil {
 		return actions.ReportSnapshotResult{}, classify(op, err)
 	}
-	created, err := a.Store.SaveReportSnapshot(ctx, in.From, in.To, metrics.ByAll, body)
+	created, err := a.Metrics.SaveReportSnapshot(ctx, in.From, in.To, metrics.ByAll, body)
 	if err != nil {
 		return actions.ReportSnapshotResult{}, classify(op+": save snapshot", err)
 	}
 	if !created {
-		stored, _, err := a.Store.ReportSnapshot(ctx, in.From, in.To, metrics.ByAll)
+		stored, _, err := a.Metrics.ReportSnapshot(ctx, in.From, in.To, metrics.ByAll)
 		if err != nil {
 			return actions.ReportSnapshotResult{}, classify(op+": read snapshot", err)
 		}
@@ -83,7 +93,7 @@ func (a *Report) Snapshot(ctx context.Context, in actions.ReportSnapshotInput) (
 // Managers lists the managers in the directory: every rep some active rep
 // names as manager, sorted.
 func (a *Report) Managers(ctx context.Context) ([]string, error) {
-	d, err := a.Store.Directory(ctx)
+	d, err := a.Directory.Directory(ctx)
 	if err != nil {
 		return nil, classify("weekly report managers", err)
 	}
@@ -142,7 +152,7 @@ func (a *Report) NotifyMarketing(ctx context.Context, in actions.ReportMarketing
 		Key: ReportNotifyKey(in.From, actions.ReportMarketingRecipient), LeadID: ReportLeadID(in.From),
 		To: actions.ReportMarketingRecipient, Kind: actions.NotifyWeekly, Body: in.Body, Title: reportTitle(in.From), ToEmails: to,
 	}
-	if err := a.Store.Notify(ctx, n); err != nil {
+	if err := a.Records.Notify(ctx, n); err != nil {
 		return 0, classify(op, err)
 	}
 	if a.Notifier == nil {

@@ -92,7 +92,7 @@ func testWeeklyReport(t *testing.T, srv *testenv.DevServer) {
 	mgr1 := dir.Reps["mgr-1"]
 	mgr1.Email = "chris@example.com"
 	dir.Reps["mgr-1"] = mgr1
-	if err := st.ImportDirectory(ctx, dir); err != nil {
+	if err := st.Directory().ImportDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	var managers []string
@@ -106,7 +106,7 @@ func testWeeklyReport(t *testing.T, srv *testenv.DevServer) {
 		t.Fatal("the directory has no managers")
 	}
 	week := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
-	if err := st.Record(ctx, []actions.LedgerEntry{
+	if err := st.Ledger().Record(ctx, []actions.LedgerEntry{
 		{Key: "L1:t", LeadID: "L1", Kind: actions.LedgerTransition, At: week.Add(10 * time.Hour), From: lead.StageMQL, To: lead.StageHandoff},
 		{Key: "L1:f", LeadID: "L1", Kind: actions.LedgerFeedback, At: week.Add(11 * time.Hour), Data: map[string]any{"outcome": "accepted", "cycle": 1}},
 	}); err != nil {
@@ -118,7 +118,7 @@ func testWeeklyReport(t *testing.T, srv *testenv.DevServer) {
 	pol := reportPolicy(t, "notifications:\n  weekly_report_to: [revops@example.com, cmo@example.com]\n")
 	w := worker.New(c, queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.WeeklyReport, workflow.RegisterOptions{Name: workflows.WeeklyReportType})
-	(&activities.Report{Store: st, CRM: st, Notifier: reportDispatcher(t, st, mail, pol),
+	(&activities.Report{Metrics: st.Metrics(), Directory: st.Directory(), Records: st.CRM(), CRM: st.CRM(), Notifier: reportDispatcher(t, st, mail, pol),
 		Policy: func() *policy.Policy { return pol }}).Register(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -151,10 +151,10 @@ func testWeeklyReport(t *testing.T, srv *testenv.DevServer) {
 	if want := []string{"chris@example.com", "cmo@example.com", "revops@example.com"}; !slices.Equal(rcpts, want) {
 		t.Errorf("emailed %v; want %v once each", rcpts, want)
 	}
-	if n, err := st.CountReportSnapshots(ctx); err != nil || n != 1 {
+	if n, err := st.Metrics().CountReportSnapshots(ctx); err != nil || n != 1 {
 		t.Errorf("snapshots = %d, %v; want 1", n, err)
 	}
-	raw, _, err := st.ReportSnapshot(ctx, week, week.AddDate(0, 0, 7), "")
+	raw, _, err := st.Metrics().ReportSnapshot(ctx, week, week.AddDate(0, 0, 7), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func testWeeklyReport(t *testing.T, srv *testenv.DevServer) {
 	if err := json.Unmarshal(raw, &rep); err != nil || len(rep.Rows) != 1 || rep.Rows[0].HandedOff != 1 || rep.Rows[0].Accepted != 1 {
 		t.Errorf("snapshot = %s, %v", raw, err)
 	}
-	notes, err := st.Notifications(ctx, activities.ReportLeadID(week))
+	notes, err := st.CRM().Notifications(ctx, activities.ReportLeadID(week))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,13 +220,13 @@ func reportPolicy(t *testing.T, extra string) *policy.Policy {
 
 // reportDispatcher emails through srv at a fixed weekday noon UTC (outside
 // everyone's quiet hours).
-func reportDispatcher(t *testing.T, st *store.Store, srv *notifytest.SMTPServer, p *policy.Policy) *notify.Dispatcher {
+func reportDispatcher(t *testing.T, st *store.DB, srv *notifytest.SMTPServer, p *policy.Policy) *notify.Dispatcher {
 	t.Helper()
 	email, err := notify.NewEmailURL(srv.URL(), "leadflow@example.com", notify.WithTLSConfig(srv.ClientTLS()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	noon := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
-	return &notify.Dispatcher{Store: st, Channels: []notify.Channel{email}, Now: func() time.Time { return noon },
+	return &notify.Dispatcher{Store: st.Deliveries(), Channels: []notify.Channel{email}, Now: func() time.Time { return noon },
 		Policy: func() notify.Policy { return notify.Policy{Notifications: p.Notifications, Location: p.Location} }}
 }

@@ -4,5 +4,6 @@
 // simulator (internal/sim) and the renderings (internal/report,
 // internal/leadview) import no Temporal client, and starter/ calls them;
 // activities are called and registered only through internal/actions'
-// typed references, and workflow code lives only in workflows/.
+// typed references, workflow code lives only in workflows/, and only the
+// wiring holds the whole *store.DB.
 package archtest

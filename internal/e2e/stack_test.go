@@ -60,7 +60,7 @@ type stack struct {
 	t       testing.TB
 	srv     *testenv.DevServer
 	dbURL   string
-	st      *store.Store
+	st      *store.DB
 	env     []string
 	baseURL string
 	// metricsURL is the worker's Prometheus endpoint.
@@ -106,7 +106,7 @@ func newStack(t testing.TB, policyPath string, extraEnv ...string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.st.ImportDirectory(ctx, dir); err != nil {
+	if err := s.st.Directory().ImportDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	s.startWorker()
