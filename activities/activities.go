@@ -72,27 +72,26 @@ type Activities struct {
 	Metrics   *Metrics
 }
 
-// Registry is what a worker (or a test environment) offers.
-type Registry = actions.Registry
-
-// Register registers every activity under its contract name, through the
-// typed references: an implementation whose signature drifts from the
-// contract does not compile.
+// Register registers every activity under its contract name, bound
+// through the typed references: an implementation whose signature drifts
+// from the contract does not compile.
 func (a *Activities) Register(r Registry) {
-	actions.Directory.Route.Register(r, a.Route)
-	actions.Ledger.Record.Register(r, a.Record)
-	actions.CRM.AssignOwner.Register(r, a.AssignOwner)
-	actions.CRM.CreateTask.Register(r, a.CreateTask)
-	actions.CRM.CloseTask.Register(r, a.CloseTask)
-	actions.CRM.PostNote.Register(r, a.PostNote)
-	actions.CRM.Notify.Register(r, a.Notify)
-	actions.CRM.RaiseAlert.Register(r, a.RaiseAlert)
-	actions.CRM.SetLifecycleStage.Register(r, a.SetLifecycleStage)
-	actions.Nurture.Enroll.Register(r, a.NurtureEnroll)
-	actions.Nurture.Pause.Register(r, a.NurturePause)
-	actions.Nurture.Send.Register(r, a.NurtureSend)
-	actions.Nurture.Stop.Register(r, a.NurtureStop)
-	actions.Leads.ForwardEvents.Register(r, a.ForwardEvents)
+	register(r,
+		actions.Directory.Route.Bind(a.Route),
+		actions.Ledger.Record.Bind(a.Record),
+		actions.CRM.AssignOwner.Bind(a.AssignOwner),
+		actions.CRM.CreateTask.Bind(a.CreateTask),
+		actions.CRM.CloseTask.Bind(a.CloseTask),
+		actions.CRM.PostNote.Bind(a.PostNote),
+		actions.CRM.Notify.Bind(a.Notify),
+		actions.CRM.RaiseAlert.Bind(a.RaiseAlert),
+		actions.CRM.SetLifecycleStage.Bind(a.SetLifecycleStage),
+		actions.Nurture.Enroll.Bind(a.NurtureEnroll),
+		actions.Nurture.Pause.Bind(a.NurturePause),
+		actions.Nurture.Send.Bind(a.NurtureSend),
+		actions.Nurture.Stop.Bind(a.NurtureStop),
+		actions.Leads.ForwardEvents.Bind(a.ForwardEvents),
+	)
 }
 
 // classify turns adapter errors that no retry can fix into non-retryable

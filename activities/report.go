@@ -49,10 +49,12 @@ type Report struct {
 
 // Register registers the report's activities under their contract names.
 func (a *Report) Register(r Registry) {
-	actions.Report.Snapshot.Register(r, a.Snapshot)
-	actions.Report.Managers.Register(r, a.Managers)
-	actions.Report.Notify.Register(r, a.Notify)
-	actions.Report.NotifyMarketing.Register(r, a.NotifyMarketing)
+	register(r,
+		actions.Report.Snapshot.Bind(a.Snapshot),
+		actions.Report.Managers.Bind(a.Managers),
+		actions.Report.Notify.Bind(a.Notify),
+		actions.Report.NotifyMarketing.Bind(a.NotifyMarketing),
+	)
 }
 
 // Snapshot computes the report of [From, To) and stores it unless the

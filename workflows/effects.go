@@ -111,7 +111,7 @@ func (r *run) route(in actions.RouteInput) (routing.Decision, error) {
 	in.LeadID = r.s.LeadID
 	in.PolicyVersion = r.pol.Version
 	ctx := workflow.WithLocalActivityOptions(r.ctx, routeOptions())
-	return actions.Directory.Route.ExecuteLocal(ctx, in).Get(ctx)
+	return executeLocal(ctx, actions.Directory.Route, in).Get(ctx)
 }
 
 func (r *run) assignOwner(key, owner, previous, why string) {

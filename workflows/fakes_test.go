@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/leadflow/leadflow/internal/actions"
@@ -53,21 +54,36 @@ func newFakes(dir *directory.Directory) *fakes {
 		seen: map[string]bool{}, failures: map[string]int{}, outages: map[string]time.Time{}, refusals: map[string]int{}, now: time.Now}
 }
 
-func (f *fakes) register(env actions.Registry) {
-	actions.Directory.Route.Register(env, f.Route)
-	actions.CRM.AssignOwner.Register(env, f.AssignOwner)
-	actions.CRM.CreateTask.Register(env, f.CreateTask)
-	actions.CRM.CloseTask.Register(env, f.CloseTask)
-	actions.CRM.PostNote.Register(env, f.PostNote)
-	actions.CRM.Notify.Register(env, f.Notify)
-	actions.CRM.RaiseAlert.Register(env, f.RaiseAlert)
-	actions.CRM.SetLifecycleStage.Register(env, f.SetLifecycleStage)
-	actions.Nurture.Enroll.Register(env, f.Enroll)
-	actions.Nurture.Pause.Register(env, f.Pause)
-	actions.Nurture.Send.Register(env, f.Send)
-	actions.Nurture.Stop.Register(env, f.Stop)
-	actions.Ledger.Record.Register(env, f.Record)
-	actions.Leads.ForwardEvents.Register(env, f.Forward)
+// registry is what both a worker and the test environment offer.
+type registry interface {
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+// bind registers implementations bound through the typed references, as
+// activities/ does.
+func bind(env registry, bs ...actions.Binding) {
+	for _, b := range bs {
+		env.RegisterActivityWithOptions(b.Fn, activity.RegisterOptions{Name: b.Name})
+	}
+}
+
+func (f *fakes) register(env registry) {
+	bind(env,
+		actions.Directory.Route.Bind(f.Route),
+		actions.CRM.AssignOwner.Bind(f.AssignOwner),
+		actions.CRM.CreateTask.Bind(f.CreateTask),
+		actions.CRM.CloseTask.Bind(f.CloseTask),
+		actions.CRM.PostNote.Bind(f.PostNote),
+		actions.CRM.Notify.Bind(f.Notify),
+		actions.CRM.RaiseAlert.Bind(f.RaiseAlert),
+		actions.CRM.SetLifecycleStage.Bind(f.SetLifecycleStage),
+		actions.Nurture.Enroll.Bind(f.Enroll),
+		actions.Nurture.Pause.Bind(f.Pause),
+		actions.Nurture.Send.Bind(f.Send),
+		actions.Nurture.Stop.Bind(f.Stop),
+		actions.Ledger.Record.Bind(f.Record),
+		actions.Leads.ForwardEvents.Bind(f.Forward),
+	)
 }
 
 // first reports whether key is new, and marks it seen.

@@ -62,7 +62,7 @@ func (in EffectInput) call() (string, func(workflow.Context, *completion) error)
 		return actions.AssignOwner, proc(actions.CRM.AssignOwner, *in.Assign)
 	case in.Task != nil:
 		return actions.CreateTask, func(ctx workflow.Context, c *completion) (err error) {
-			c.task, err = actions.CRM.CreateTask.Execute(ctx, *in.Task).Get(ctx)
+			c.task, err = execute(ctx, actions.CRM.CreateTask, *in.Task).Get(ctx)
 			return err
 		}
 	case in.Close != nil:
@@ -81,7 +81,7 @@ func (in EffectInput) call() (string, func(workflow.Context, *completion) error)
 		return actions.NurturePause, proc(actions.Nurture.Pause, *in.Pause)
 	case in.Send != nil:
 		return actions.NurtureSend, func(ctx workflow.Context, c *completion) (err error) {
-			c.send, err = actions.Nurture.Send.Execute(ctx, *in.Send).Get(ctx)
+			c.send, err = execute(ctx, actions.Nurture.Send, *in.Send).Get(ctx)
 			return err
 		}
 	case in.Stop != nil:
@@ -94,7 +94,7 @@ func (in EffectInput) call() (string, func(workflow.Context, *completion) error)
 
 // proc runs an activity whose only outcome is its error.
 func proc[I any](ref actions.Proc[I], in I) func(workflow.Context, *completion) error {
-	return func(ctx workflow.Context, _ *completion) error { return ref.Execute(ctx, in).Get(ctx) }
+	return func(ctx workflow.Context, _ *completion) error { return perform(ctx, ref, in).Get(ctx) }
 }
 
 // lane names the effects whose order matters to the system they reach:
@@ -378,9 +378,9 @@ func (r *run) flushLedger() {
 	}
 	summary := fmt.Sprintf("record %d ledger entries", n)
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
-		err := actions.Ledger.Record.ExecuteLocal(workflow.WithLocalActivityOptions(ctx, ledgerFastOptions(summary)), in).Get(ctx)
+		err := performLocal(workflow.WithLocalActivityOptions(ctx, ledgerFastOptions(summary)), actions.Ledger.Record, in).Get(ctx)
 		if err != nil && !isNonRetryable(err) && ctx.Err() == nil {
-			err = actions.Ledger.Record.Execute(workflow.WithActivityOptions(ctx, ledgerPatientOptions(summary)), in).Get(ctx)
+			err = perform(workflow.WithActivityOptions(ctx, ledgerPatientOptions(summary)), actions.Ledger.Record, in).Get(ctx)
 		}
 		r.done.Send(ctx, completion{ledger: true, written: n, err: err})
 	})

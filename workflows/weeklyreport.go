@@ -49,26 +49,26 @@ func WeeklyReport(ctx workflow.Context, in WeeklyReportInput) (WeeklyReportResul
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 10},
 	})
-	snap, err := actions.Report.Snapshot.Execute(ctx, actions.ReportSnapshotInput{From: p.From, To: p.To, Timezone: in.Timezone}).Get(ctx)
+	snap, err := execute(ctx, actions.Report.Snapshot, actions.ReportSnapshotInput{From: p.From, To: p.To, Timezone: in.Timezone}).Get(ctx)
 	if err != nil {
 		return WeeklyReportResult{}, err
 	}
-	managers, err := actions.Report.Managers.Execute(ctx).Get(ctx)
+	managers, err := fetch(ctx, actions.Report.Managers).Get(ctx)
 	if err != nil {
 		return WeeklyReportResult{}, err
 	}
 	res := WeeklyReportResult{From: p.From, To: p.To, Created: snap.Created, Notified: []string{}}
 	// All notifications in parallel; one manager the CRM does not know
 	// does not stop the others.
-	sent := make([]actions.Done, len(managers))
+	sent := make([]outcome, len(managers))
 	for i, m := range managers {
-		sent[i] = actions.Report.Notify.Execute(ctx, actions.ReportNotifyInput{From: p.From, Manager: m, Body: snap.Summary})
+		sent[i] = perform(ctx, actions.Report.Notify, actions.ReportNotifyInput{From: p.From, Manager: m, Body: snap.Summary})
 	}
 	// Runs started before the marketing recipients existed replay without
 	// the call.
-	var marketing *actions.Future[int]
+	var marketing *result[int]
 	if workflow.GetVersion(ctx, "weekly-report-marketing", workflow.DefaultVersion, 1) == 1 {
-		f := actions.Report.NotifyMarketing.Execute(ctx, actions.ReportMarketingInput{From: p.From, Body: snap.Summary})
+		f := execute(ctx, actions.Report.NotifyMarketing, actions.ReportMarketingInput{From: p.From, Body: snap.Summary})
 		marketing = &f
 	}
 	var errs []error

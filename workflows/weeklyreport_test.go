@@ -25,14 +25,14 @@ func TestWeeklyReportNotifiesEveryoneItCan(t *testing.T) {
 	var mu sync.Mutex
 	var snapIn actions.ReportSnapshotInput
 	var told []string
-	actions.Report.Snapshot.Register(env, func(_ context.Context, in actions.ReportSnapshotInput) (actions.ReportSnapshotResult, error) {
+	bind(env, actions.Report.Snapshot.Bind(func(_ context.Context, in actions.ReportSnapshotInput) (actions.ReportSnapshotResult, error) {
 		snapIn = in
 		return actions.ReportSnapshotResult{Created: true, Summary: "Handed off 3"}, nil
-	})
-	actions.Report.Managers.Register(env, func(context.Context) ([]string, error) {
+	}))
+	bind(env, actions.Report.Managers.Bind(func(context.Context) ([]string, error) {
 		return []string{"mgr-1", "mgr-404", "mgr-2"}, nil
-	})
-	actions.Report.Notify.Register(env, func(_ context.Context, in actions.ReportNotifyInput) error {
+	}))
+	bind(env, actions.Report.Notify.Bind(func(_ context.Context, in actions.ReportNotifyInput) error {
 		if in.Manager == "mgr-404" {
 			return temporal.NewNonRetryableApplicationError("unknown rep mgr-404", actions.ErrUnknownRep, nil)
 		}
@@ -43,8 +43,8 @@ func TestWeeklyReportNotifiesEveryoneItCan(t *testing.T) {
 		defer mu.Unlock()
 		told = append(told, in.Manager)
 		return nil
-	})
-	actions.Report.NotifyMarketing.Register(env, func(context.Context, actions.ReportMarketingInput) (int, error) { return 2, nil })
+	}))
+	bind(env, actions.Report.NotifyMarketing.Bind(func(context.Context, actions.ReportMarketingInput) (int, error) { return 2, nil }))
 	env.RegisterWorkflowWithOptions(WeeklyReport, workflow.RegisterOptions{Name: WeeklyReportType})
 
 	env.ExecuteWorkflow(WeeklyReportType, WeeklyReportInput{Timezone: "UTC"})
@@ -67,10 +67,10 @@ func TestWeeklyReportRefusesABadWeek(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	ran := false
-	actions.Report.Snapshot.Register(env, func(context.Context, actions.ReportSnapshotInput) (actions.ReportSnapshotResult, error) {
+	bind(env, actions.Report.Snapshot.Bind(func(context.Context, actions.ReportSnapshotInput) (actions.ReportSnapshotResult, error) {
 		ran = true
 		return actions.ReportSnapshotResult{}, nil
-	})
+	}))
 	env.RegisterWorkflowWithOptions(WeeklyReport, workflow.RegisterOptions{Name: WeeklyReportType})
 	env.ExecuteWorkflow(WeeklyReportType, WeeklyReportInput{Week: "2026-11-17"})
 	var app *temporal.ApplicationError
