@@ -177,6 +177,8 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	if hk.options != nil {
 		hk.options(&opts)
 	}
+	// Process-wide, and read when the first worker starts.
+	worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
 	w := worker.New(c, cfg.TaskQueue, opts)
 	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols, SaaSQueue: cfg.SaaS.TaskQueue}).LeadWorkflow,
 		workflow.RegisterOptions{Name: lead.WorkflowType})

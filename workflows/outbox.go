@@ -251,6 +251,7 @@ func (r *run) onDone(c completion) {
 		r.onLedgerWritten(c)
 		return
 	}
+	r.quiet = false
 	i := r.effectIndex(c.key)
 	if i < 0 || r.running[c.key] != c.attempt {
 		return // superseded, or an attempt of an earlier start
@@ -354,10 +355,11 @@ func (r *run) failedEffects() int {
 // starts, with the lead's state as of then.
 
 func (r *run) flushLedger() {
-	if r.ledgerBusy || len(r.s.Ledger) == 0 {
+	if r.ledgerBusy || len(r.s.Ledger) == 0 || r.holdQuietEvents() {
 		return
 	}
 	r.ledgerBusy = true
+	r.lastWritten = r.published()
 	n := len(r.s.Ledger)
 	// Microseconds of workflow time, never repeating: a lead started again
 	// after a terminate publishes above its earlier life.
@@ -374,6 +376,60 @@ func (r *run) flushLedger() {
 		}
 		r.done.Send(ctx, completion{ledger: true, written: n, err: err})
 	})
+}
+
+// maxHeldEvents bounds the event rows a lead holds back (see
+// holdQuietEvents) before it writes them anyway.
+const maxHeldEvents = 50
+
+// holdQuietEvents: a workflow task that only received events which changed
+// nothing the lead publishes (no stage, owner, score, SLA, nurture, effect
+// or alert changed, no other fact) does not write their event rows on its
+// own: they stay in the State (carried across Continue-As-New like every
+// pending entry) and go with the lead's next write — its next event that
+// changes something, its next timer, command or effect outcome, or the
+// 50th held row. A plain event then costs its signal and one workflow task,
+// no marker; the facts the metrics join to event rows (a transition, an
+// opportunity) are written in the same write as the events before them.
+func (r *run) holdQuietEvents() bool {
+	if !r.quiet || len(r.s.Ledger) >= maxHeldEvents {
+		return false
+	}
+	for _, e := range r.s.Ledger {
+		if e.Kind != actions.LedgerEvent {
+			return false
+		}
+	}
+	return r.published() == r.lastWritten
+}
+
+// publishedFacts is what a reader of the lead's published state would see
+// change; holdQuietEvents compares it with the last write's.
+type publishedFacts struct {
+	Stage                     lead.Stage
+	Owner, Segment, Territory string
+	Policy                    string
+	Score                     int
+	SLADue                    time.Time
+	SLALevel                  int
+	Breached, Away, SAL       bool
+	Track, Sending            string
+	Step                      int
+	NextTouch                 time.Time
+	Enrolled, Paused, Stopped bool
+	Effects, Alerts           int
+}
+
+func (r *run) published() publishedFacts {
+	s, n := r.s, r.s.Nurture
+	f := publishedFacts{Stage: s.Stage, Owner: s.OwnerID, Segment: s.Segment, Territory: s.Territory, Policy: s.PolicyVersion,
+		Score: s.Score.Total(), Away: s.Away != nil, SAL: s.SAL != nil, Effects: len(s.Effects), Alerts: len(s.Alerts),
+		Track: n.Track, Sending: n.Sending, Step: n.Step, NextTouch: n.NextAt, Enrolled: n.Enrolled, Paused: n.Paused,
+		Stopped: n.Unsubscribed || n.Bounced}
+	if c := s.SLA; c != nil {
+		f.SLADue, f.SLALevel, f.Breached = c.DueAt, c.Level, c.Breached
+	}
+	return f
 }
 
 func (r *run) onLedgerWritten(c completion) {

@@ -171,16 +171,19 @@ type SALWatch struct {
 
 // Nurture is the lead's place on a nurture track.
 type Nurture struct {
-	Track        string               `json:"track,omitempty"`
-	Step         int                  `json:"step"`
-	Enrolled     bool                 `json:"enrolled"`
-	Paused       bool                 `json:"paused,omitempty"`
-	NextAt       time.Time            `json:"nextAt,omitempty"`
-	Unsubscribed bool                 `json:"unsubscribed,omitempty"`
-	Bounced      bool                 `json:"bounced,omitempty"`
-	Sends        []time.Time          `json:"sends,omitempty"`   // recent sends, for the frequency cap
-	Sending      string               `json:"sending,omitempty"` // key of the touch on its way
-	Guard        suppression.Decision `json:"guard"`
+	Track        string      `json:"track,omitempty"`
+	Step         int         `json:"step"`
+	Enrolled     bool        `json:"enrolled"`
+	Paused       bool        `json:"paused,omitempty"`
+	NextAt       time.Time   `json:"nextAt,omitempty"`
+	Unsubscribed bool        `json:"unsubscribed,omitempty"`
+	Bounced      bool        `json:"bounced,omitempty"`
+	Sends        []time.Time `json:"sends,omitempty"`   // recent sends, for the frequency cap
+	Sending      string      `json:"sending,omitempty"` // key of the touch on its way
+	// Enroll: the enrollment not yet told to the nurture system; it goes
+	// with the first touch, so a lead that never gets one costs no call.
+	Enroll *actions.EnrollInput `json:"enroll,omitempty"`
+	Guard  suppression.Decision `json:"guard"`
 }
 
 // Caps on the lists carried in State, so a lead that lives for years does not

@@ -235,6 +235,10 @@ type SendInput struct {
 	LastRepTouch time.Time          `json:"lastRepTouch,omitempty"`
 	Rules        policy.Suppression `json:"rules"`
 	Timezone     string             `json:"timezone"`
+	// Enroll: the lead's enrollment on this track, not yet told to the
+	// nurture system (it goes with the first touch, idempotent by its own
+	// key, before the touch).
+	Enroll *EnrollInput `json:"enroll,omitempty"`
 }
 
 // SendResult says whether the touch went out, and if not, why.

@@ -95,6 +95,7 @@ var vars = []string{
 	EnvCodec, EnvCodecKeys, EnvCodecKeysFile, EnvCodecAddr, EnvCodecCORSOrigins,
 	EnvInsecureDemo, EnvHubSpotPortalID, EnvEventsRate, EnvEventsBurst,
 	EnvSaaSTaskQueue, EnvSaaSRate, EnvHubSpotRateLimit,
+	EnvStickyCacheSize,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -154,6 +155,8 @@ type Config struct {
 	// for its running activities before cancelling them. The pod's
 	// terminationGracePeriodSeconds must exceed it.
 	WorkerStopTimeout time.Duration
+	// StickyCacheSize: lead workflows a worker keeps in memory (cache.go).
+	StickyCacheSize int
 
 	// Notify: the notification channels (internal/config/notify.go).
 	Notify Notify
@@ -255,6 +258,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 
 	errs = append(errs, c.Edge.read(get)...)
 	errs = append(errs, c.SaaS.read(get, c.TaskQueue, c.CRM)...)
+	var cacheErrs []error
+	c.StickyCacheSize, cacheErrs = readStickyCache(get)
+	errs = append(errs, cacheErrs...)
 
 	if err := hostPort(c.TemporalAddress); err != nil {
 		bad(EnvTemporalAddress, c.TemporalAddress, err.Error())

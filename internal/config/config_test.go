@@ -39,6 +39,8 @@ func TestDefaults(t *testing.T) {
 		Edge:   Edge{EventsRate: 20, EventsBurst: 40},
 		// Third-party calls on their own queue, unlimited with the built-in CRM.
 		SaaS: SaaS{TaskQueue: "leadflow-saas", HubSpotBurst: 100, HubSpotWindow: 10 * time.Second},
+		// Under the SDK's 10,000: the recorded bench filled that past 1 GiB.
+		StickyCacheSize: 4096,
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
