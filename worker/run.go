@@ -180,7 +180,8 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	// Process-wide, and read when the first worker starts.
 	worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
 	w := worker.New(c, cfg.TaskQueue, opts)
-	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols, SaaSQueue: cfg.SaaS.TaskQueue}).LeadWorkflow,
+	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols, SaaSQueue: cfg.SaaS.TaskQueue,
+		SaaSKinds: saasKinds(cfg, dispatcher != nil)}).LeadWorkflow,
 		workflow.RegisterOptions{Name: lead.WorkflowType})
 	// Third-party calls run on their own queue, whose activity rate the
 	// server enforces across every worker (the last worker to start sets

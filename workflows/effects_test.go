@@ -1,12 +1,14 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -445,5 +447,31 @@ func TestOwnerAndStageWritesEndWithTheNewest(t *testing.T) {
 	}
 	if n := len(h.f.assigns); n == 0 || h.f.assigns[n-1].OwnerID != "rep-8" {
 		t.Fatalf("CRM owners written: %+v", h.f.assigns)
+	}
+}
+
+// Effects the worker names as third-party calls go to the SaaS queue; the
+// rest (here the built-in CRM's task) stay on the lead's own queue, where
+// eager execution starts them without another trip through the server.
+func TestEffectsOnTheirQueues(t *testing.T) {
+	for name, kinds := range map[string]map[string]bool{
+		"worker says":  {actions.NotifyManager: true},
+		"default: all": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			queues := map[string]string{}
+			h := newHarness(t, withSaaS("leadflow-saas", kinds))
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				queues[info.ActivityType.Name] = info.TaskQueue
+			})
+			h.event(0, quoteRequest("evt-1"))
+			if err := h.run(time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			taskOnSaaS := queues[actions.CreateTask] == "leadflow-saas"
+			if queues[actions.CreateTask] == "" || taskOnSaaS != (kinds == nil) || queues[actions.NotifyManager] != "leadflow-saas" {
+				t.Fatalf("queues %v: want the task on the SaaS queue only by default, notifications there always", queues)
+			}
+		})
 	}
 }

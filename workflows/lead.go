@@ -33,6 +33,9 @@ type Config struct {
 	// parties (CRM, nurture, notifications), rate-limited across workers;
 	// "" runs them on the workflow's own queue.
 	SaaSQueue string
+	// SaaSKinds: the effect kinds (activity names) that go to SaaSQueue;
+	// nil: every effect but merge forwarding.
+	SaaSKinds map[string]bool
 }
 
 // defaultHistoryCap keeps every run under the server's Continue-As-New

@@ -102,6 +102,15 @@ func lane(kind string) string {
 // older one that has not gone out moot.
 func latestWins(lane string) bool { return lane == "owner" || lane == "stage" }
 
+// onSaaSQueue: the effect reaches a third party (the worker says which
+// kinds do; by default all but merge forwarding).
+func (r *run) onSaaSQueue(kind string) bool {
+	if r.cfg.SaaSKinds == nil {
+		return kind != actions.ForwardEvents
+	}
+	return r.cfg.SaaSKinds[kind]
+}
+
 // completion is an effect's outcome, reported by its coroutine.
 type completion struct {
 	key     string
@@ -224,7 +233,7 @@ func (r *run) start(e *Effect) {
 	kind, arg := e.In.call()
 	key := e.Key
 	opts := remoteOptions(e.Summary, r.retryFor())
-	if kind != actions.ForwardEvents {
+	if r.onSaaSQueue(kind) {
 		// Third parties: their own queue, whose rate every worker shares.
 		opts.TaskQueue = r.saasQueue
 	}
