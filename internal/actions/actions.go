@@ -266,6 +266,7 @@ const (
 	LedgerTouch      = "first_touch"
 	LedgerNurture    = "nurture"
 	LedgerExpansion  = "expansion" // a customer's expansion opportunity: created, won or lost (pipeline reported apart)
+	LedgerPolicy     = "policy"    // the lead moved to another policy version (data: from, to, digest, activation)
 )
 
 // LedgerEntry is one immutable fact. Key is unique: recording it twice is
