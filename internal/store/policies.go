@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/lead"
 )
 
 // ErrPolicyConflict: a version label already names another source, or a
@@ -304,6 +308,45 @@ SELECT worker, version, digest, seq, seen_at FROM policy_workers WHERE seen_at >
 	})
 	if err != nil {
 		return nil, fmt.Errorf("policy workers: %w", err)
+	}
+	return out, nil
+}
+
+// LeadInputs is one lead's last published view with its decision inputs
+// (nil for a snapshot published before inputs were kept).
+type LeadInputs struct {
+	View   lead.View
+	Inputs *actions.DecisionInputs
+}
+
+// OpenLeadInputs lists every lead not disqualified or merged, as it last
+// published, by lead ID: what policy shadow evaluates a candidate on.
+func (p *Policies) OpenLeadInputs(ctx context.Context) ([]LeadInputs, error) {
+	rows, err := p.pool.Query(ctx, `
+SELECT view, inputs FROM lead_states
+WHERE view->>'stage' NOT IN ('disqualified', 'merged') ORDER BY lead_id`)
+	if err != nil {
+		return nil, fmt.Errorf("open leads: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LeadInputs, error) {
+		var view, inputs []byte
+		if err := r.Scan(&view, &inputs); err != nil {
+			return LeadInputs{}, err
+		}
+		var l LeadInputs
+		if err := json.Unmarshal(view, &l.View); err != nil {
+			return l, fmt.Errorf("view: %w", err)
+		}
+		if inputs != nil {
+			l.Inputs = &actions.DecisionInputs{}
+			if err := json.Unmarshal(inputs, l.Inputs); err != nil {
+				return l, fmt.Errorf("inputs of lead %s: %w", l.View.LeadID, err)
+			}
+		}
+		return l, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open leads: %w", err)
 	}
 	return out, nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
 )
@@ -141,5 +143,32 @@ func TestPolicyWorkers(t *testing.T) {
 	}
 	if ws, err := p.Workers(ctx, time.Now().Add(time.Minute)); err != nil || len(ws) != 0 {
 		t.Fatalf("Workers seen in the future = %+v %v; want none", ws, err)
+	}
+}
+
+func TestOpenLeadInputs(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t)
+	ctx := t.Context()
+	at := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	for _, snap := range []actions.StateSnapshot{
+		{LeadID: "L-2", Seq: 1, At: at, View: lead.View{Stage: lead.StageHandoff},
+			Inputs: &actions.DecisionInputs{Profile: lead.Profile{Email: "b@b.io", Employees: 40}, Trigger: "quote_request", Counts: map[string]int64{"form.submit": 1}}},
+		{LeadID: "L-1", Seq: 1, At: at, View: lead.View{Stage: lead.StageLead}}, // published before inputs were kept
+		{LeadID: "L-3", Seq: 1, At: at, View: lead.View{Stage: lead.StageDisqualified}, Inputs: &actions.DecisionInputs{}},
+	} {
+		if err := s.PublishState(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Policies().OpenLeadInputs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].View.LeadID != "L-1" || got[0].Inputs != nil || got[1].View.LeadID != "L-2" {
+		t.Fatalf("open leads = %+v; want L-1 (no inputs), L-2", got)
+	}
+	if in := got[1].Inputs; in == nil || in.Profile.Employees != 40 || in.Trigger != "quote_request" || in.Counts["form.submit"] != 1 {
+		t.Fatalf("L-2 inputs = %+v", in)
 	}
 }

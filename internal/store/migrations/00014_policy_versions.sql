@@ -32,7 +32,13 @@ CREATE TABLE policy_workers (
     seen_at timestamptz NOT NULL
 );
 
+-- What the policy's conditions read about each lead (profile, trigger,
+-- event counts), beside its published view: starter policy shadow
+-- evaluates a candidate policy on it. NULL until the lead publishes again.
+ALTER TABLE lead_states ADD COLUMN inputs jsonb;
+
 -- +goose Down
+ALTER TABLE lead_states DROP COLUMN inputs;
 DROP TABLE policy_workers;
 DROP TABLE policy_activations;
 DROP TABLE policy_versions;
