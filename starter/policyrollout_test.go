@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/directory"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/policydiff"
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
 )
@@ -138,6 +140,14 @@ func TestPolicyShadow(t *testing.T) {
 	}
 	if code := ta.run(t, "policy", "shadow", "--version", "cand-1"); code != exitOK || !strings.Contains(ta.out.String(), "1 would change") {
 		t.Fatalf("shadow --version: %d\n%s", code, ta.out.String())
+	}
+	// The dashboard's page reads the same report.
+	page, err := policyShadows{st: st, file: deployPolicy, now: time.Now}.Shadow(ctx, "cand-1")
+	if err != nil || len(page.Changes) != 1 || page.Changes[0].LeadID != "L-1" || page.Counts[policydiff.BecomesMQL] != 1 {
+		t.Fatalf("the page's report = %+v %v; want L-1 becoming an MQL", page, err)
+	}
+	if _, err := (policyShadows{st: st, file: deployPolicy, now: time.Now}).Shadow(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the page's report of an unknown version: %v; want ErrNotFound", err)
 	}
 	if code := ta.run(t, "policy", "shadow", cand, "--version", "cand-1"); code != exitUsage {
 		t.Fatalf("shadow with FILE and --version = %d; want usage", code)

@@ -126,3 +126,23 @@ func inForce(ctx context.Context, ps *store.Policies, filePath string) (*policy.
 	}
 	return p, nil
 }
+
+// policyShadows is the dashboard's policy shadow page over the store: the
+// same report as `starter policy shadow --version V`.
+type policyShadows struct {
+	st   *store.Store
+	file string // LEADFLOW_POLICY, in force while nothing is activated
+	now  func() time.Time
+}
+
+func (p policyShadows) Versions(ctx context.Context) ([]store.PolicyVersion, error) {
+	ctx, cancel := context.WithTimeout(ctx, policyDBTimeout)
+	defer cancel()
+	return p.st.Policies().Versions(ctx)
+}
+
+func (p policyShadows) Shadow(ctx context.Context, version string) (policydiff.Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, policyDBTimeout)
+	defer cancel()
+	return shadowReport(ctx, p.st, p.file, nil, version, p.now)
+}

@@ -28,13 +28,33 @@ func WriteSummary(w io.Writer, r Report) error {
 		fmt.Fprintf(&b, "  %4d not evaluated: published before their inputs were kept (they are at their next event)\n", n)
 	}
 	for _, c := range r.Changes {
-		fmt.Fprintf(&b, "%s (%s): %s\n", c.LeadID, c.Stage, strings.Join(describe(c), "; "))
+		fmt.Fprintf(&b, "%s (%s): %s\n", c.LeadID, c.Stage, strings.Join(Describe(c), "; "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func describe(c Change) []string {
+// Kinds are the change kinds in report order.
+func Kinds() []string {
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		out[i] = l.kind
+	}
+	return out
+}
+
+// Label is a change kind as the summary says it.
+func Label(kind string) string {
+	for _, l := range labels {
+		if l.kind == kind {
+			return l.text
+		}
+	}
+	return kind
+}
+
+// Describe is one line per change of c: what it is now → under the candidate.
+func Describe(c Change) []string {
 	var out []string
 	for _, w := range c.What {
 		switch w {
