@@ -53,9 +53,55 @@ func (a *app) byOf(c *command, by string) (string, error) {
 }
 
 func cmdPolicyPublish(ctx context.Context, a *app, c *command, args []string) error {
+	return policyChange(ctx, a, c, args, 1, func(ctx context.Context, ps *store.Policies, pos []string, by string) error {
+		p, err := loadPolicyFile(a, pos[0])
+		if err != nil {
+			return err
+		}
+		if err := checkPoolsInStore(ctx, a, ps, p); err != nil {
+			return err
+		}
+		v, created, err := ps.Publish(ctx, p.Version, p.Source, by)
+		if err != nil {
+			return fmt.Errorf("policy publish %s: %w", pos[0], err)
+		}
+		if !created {
+			fmt.Fprintf(a.stdout, "version %s is already published with this source (%s by %s); nothing changed\n",
+				v.Version, v.PublishedAt.UTC().Format(time.RFC3339), v.PublishedBy)
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "published version %s (digest %s); `starter policy shadow --version %s` shows what it would change, `starter policy activate %s` makes it live\n",
+			v.Version, v.Digest[:12], v.Version, v.Version)
+		return nil
+	})
+}
+
+// checkPoolsInStore refuses a policy routing to a pool the imported
+// directory lacks (no directory imported yet: nothing to check against).
+func checkPoolsInStore(ctx context.Context, a *app, ps *store.Policies, p *policy.Policy) error {
+	dir, err := ps.Directory(ctx)
+	if err != nil {
+		return fmt.Errorf("policy publish: read the directory: %w", err)
+	}
+	if len(dir.Pools) == 0 {
+		return nil
+	}
+	if err := p.CheckPools(poolNames(dir)); err != nil {
+		printErrors(a.stderr, err)
+		fmt.Fprintln(a.stderr, "(the pools are checked against the directory imported in Postgres)")
+		return errReported
+	}
+	return nil
+}
+
+// policyChange runs one activation command: --by (default the user name),
+// want positional arguments, then fn on the policy store under the
+// command's deadline.
+func policyChange(ctx context.Context, a *app, c *command, args []string, want int,
+	fn func(ctx context.Context, ps *store.Policies, pos []string, by string) error) error {
 	fs := c.flagSet(a)
-	byFlag := fs.String("by", "", "who publishes (default: your user name)")
-	pos, err := parseArgs(c, fs, args, 1, 1)
+	byFlag := fs.String("by", "", "who does it (default: your user name)")
+	pos, err := parseArgs(c, fs, args, want, want)
 	if err != nil {
 		return err
 	}
@@ -63,101 +109,43 @@ func cmdPolicyPublish(ctx context.Context, a *app, c *command, args []string) er
 	if err != nil {
 		return err
 	}
-	p, err := policy.Load(pos[0])
-	if err != nil {
-		printErrors(a.stderr, err)
-		return errReported
-	}
 	st, ctx, cancel, err := a.policyStore(ctx)
 	if err != nil {
-		return fmt.Errorf("policy publish: %w", err)
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	defer cancel()
 	defer st.Close()
-	dir, err := st.Directory(ctx)
-	if err != nil {
-		return fmt.Errorf("policy publish %s: read the directory: %w", pos[0], err)
-	}
-	if len(dir.Pools) > 0 {
-		known := make(map[string]bool, len(dir.Pools))
-		for name := range dir.Pools {
-			known[name] = true
-		}
-		if err := p.CheckPools(known); err != nil {
-			printErrors(a.stderr, err)
-			fmt.Fprintln(a.stderr, "(the pools are checked against the directory imported in Postgres)")
-			return errReported
-		}
-	}
-	v, created, err := st.Policies().Publish(ctx, p.Version, p.Source, by)
-	if err != nil {
-		return fmt.Errorf("policy publish %s: %w", pos[0], err)
-	}
-	if !created {
-		fmt.Fprintf(a.stdout, "version %s is already published with this source (%s by %s); nothing changed\n",
-			v.Version, v.PublishedAt.UTC().Format(time.RFC3339), v.PublishedBy)
-		return nil
-	}
-	fmt.Fprintf(a.stdout, "published version %s (digest %s); `starter policy shadow --version %s` shows what it would change, `starter policy activate %s` makes it live\n",
-		v.Version, v.Digest[:12], v.Version, v.Version)
-	return nil
+	return fn(ctx, st.Policies(), pos, by)
 }
 
 func cmdPolicyActivate(ctx context.Context, a *app, c *command, args []string) error {
-	fs := c.flagSet(a)
-	byFlag := fs.String("by", "", "who activates (default: your user name)")
-	pos, err := parseArgs(c, fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	by, err := a.byOf(c, *byFlag)
-	if err != nil {
-		return err
-	}
-	st, ctx, cancel, err := a.policyStore(ctx)
-	if err != nil {
-		return fmt.Errorf("policy activate: %w", err)
-	}
-	defer cancel()
-	defer st.Close()
-	act, changed, err := st.Policies().Activate(ctx, pos[0], by)
-	if err != nil {
-		return fmt.Errorf("policy activate: %w", err)
-	}
-	if !changed {
-		fmt.Fprintf(a.stdout, "version %s is already active (activation %d); nothing changed\n", act.Version, act.Seq)
+	return policyChange(ctx, a, c, args, 1, func(ctx context.Context, ps *store.Policies, pos []string, by string) error {
+		act, changed, err := ps.Activate(ctx, pos[0], by)
+		if err != nil {
+			return fmt.Errorf("policy activate: %w", err)
+		}
+		if !changed {
+			fmt.Fprintf(a.stdout, "version %s is already active (activation %d); nothing changed\n", act.Version, act.Seq)
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "activated version %s (activation %d); workers switch within LEADFLOW_POLICY_POLL, each lead at its next event or timer\n", act.Version, act.Seq)
 		return nil
-	}
-	fmt.Fprintf(a.stdout, "activated version %s (activation %d); workers switch within LEADFLOW_POLICY_POLL, each lead at its next event or timer\n", act.Version, act.Seq)
-	return nil
+	})
 }
 
 func cmdPolicyRollback(ctx context.Context, a *app, c *command, args []string) error {
-	fs := c.flagSet(a)
-	byFlag := fs.String("by", "", "who rolls back (default: your user name)")
-	if _, err := parseArgs(c, fs, args, 0, 0); err != nil {
-		return err
-	}
-	by, err := a.byOf(c, *byFlag)
-	if err != nil {
-		return err
-	}
-	st, ctx, cancel, err := a.policyStore(ctx)
-	if err != nil {
-		return fmt.Errorf("policy rollback: %w", err)
-	}
-	defer cancel()
-	defer st.Close()
-	act, err := st.Policies().Rollback(ctx, by)
-	if errors.Is(err, store.ErrPolicyConflict) {
-		fmt.Fprintf(a.stderr, "starter: %v\n", err)
-		return errReported
-	}
-	if err != nil {
-		return fmt.Errorf("policy rollback: %w", err)
-	}
-	fmt.Fprintf(a.stdout, "rolled back to version %s (activation %d)\n", act.Version, act.Seq)
-	return nil
+	return policyChange(ctx, a, c, args, 0, func(ctx context.Context, ps *store.Policies, _ []string, by string) error {
+		act, err := ps.Rollback(ctx, by)
+		if errors.Is(err, store.ErrPolicyConflict) {
+			fmt.Fprintf(a.stderr, "starter: %v\n", err)
+			return errReported
+		}
+		if err != nil {
+			return fmt.Errorf("policy rollback: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "rolled back to version %s (activation %d)\n", act.Version, act.Seq)
+		return nil
+	})
 }
 
 // cmdPolicyStatus prints the active version, the published ones with their

@@ -35,9 +35,8 @@ func cmdPolicyShadow(ctx context.Context, a *app, c *command, args []string) err
 	}
 	var cand *policy.Policy
 	if len(pos) == 1 {
-		if cand, err = policy.Load(pos[0]); err != nil {
-			printErrors(a.stderr, err)
-			return errReported
+		if cand, err = loadPolicyFile(a, pos[0]); err != nil {
+			return err
 		}
 	}
 	cfg, err := a.config()

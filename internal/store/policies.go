@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadflow/leadflow/internal/actions"
+	"github.com/leadflow/leadflow/internal/directory"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -349,4 +350,9 @@ WHERE view->>'stage' NOT IN ('disqualified', 'merged') ORDER BY lead_id`)
 		return nil, fmt.Errorf("open leads: %w", err)
 	}
 	return out, nil
+}
+
+// Directory is the imported directory, for checking a policy's pools.
+func (p *Policies) Directory(ctx context.Context) (*directory.Directory, error) {
+	return (&Store{pool: p.pool, now: p.now}).Directory(ctx)
 }
