@@ -283,8 +283,15 @@ func RollbackTarget(hist []PolicyActivation) (string, bool) {
 	return stack[len(stack)-2], true
 }
 
+// workerReportsKept: reports older than this are dropped as new ones come,
+// so workers that restarted (a new pid) do not pile up.
+const workerReportsKept = 24 * time.Hour
+
 // ReportWorker records what a worker runs now.
 func (p *Policies) ReportWorker(ctx context.Context, w PolicyWorker) error {
+	if _, err := p.pool.Exec(ctx, `DELETE FROM policy_workers WHERE seen_at < $1`, p.now().Add(-workerReportsKept)); err != nil {
+		return fmt.Errorf("report policy of worker %s: prune: %w", w.Worker, err)
+	}
 	_, err := p.pool.Exec(ctx, `
 INSERT INTO policy_workers (worker, version, digest, seq, seen_at) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (worker) DO UPDATE SET version = excluded.version, digest = excluded.digest, seq = excluded.seq, seen_at = excluded.seen_at`,

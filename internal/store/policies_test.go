@@ -172,3 +172,24 @@ func TestOpenLeadInputs(t *testing.T) {
 		t.Fatalf("L-2 inputs = %+v", in)
 	}
 }
+
+// Reports older than a day are dropped when a worker reports.
+func TestPolicyWorkersPruned(t *testing.T) {
+	t.Parallel()
+	c := &clock{t: time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)}
+	p := storetest.Open(t, store.WithClock(c.Now)).Policies()
+	ctx := t.Context()
+	if err := p.ReportWorker(ctx, store.PolicyWorker{Worker: "old", Version: "v1", Digest: "d1"}); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.t = c.t.Add(25 * time.Hour)
+	c.mu.Unlock()
+	if err := p.ReportWorker(ctx, store.PolicyWorker{Worker: "new", Version: "v1", Digest: "d1"}); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := p.Workers(ctx, time.Time{})
+	if err != nil || len(ws) != 1 || ws[0].Worker != "new" {
+		t.Fatalf("Workers = %+v %v; want only new", ws, err)
+	}
+}
