@@ -124,6 +124,15 @@ func testPolicyRollout(t *testing.T, srv *testenv.DevServer) {
 	if switches != 1 {
 		t.Fatalf("%d policy switches in the ledger; want 1", switches)
 	}
+	// What policy shadow reads: the lead's inputs beside its published view.
+	var open []store.LeadInputs
+	eventually(t, 30*time.Second, "the lead's inputs are published", func() bool {
+		open, err = pols.OpenLeadInputs(ctx)
+		return err == nil && len(open) == 1 && open[0].Inputs != nil && open[0].Inputs.Counts["web.page_view"] == 3
+	})
+	if in := open[0].Inputs; in.Profile.Employees != 400 || in.Trigger != "pricing_page" {
+		t.Fatalf("published inputs %+v; want the profile and trigger pricing_page", in)
+	}
 }
 
 // handledBy reports whether a worker with that identity completed one of the
