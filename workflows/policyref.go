@@ -3,10 +3,11 @@ package workflows
 import (
 	"fmt"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/policy"
-	"go.temporal.io/sdk/workflow"
 )
 
 // ActivatedSource is a PolicySource that also knows the activation its
