@@ -48,6 +48,9 @@ type hooks struct {
 	// notifyChecked hears the outcome of each notification channel's
 	// start check (nil: it answered).
 	notifyChecked func(channel string, err error)
+	// policies, if not nil, is where the worker reads the active policy
+	// version instead of Postgres.
+	policies policyStore
 }
 
 // Startup retries: a worker that starts before Postgres or Temporal
@@ -143,6 +146,15 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		}
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// The activated version, if any, before the worker takes a task: a new
+	// lead then starts on it, not on the file.
+	var policies policyStore = st.Policies()
+	if hk.policies != nil {
+		policies = hk.policies
+	}
+	identity := workerIdentity()
+	pols.poll(ctx, policies, identity, 10*time.Second)
+	go pols.watch(ctx, policies, identity, cfg.PolicyPoll)
 	checkPools(ctx, st, pols, log)
 	hl.setPhase("starting: registering search attributes")
 	if err := temporalx.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {

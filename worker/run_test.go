@@ -42,6 +42,7 @@ func TestWorker(t *testing.T) {
 	t.Run("an SMTP server down at start is a warning", func(t *testing.T) { testUnreachableSMTPIsAWarning(t, srv) })
 	t.Run("codec off runs without keys", func(t *testing.T) { testCodecOff(t, srv) })
 	t.Run("payloads reach Temporal encrypted", func(t *testing.T) { testPayloadsEncrypted(t, srv) })
+	t.Run("a policy activated mid-lead is adopted once and kept", func(t *testing.T) { testPolicyRollout(t, srv) })
 }
 
 // running is a worker started by startWorker.

@@ -68,6 +68,7 @@ type harnessConfig struct {
 	historyCap int
 	saasQueue  string
 	saasKinds  map[string]bool
+	source     PolicySource // instead of a static policy
 }
 
 func withPolicy(src string) harnessOpt                { return func(c *harnessConfig) { c.policy = src } }
@@ -77,6 +78,7 @@ func withHistoryCap(n int) harnessOpt                 { return func(c *harnessCo
 func withSaaS(queue string, kinds map[string]bool) harnessOpt {
 	return func(c *harnessConfig) { c.saasQueue, c.saasKinds = queue, kinds }
 }
+func withSource(s PolicySource) harnessOpt { return func(c *harnessConfig) { c.source = s } }
 
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
@@ -91,7 +93,10 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	h.f = newFakes(cfg.dir)
 	h.f.now = h.env.Now
 	h.f.register(h.env)
-	h.leads = New(Config{Policies: staticPolicy{mustPolicy(cfg.policy)}, HistoryCap: cfg.historyCap,
+	if cfg.source == nil {
+		cfg.source = staticPolicy{mustPolicy(cfg.policy)}
+	}
+	h.leads = New(Config{Policies: cfg.source, HistoryCap: cfg.historyCap,
 		SaaSQueue: cfg.saasQueue, SaaSKinds: cfg.saasKinds})
 	h.env.RegisterWorkflowWithOptions(h.leads.LeadWorkflow, workflow.RegisterOptions{Name: lead.WorkflowType})
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {

@@ -262,35 +262,35 @@ func (r *run) nextWake() (time.Time, string) {
 	return at, what
 }
 
-// refreshPolicy picks up the worker's current policy. The policy source is
-// recorded in history (a mutable side effect, written only when the policy
-// changes), so a replay re-parses exactly the contract the lead decided under.
+// refreshPolicy picks up the worker's current policy when it is newer than
+// the lead's (newerPolicy). The choice is recorded in history (a mutable side
+// effect, written only when it changes), so a replay re-parses exactly the
+// contract the lead decided under.
 func (r *run) refreshPolicy() error {
-	// The history cap is worker configuration too, recorded in the same
-	// marker (one marker for a new lead, not two): a replay must decide
+	// The run's history cap is worker configuration too, recorded in the
+	// same marker (one marker for a new lead, not two): a replay decides
 	// when to continue as new with the cap the run had, not the replaying
 	// worker's.
-	type ref struct {
-		Version    string `json:"version"`
-		Digest     string `json:"digest"`
-		Source     string `json:"source"`
-		HistoryCap int    `json:"historyCap"`
+	type recorded struct {
+		PolicyRef
+		HistoryCap int `json:"historyCap,omitempty"`
 	}
 	v := workflow.MutableSideEffect(r.ctx, "policy", func(workflow.Context) any {
-		p := r.cfg.Policies.Current()
-		return ref{Version: p.Version, Digest: p.Digest, Source: string(p.Source), HistoryCap: r.cfg.HistoryCap}
+		return recorded{newerPolicy(r.s.Policy, offeredPolicy(r.cfg.Policies)), r.cfg.HistoryCap}
 	}, func(a, b any) bool {
-		return a.(ref).Digest == b.(ref).Digest && a.(ref).HistoryCap == b.(ref).HistoryCap
+		ra, rb := a.(recorded), b.(recorded)
+		return ra.same(rb.PolicyRef) && ra.HistoryCap == rb.HistoryCap
 	})
-	var got ref
-	if err := v.Get(&got); err != nil {
+	var rec recorded
+	if err := v.Get(&rec); err != nil {
 		return fmt.Errorf("lead %s: read policy: %w", r.s.LeadID, err)
 	}
-	r.historyCap = got.HistoryCap
+	got := rec.PolicyRef
+	r.historyCap = rec.HistoryCap
 	if r.historyCap <= 0 {
 		r.historyCap = defaultHistoryCap
 	}
-	if r.pol != nil && r.pol.Digest == got.Digest {
+	if r.pol != nil && r.s.Policy != nil && r.s.Policy.same(got) {
 		return nil
 	}
 	p, err := policy.FromSource([]byte(got.Source))
@@ -301,8 +301,12 @@ func (r *run) refreshPolicy() error {
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("lead %s: policy %s calendar: %v", r.s.LeadID, got.Version, err), "Policy", err)
 	}
+	from, prev := r.s.PolicyVersion, r.s.Policy
 	r.pol, r.cal = p, cal
-	r.s.PolicyVersion = p.Version
+	r.s.PolicyVersion, r.s.Policy = p.Version, &got
+	if switched := prev != nil && prev.Digest != got.Digest || prev == nil && from != "" && from != got.Version; switched {
+		r.notePolicySwitch(from, got)
+	}
 	return nil
 }
 

@@ -375,7 +375,8 @@ func (r *run) flushLedger() {
 	r.s.StateSeq = max(r.s.StateSeq+1, workflow.Now(r.ctx).UnixMicro())
 	in := actions.RecordInput{
 		Entries: append([]actions.LedgerEntry(nil), r.s.Ledger...),
-		State:   &actions.StateSnapshot{LeadID: r.s.LeadID, Seq: r.s.StateSeq, At: workflow.Now(r.ctx), View: r.view()},
+		State: &actions.StateSnapshot{LeadID: r.s.LeadID, Seq: r.s.StateSeq, At: workflow.Now(r.ctx), View: r.view(),
+			Inputs: &actions.DecisionInputs{Profile: r.s.Profile, Trigger: r.s.Trigger, Counts: r.s.Score.Counts}},
 	}
 	summary := fmt.Sprintf("record %d ledger entries", n)
 	workflow.Go(r.ctx, func(ctx workflow.Context) {

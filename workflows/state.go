@@ -33,6 +33,9 @@ type State struct {
 	OwnerID       string       `json:"ownerId,omitempty"`
 	ManagerID     string       `json:"managerId,omitempty"`
 	PolicyVersion string       `json:"policyVersion"`
+	// Policy is the policy the lead decides under (refreshPolicy), carried
+	// so a new run never falls back to an older version.
+	Policy *PolicyRef `json:"policy,omitempty"`
 
 	Score   scoring.State `json:"score"`
 	Trigger string        `json:"trigger,omitempty"` // scoring rule that made the lead an MQL
@@ -161,6 +164,8 @@ type SLAClock struct {
 	// RetryAt: the step at Level needed the directory, which did not
 	// answer; it runs again then.
 	RetryAt time.Time `json:"retryAt,omitempty"`
+	// Policy is the version the clock and its ladder were computed under.
+	Policy string `json:"policy,omitempty"`
 }
 
 // SALWatch watches an accepted lead for staleness.

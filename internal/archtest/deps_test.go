@@ -30,6 +30,7 @@ func TestDependencyRules(t *testing.T) {
 		{"internal/suppression", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
 		{"internal/directory", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
 		{"internal/lead", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		{"internal/policydiff", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
 		// The workflow talks to adapters only through activity names.
 		{"workflows", []string{mod + "internal/store", mod + "internal/crm", mod + "internal/nurture", mod + "internal/api",
 			mod + "internal/hubspot", mod + "activities", "github.com/jackc/pgx"}},

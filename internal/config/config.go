@@ -89,7 +89,7 @@ var vars = []string{
 	EnvCRM, EnvHubSpotToken, EnvHubSpotBaseURL, EnvHubSpotClientSecret, EnvHubSpotStageMap,
 	EnvNurture, EnvNurtureWebhookURL, EnvNurtureWebhookSecret,
 	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel, EnvUpdateTimeout,
-	EnvWorkerStopTimeout,
+	EnvWorkerStopTimeout, EnvPolicyPoll,
 	EnvSlackWebhookURL, EnvSlackBotToken, EnvSMTPURL, EnvEmailFrom, EnvTemporalUIURL,
 	// payload encryption: codec.go
 	EnvCodec, EnvCodecKeys, EnvCodecKeysFile, EnvCodecAddr, EnvCodecCORSOrigins,
@@ -157,6 +157,8 @@ type Config struct {
 	WorkerStopTimeout time.Duration
 	// StickyCacheSize: lead workflows a worker keeps in memory (cache.go).
 	StickyCacheSize int
+	// PolicyPoll is how often the worker reads the active policy version.
+	PolicyPoll time.Duration
 
 	// Notify: the notification channels (internal/config/notify.go).
 	Notify Notify
@@ -256,6 +258,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	c.PolicyPoll, errs = readPolicyPoll(get, errs)
 	errs = append(errs, c.Edge.read(get)...)
 	errs = append(errs, c.SaaS.read(get, c.TaskQueue, c.CRM)...)
 	var cacheErrs []error
@@ -376,11 +379,11 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("temporal=%s namespace=%s taskQueue=%s tls=%t apiKey=%s db=%s policy=%s "+
 		"webhookSecret=%s idKey=%s crm=%s hubspotBaseURL=%s hubspotToken=%s hubspotClientSecret=%s "+
-		"nurture=%s nurtureWebhookURL=%s nurtureWebhookSecret=%s http=%s publicURL=%s apiToken=%s metrics=%s logLevel=%s updateTimeout=%s workerStopTimeout=%s",
+		"nurture=%s nurtureWebhookURL=%s nurtureWebhookSecret=%s http=%s publicURL=%s apiToken=%s metrics=%s logLevel=%s updateTimeout=%s workerStopTimeout=%s policyPoll=%s",
 		c.TemporalAddress, c.Namespace, c.TaskQueue, c.TemporalTLS.Enabled() || c.TemporalAPIKey != "", mask(c.TemporalAPIKey),
 		db, c.PolicyPath, mask(c.WebhookSecret), mask(c.IDKey), c.CRM, c.HubSpotBaseURL, mask(c.HubSpotToken),
 		mask(c.HubSpotClientSecret), c.Nurture, c.NurtureWebhookURL, mask(c.NurtureWebhookSecret),
-		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout) +
+		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout, c.PolicyPoll) +
 		" " + c.Notify.String() + " " + c.Edge.String()
 }
 
