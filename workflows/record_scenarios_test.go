@@ -121,13 +121,15 @@ func ladderTiming(r *rec) {
 }
 
 // ladderFallback: nobody works the lead; after max_reassigns reassigns it
-// goes to the pool's fallback owner with an alert.
+// goes to the pool's fallback owner with an alert, and when the fallback
+// owner does not work it either, another alert (no further reassign).
 func ladderFallback(r *rec) {
 	id := "rec-fallback"
 	r.send(id, quoteRequest("f1"))
-	r.waitHistory(id, "activity:RaiseAlert:kind=sla_max_reassigns")
+	r.waitHistory(id, "activity:RaiseAlert:kind=sla_unworked_at_fallback")
 	r.save(id, "ladder-fallback", "fired:first-touch SLA remind", "fired:first-touch SLA escalate", "fired:first-touch SLA reassign",
-		"activity:AssignOwner>=3", "activity:RaiseAlert:kind=sla_max_reassigns", "final:handoff")
+		"activity:AssignOwner>=3", "activity:RaiseAlert:kind=sla_max_reassigns", "activity:RaiseAlert:kind=sla_unworked_at_fallback",
+		"final:handoff")
 }
 
 // ladderAcceptance: the owner touches but never accepts: the acceptance
