@@ -66,6 +66,7 @@ func won(r *rec) {
 	id := "rec-won"
 	r.accepted(id, "w")
 	r.send(id, ev("w4", lead.EventOpportunityCreated, map[string]any{"amount": 5000}))
+	r.waitStage(id, lead.StageOpportunity) // published before the win (one upsert per workflow task)
 	r.send(id, ev("w5", lead.EventOpportunityWon, map[string]any{"amount": 5000}))
 	r.waitStage(id, lead.StageCustomer)
 	r.send(id, ev("w6", lead.EventOpportunityCreated, map[string]any{"amount": 800}))
@@ -74,10 +75,13 @@ func won(r *rec) {
 	r.waitHistory(id, "activity:CreateTask:kind="+actions.TaskUpsell)
 	r.send(id, ev("w9", lead.EventOpportunityCreated, map[string]any{"amount": 300}))
 	r.send(id, ev("w10", lead.EventOpportunityLost, map[string]any{"reason": "budget"}))
-	r.waitHistory(id, "activity:NurtureEnroll:track=customer>=3")
+	// customer nurture: on the lead's entry, after the expansion won and
+	// after the expansion lost, each a first touch's timer (the nurture
+	// system hears of each enrollment only with a touch that goes out)
+	r.waitHistory(id, "timer:nurture touch · customer 1/12>=3")
 	r.save(id, "won", "stage:handoff", "stage:sal", "stage:opportunity", "stage:customer", "final:customer",
 		"update:accept", "activity:CreateTask:kind="+actions.TaskUpsell, "signal:opportunity.lost",
-		"activity:NurtureEnroll:track=customer>=3")
+		"timer:nurture touch · customer 1/12>=3")
 }
 
 // humanLoop: re-engagement, an ops reassign, a CRM owner change, an
@@ -209,6 +213,8 @@ func opportunityLost(r *rec) {
 	r.accepted(id, "o")
 	r.send(id, ev("o4", lead.EventOpportunityLost, map[string]any{"reason": "no opportunity yet"}))
 	r.send(id, ev("o5", lead.EventOpportunityCreated, map[string]any{"amount": 2000}))
+	// published before the loss: events of one workflow task publish once
+	r.waitStage(id, lead.StageOpportunity)
 	r.send(id, ev("o6", lead.EventOpportunityLost, map[string]any{"reason": "competitor"}))
 	r.waitStage(id, lead.StageRecycle)
 	r.save(id, "opportunity-lost", "stage:sal", "stage:opportunity", "signal:opportunity.lost", "stage:recycle",
@@ -266,7 +272,7 @@ func nurtureCadence(r *rec) {
 	r.waitHistory(id, "activity:NurtureSend>=3")
 	r.send(id, ev("n2", lead.EventEmailUnsubscribe, nil))
 	r.waitHistory(id, "activity:NurtureStop:reason="+lead.SuppressUnsubscribed)
-	r.save(id, "nurture-cadence-unsubscribe", "stage:lead", "activity:NurtureEnroll:track=default", "activity:NurtureSend>=3",
+	r.save(id, "nurture-cadence-unsubscribe", "stage:lead", "activity:NurtureSend:step=0", "activity:NurtureSend>=3",
 		"fired:nurture touch · default 2/3", "fired:nurture touch · default 3/3",
 		"activity:NurtureStop:reason="+lead.SuppressUnsubscribed, "final:lead")
 }

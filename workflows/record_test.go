@@ -111,7 +111,7 @@ func TestRecordHistories(t *testing.T) {
 func nurturePolicy(t *testing.T, src string) string {
 	t.Helper()
 	out := strings.Replace(src, `version: "fast-1"`, `version: "fast-1-nurture"`, 1)
-	out = strings.Replace(out, "default:       { every: 7d,  steps: 8 }", "default:       { every: 3s,  steps: 3 }", 1)
+	out = strings.Replace(out, "default:       { every: 7d,  steps: 8,", "default:       { every: 3s,  steps: 3,", 1)
 	out = strings.Replace(out, "frequency_cap: { max: 3, per: 7d }", "frequency_cap: { max: 10, per: 7d }", 1)
 	if !strings.Contains(out, "every: 3s") || !strings.Contains(out, "max: 10,") {
 		t.Fatal("nurturePolicy: testdata/policy-fast.yaml no longer has the lines it edits")
@@ -310,15 +310,25 @@ func (r *rec) waitStage(id string, st lead.Stage) {
 // waitHistory waits until the current run's history shows the claims.
 func (r *rec) waitHistory(id string, claims ...string) {
 	r.t.Helper()
-	var last error
-	r.poll(id, strings.Join(claims, ", "), func() bool {
+	deadline := time.Now().Add(waitBound)
+	for {
 		f, err := baseline.Read(r.history(id, r.runID(id)))
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		last = f.Check(claims)
-		return last == nil
-	})
+		last := f.Check(claims)
+		if last == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			n := map[string]int{}
+			for name, ins := range f.Activities {
+				n[name] = len(ins)
+			}
+			r.t.Fatalf("%s: %v within %s; activities %v; timers %v; fired %v", id, last, waitBound, n, f.Timers, f.Fired)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // waitArrived waits until a held activity has been called.

@@ -45,7 +45,9 @@ func sampleHistory(t *testing.T) *historypb.History {
 	}
 	add(enums.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, func(e *historypb.HistoryEvent) {
 		e.Attributes = &historypb.HistoryEvent_WorkflowExecutionStartedEventAttributes{WorkflowExecutionStartedEventAttributes: &historypb.WorkflowExecutionStartedEventAttributes{
-			Input: payloads(t, map[string]any{"leadId": "L-1", "state": map[string]any{"leadId": "L-1"}})}}
+			Input: payloads(t, map[string]any{"leadId": "L-1", "state": map[string]any{"leadId": "L-1"}}),
+			// a continued run starts with the stage it was handed
+			SearchAttributes: &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{lead.SALeadStage: jsonPayload(t, "lead")}}}}
 	})
 	add(enums.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, func(e *historypb.HistoryEvent) {
 		e.Attributes = &historypb.HistoryEvent_WorkflowExecutionSignaledEventAttributes{WorkflowExecutionSignaledEventAttributes: &historypb.WorkflowExecutionSignaledEventAttributes{
@@ -116,19 +118,19 @@ func TestClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hold := []string{"stage:handoff", "stage:sal", "final:sal", "activity:RaiseAlert>=2", "activity:RaiseAlert:kind=sla_max_reassigns",
+	hold := []string{"stage:lead", "stage:handoff", "stage:sal", "final:sal", "timer:cool-off>=1", "timer: · >=2", "fired:first-touch>=1", "activity:RaiseAlert>=2", "activity:RaiseAlert:kind=sla_max_reassigns",
 		"timer:cool-off ends · timing", "fired:first-touch SLA remind", "signal:email.open", "update:accept", "policies:2",
 		"forwarded:merged:L-1:e1", "continued", "continued-as-new", "carried-effects", "carried-effects:CreateTask"}
 	if err := f.Check(hold); err != nil {
 		t.Fatalf("claims the sample shows: %v", err)
 	}
-	for _, c := range []string{"stage:customer", "final:handoff", "activity:RaiseAlert>=3", "activity:RaiseAlert:kind=unknown_track",
+	for _, c := range []string{"stage:customer", "final:handoff", "timer: · >=3", "fired:first-touch>=2", "activity:RaiseAlert>=3", "activity:RaiseAlert:kind=unknown_track",
 		"activity:CreateTask", "fired:cool-off ends", "signal:email.bounce", "update:reject", "policies:3", "forwarded:e2", "carried-effects:PostNote"} {
 		if err := f.Check([]string{c}); err == nil {
 			t.Errorf("claim %q holds on a history that does not show it", c)
 		}
 	}
-	for _, c := range []string{"stages:lead", "activity:X>=zero", "policies:two"} {
+	for _, c := range []string{"stages:lead", "activity:X>=zero", "policies:two", "timer:x>=0"} {
 		if err := f.Check([]string{c}); err == nil || !strings.Contains(err.Error(), c) {
 			t.Errorf("bad claim %q: want an error naming it, got %v", c, err)
 		}

@@ -82,22 +82,19 @@ func (f *Facts) add(e *historypb.HistoryEvent, timers map[int64]string) error {
 			State json.RawMessage `json:"state"`
 		}
 		// Inputs of another shape (not a lead) show no carried state.
-		_ = f.decode(e.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads(), &in)
+		a := e.GetWorkflowExecutionStartedEventAttributes()
+		_ = f.decode(a.GetInput().GetPayloads(), &in)
 		f.Continued = len(in.State) > 0 && string(in.State) != "null"
+		// A continued run starts with its predecessor's search attributes
+		// and upserts only what changes: its stage so far is the one it
+		// was handed.
+		return f.addStage(a.GetSearchAttributes().GetIndexedFields()[lead.SALeadStage])
 	case enums.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
 		var ev lead.Event
 		_ = f.decode(e.GetWorkflowExecutionSignaledEventAttributes().GetInput().GetPayloads(), &ev)
 		f.Signals = append(f.Signals, ev.Type)
 	case enums.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-		p := e.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()[lead.SALeadStage]
-		if p == nil || string(p.GetMetadata()["encoding"]) != "json/plain" {
-			return nil // not changed, or unset
-		}
-		var st string
-		if err := json.Unmarshal(p.GetData(), &st); err != nil {
-			return err
-		}
-		f.Stages = append(f.Stages, st)
+		return f.addStage(e.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()[lead.SALeadStage])
 	case enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 		a := e.GetActivityTaskScheduledEventAttributes()
 		name := a.GetActivityType().GetName()
@@ -173,13 +170,26 @@ func (f *Facts) decode(p []*commonpb.Payload, v any) error {
 	return nil
 }
 
+// addStage notes a LeadStage value (nil: not set or not changed).
+func (f *Facts) addStage(p *commonpb.Payload) error {
+	if p == nil || string(p.GetMetadata()["encoding"]) != "json/plain" {
+		return nil // not changed, or unset
+	}
+	var st string
+	if err := json.Unmarshal(p.GetData(), &st); err != nil {
+		return err
+	}
+	f.Stages = append(f.Stages, st)
+	return nil
+}
+
 // Check reports every claim the facts do not show. Claims:
 //
 //	stage:S                        the lead entered stage S (LeadStage)
 //	final:S                        the last stage published is S
 //	activity:NAME[:FIELD=V][>=N]   activity NAME was scheduled (with input FIELD = V; at least N times)
-//	timer:TEXT                     a timer whose summary contains TEXT was started
-//	fired:TEXT                     ... and fired
+//	timer:TEXT[>=N]                a timer whose summary contains TEXT was started (at least N times)
+//	fired:TEXT[>=N]                ... and fired
 //	signal:TYPE                    an event of TYPE was received
 //	update:NAME                    an update NAME was accepted
 //	policies:N                     the markers recorded at least N policy versions, in turn
@@ -209,6 +219,24 @@ func (f *Facts) holds(claim string) (bool, error) {
 	contains := func(list []string) bool {
 		return slices.ContainsFunc(list, func(s string) bool { return strings.Contains(s, arg) })
 	}
+	// at least N timers whose summary contains the text before ">="
+	counted := func(list []string) (bool, error) {
+		text, min, found := strings.Cut(arg, ">=")
+		if !found {
+			return contains(list), nil
+		}
+		n, err := strconv.Atoi(min)
+		if err != nil || n < 1 {
+			return false, fmt.Errorf("claim %q: bad count %q", claim, min)
+		}
+		got := 0
+		for _, s := range list {
+			if strings.Contains(s, text) {
+				got++
+			}
+		}
+		return got >= n, nil
+	}
 	switch kind {
 	case "stage":
 		return slices.Contains(f.Stages, arg), nil
@@ -233,9 +261,9 @@ func (f *Facts) holds(claim string) (bool, error) {
 		}
 		return got >= n, nil
 	case "timer":
-		return contains(f.Timers), nil
+		return counted(f.Timers)
 	case "fired":
-		return contains(f.Fired), nil
+		return counted(f.Fired)
 	case "signal":
 		return slices.Contains(f.Signals, arg), nil
 	case "update":
