@@ -40,6 +40,11 @@ func TestDefaults(t *testing.T) {
 		// Third-party calls on their own queue, unlimited with the built-in CRM.
 		SaaS: SaaS{TaskQueue: "leadflow-saas", HubSpotBurst: 100, HubSpotWindow: 10 * time.Second},
 	}
+	// Unversioned; a test binary has no VCS stamp, so no build ID.
+	if v := c.Versioning; v.Mode != VersioningOff || v.Version.DeploymentName != "leadflow" || v.Version.BuildID != "" || v.BuildIDErr == nil {
+		t.Errorf("versioning defaults: %+v", v)
+	}
+	c.Versioning = Versioning{}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
 	}
