@@ -113,3 +113,26 @@ func TestPromoteFirst(t *testing.T) {
 		t.Fatalf("permission denied: %v", err)
 	}
 }
+
+// worker --version prints the build; a bad override exits 2 naming it.
+func TestPrintVersion(t *testing.T) {
+	t.Setenv(config.EnvBuildID, "v7")
+	t.Setenv(config.EnvWorkerVersioning, "")
+	var out, errOut strings.Builder
+	if code := printVersion(&out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"deployment:   leadflow\n", "build ID:     v7 (LEADFLOW_BUILD_ID)\n", "versioning:   off\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Setenv(config.EnvWorkerVersioning, "maybe")
+	out.Reset()
+	if code := printVersion(&out, &errOut); code != 2 || !strings.Contains(errOut.String(), "LEADFLOW_WORKER_VERSIONING") {
+		t.Fatalf("bad mode: exit %d, stderr %q", code, errOut.String())
+	}
+	if !isVersionFlag("--version") || isVersionFlag("-test.run=^TestX$") {
+		t.Fatal("isVersionFlag: only the version flag")
+	}
+}
