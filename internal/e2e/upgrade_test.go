@@ -56,6 +56,10 @@ func TestRollingUpgrade(t *testing.T) {
 		// for "drained" as an operator would.
 		"matching.wv.VersionDrainageStatusRefreshInterval":       `"1s"`,
 		"matching.wv.VersionDrainageStatusVisibilityGracePeriod": `"1s"`,
+		// A failing workflow task is retried with a growing delay (up to
+		// 10 minutes); capped so the rollback below sees the roll forward
+		// within seconds.
+		"history.workflowTaskRetryMaxInterval": `"1s"`,
 	}}}, polPath)
 	c := s.srv.Client(t)
 	dep := c.WorkerDeploymentClient().GetHandle("leadflow")
@@ -200,6 +204,43 @@ func TestRollingUpgrade(t *testing.T) {
 		})
 	}
 	t.Logf("r1 stopped %s before the last check; r2 ran every lead on", time.Since(switched).Round(time.Second))
+
+	// Rollback, measured: r1 back as current (its worker started again).
+	// A run that took r2's new branch fails on r1's code with a
+	// nondeterminism error; rolling forward (r2 current again) lets it go
+	// on. The leads, whose code is the same in both builds, are unharmed.
+	taken := "probe-took-the-new-branch"
+	startProbe(t, c, taken)
+	stepProbe(t, c, taken, upgradeprobe.StepNext)
+	s.waitProbe(c, taken, func(r upgradeprobe.Result) bool { return r.ExtraTimers == 1 })
+	w1 = s.startBuild("worker-r1-again", r1, "r1")
+	s.waitVersionPolled(dep, "r1")
+	if _, err := dep.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: "r1"}); err != nil {
+		t.Fatalf("roll back to r1: %v", err)
+	}
+	stepProbe(t, c, taken, upgradeprobe.StepNext)
+	s.waitFor(taken+" failing on r1 with a nondeterminism error", 60*time.Second, func() bool {
+		for _, e := range history(t, c, taken).Events {
+			if e.GetWorkflowTaskFailedEventAttributes().GetCause() == enumspb.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR {
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := dep.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: "r2"}); err != nil {
+		t.Fatalf("roll forward to r2: %v", err)
+	}
+	stepProbe(t, c, taken, upgradeprobe.StepDone)
+	var takenRes upgradeprobe.Result
+	fctx, fcancel := context.WithTimeout(ctx, 60*time.Second)
+	defer fcancel()
+	if err := c.GetWorkflow(fctx, taken, "").Get(fctx, &takenRes); err != nil || takenRes != (upgradeprobe.Result{Revision: 2, Steps: 2, ExtraTimers: 2, Version: 1}) {
+		t.Fatalf("%s after rolling forward: %+v %v; want it finished on r2's code", taken, takenRes, err)
+	}
+	for _, id := range []string{accepted, untouched} {
+		checkHistory(t, lead.WorkflowID(id), history(t, c, lead.WorkflowID(id)))
+	}
+	stopProc(t, w1)
 	stopProc(t, w2)
 }
 
