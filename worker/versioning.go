@@ -16,9 +16,9 @@ import (
 
 // deploymentOptions are the worker's Worker Deployment options. Off with a
 // build ID: an unversioned worker that still tells the server its build,
-// so each workflow's TemporalWorkerDeploymentVersion says what last ran it
-// (docs/upgrading.md, "Retiring a GetVersion branch"). Off without one: no
-// deployment options, as before versioning existed.
+// so each workflow's BuildIds search attribute lists the builds that ran
+// it ("unversioned:<build ID>"; docs/upgrading.md, section 6). Off without
+// one: no deployment options, as before versioning existed.
 func deploymentOptions(v config.Versioning) worker.DeploymentOptions {
 	if v.Version.BuildID == "" || v.BuildIDErr != nil {
 		return worker.DeploymentOptions{}
