@@ -65,7 +65,7 @@ lint: $(STATICCHECK) $(WORKFLOWCHECK)
 	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	$(STATICCHECK) $(GO_PACKAGES)
 	$(STATICCHECK) -tags chaos ./internal/chaos
-	$(WORKFLOWCHECK) -config .ci/workflowcheck.yaml ./workflows/...
+	$(WORKFLOWCHECK) -config .ci/workflowcheck.yaml ./workflows/... ./internal/upgradeprobe/...
 
 $(STATICCHECK):
 	@mkdir -p $(CACHE_DIR)/bin $(CACHE_DIR)/gobin

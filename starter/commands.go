@@ -86,6 +86,11 @@ journey, sends their events as signed batches at R leads per second, then
 accept, reject with each reason, open and close opportunities, or leave some
 untouched so SLA ladders fire. Prints a funnel of where every lead ended up.
 The same --seed gives the same leads; --run keeps IDs of reruns apart.`},
+	{name: "version", summary: "print the build: deployment name, build ID, Go and Temporal SDK versions", run: cmdVersion, detail: `
+The worker's Worker Deployment version as this environment resolves it
+(LEADFLOW_DEPLOYMENT_NAME, LEADFLOW_BUILD_ID, else the binary's VCS stamp)
+and LEADFLOW_WORKER_VERSIONING; ` + "`worker --version`" + ` prints the same.
+See docs/upgrading.md.`},
 	{name: "bench", args: "[--quick|--full] [--record] [--open-leads N]", summary: "measure leadflow beside a floor of minimal Temporal workflows", run: cmdBench, detail: benchDetail},
 }
 

@@ -185,6 +185,10 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 			default:
 			}
 		},
+		// Versioned or not, with the build ID when there is one
+		// (versioning.go); the SaaS worker below shares it, so a versioned
+		// lead's third-party calls run on its own build too.
+		DeploymentOptions: deploymentOptions(cfg.Versioning),
 	}
 	if hk.options != nil {
 		hk.options(&opts)
@@ -192,9 +196,13 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	// Process-wide, and read when the first worker starts.
 	worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
 	w := worker.New(c, cfg.TaskQueue, opts)
+	// A lead lives for months: it moves to each new current version
+	// (AutoUpgrade), which is why every change to its command sequence is
+	// gated by workflow.GetVersion (docs/upgrading.md). Ignored by an
+	// unversioned worker.
 	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols, SaaSQueue: cfg.SaaS.TaskQueue,
 		SaaSKinds: saasKinds(cfg, dispatcher != nil)}).LeadWorkflow,
-		workflow.RegisterOptions{Name: lead.WorkflowType})
+		workflow.RegisterOptions{Name: lead.WorkflowType, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
 	// Third-party calls run on their own queue, whose activity rate the
 	// server enforces across every worker (the last worker to start sets
 	// it: every worker must be given the same LEADFLOW_SAAS_RATE).
@@ -235,6 +243,17 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		w.Stop()
 		<-done
 	}
+	if cfg.Versioning.On() {
+		hl.setPhase("starting: checking the worker deployment's current version")
+		h := c.WorkerDeploymentClient().GetHandle(cfg.Versioning.Version.DeploymentName)
+		if err := promoteFirst(ctx, h, cfg.Versioning, log, promoteTimeout); err != nil {
+			stop()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
 	// The weekly governance report: one schedule, created or updated to the
 	// current policy's report section on every start.
 	if err := governance.EnsureSchedule(ctx, c, cfg.TaskQueue, governance.SpecFrom(pols.Current())); err != nil {
@@ -247,7 +266,9 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		zap.Float64("saasRate", cfg.SaaS.Rate), zap.String("namespace", cfg.Namespace),
 		zap.String("temporal", cfg.TemporalAddress), zap.String("policy", pols.Current().Version),
 		zap.String("crm", cfg.CRM), zap.String("nurture", cfg.Nurture), zap.String("metrics", metricsAddr),
-		zap.Duration("stopTimeout", cfg.WorkerStopTimeout), zap.Strings("notify", notifyChannels))
+		zap.Duration("stopTimeout", cfg.WorkerStopTimeout), zap.Strings("notify", notifyChannels),
+		zap.String("versioning", cfg.Versioning.Mode), zap.String("deployment", cfg.Versioning.Version.DeploymentName),
+		zap.String("buildId", cfg.Versioning.Version.BuildID))
 	if hk.ready != nil {
 		close(hk.ready)
 	}

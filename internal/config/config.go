@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/buildinfo"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -96,6 +97,8 @@ var vars = []string{
 	EnvInsecureDemo, EnvHubSpotPortalID, EnvEventsRate, EnvEventsBurst,
 	EnvSaaSTaskQueue, EnvSaaSRate, EnvHubSpotRateLimit,
 	EnvStickyCacheSize,
+	// Worker Deployment versioning: versioning.go
+	EnvWorkerVersioning, EnvDeploymentName, EnvBuildID,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -165,6 +168,8 @@ type Config struct {
 	Codec  Codec // payload encryption (codec.go)
 	Edge         // secrets rule, HubSpot portal pin, rate limits (edge.go)
 	SaaS   SaaS  // the SaaS task queue and its rate (saas.go)
+	// Versioning: the worker's Worker Deployment version (versioning.go).
+	Versioning Versioning
 }
 
 // FromEnv reads the process environment.
@@ -264,6 +269,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	var cacheErrs []error
 	c.StickyCacheSize, cacheErrs = readStickyCache(get)
 	errs = append(errs, cacheErrs...)
+	errs = append(errs, c.Versioning.read(get, buildinfo.Runtime())...)
 
 	if err := hostPort(c.TemporalAddress); err != nil {
 		bad(EnvTemporalAddress, c.TemporalAddress, err.Error())
@@ -359,6 +365,9 @@ func (c Config) ForWorker() error {
 		}
 	}
 	errs = append(errs, c.Notify.check()...)
+	if err := c.Versioning.check(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

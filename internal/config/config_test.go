@@ -43,6 +43,11 @@ func TestDefaults(t *testing.T) {
 		// Under the SDK's 10,000: the recorded bench filled that past 1 GiB.
 		StickyCacheSize: 4096,
 	}
+	// Unversioned; a test binary has no VCS stamp, so no build ID.
+	if v := c.Versioning; v.Mode != VersioningOff || v.Version.DeploymentName != "leadflow" || v.Version.BuildID != "" || v.BuildIDErr == nil {
+		t.Errorf("versioning defaults: %+v", v)
+	}
+	c.Versioning = Versioning{}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
 	}

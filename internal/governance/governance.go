@@ -291,7 +291,10 @@ func title(from time.Time) string {
 
 // Register adds the workflow and its activities to a worker.
 func Register(w worker.Registry, a *Activities) {
-	w.RegisterWorkflowWithOptions(WeeklyReportWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	// A run takes minutes: it finishes on the build it started on (Pinned),
+	// so a deploy never replays it on other code. Ignored by an
+	// unversioned worker.
+	w.RegisterWorkflowWithOptions(WeeklyReportWorkflow, workflow.RegisterOptions{Name: WorkflowName, VersioningBehavior: workflow.VersioningBehaviorPinned})
 	w.RegisterActivityWithOptions(a.Snapshot, activity.RegisterOptions{Name: ActivitySnapshot})
 	w.RegisterActivityWithOptions(a.Managers, activity.RegisterOptions{Name: ActivityManagers})
 	w.RegisterActivityWithOptions(a.Notify, activity.RegisterOptions{Name: ActivityNotify})
