@@ -30,6 +30,12 @@ COPY --from=build /out/worker /out/starter /usr/local/bin/
 COPY deploy/policy.yaml /etc/leadflow/policy.yaml
 COPY deploy/directory.yaml /etc/leadflow/directory.yaml
 ENV LEADFLOW_POLICY=/etc/leadflow/policy.yaml
+# The Worker Deployment build ID (docs/upgrading.md): the build above has no
+# .git, so no VCS stamp; pass one, e.g.
+#   docker build --build-arg LEADFLOW_BUILD_ID=$(git rev-parse --short=12 HEAD) .
+# Unset, the worker runs unversioned without one (LEADFLOW_WORKER_VERSIONING=on refuses).
+ARG LEADFLOW_BUILD_ID=
+ENV LEADFLOW_BUILD_ID=${LEADFLOW_BUILD_ID}
 # 8080: `starter serve` (LEADFLOW_HTTP_ADDR); 9090: worker metrics (LEADFLOW_METRICS_ADDR).
 EXPOSE 8080 9090
 USER nonroot:nonroot

@@ -17,7 +17,7 @@ MAILPIT := $(CACHE_DIR)/bin/mailpit-$(MAILPIT_VERSION)
 
 GO_PACKAGES := ./...
 
-.PHONY: test lint unit integration bench bench-e2e temporal-cli chromium postgres record-histories build clean chaos mailpit fuzz
+.PHONY: test lint unit integration bench bench-e2e temporal-cli chromium postgres record-histories export-histories build clean chaos mailpit fuzz
 
 ## test: everything CI checks — formatting, vet, unit tests with -race, the
 ## integration/end-to-end tests against a real Temporal dev server and Postgres,
@@ -65,7 +65,7 @@ lint: $(STATICCHECK) $(WORKFLOWCHECK)
 	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	$(STATICCHECK) $(GO_PACKAGES)
 	$(STATICCHECK) -tags chaos ./internal/chaos
-	$(WORKFLOWCHECK) -config .ci/workflowcheck.yaml ./workflows/...
+	$(WORKFLOWCHECK) -config .ci/workflowcheck.yaml ./workflows/... ./internal/upgradeprobe/...
 
 $(STATICCHECK):
 	@mkdir -p $(CACHE_DIR)/bin $(CACHE_DIR)/gobin
@@ -104,10 +104,24 @@ $(MAILPIT):
 	GOBIN=$(CACHE_DIR)/gobin go install github.com/axllent/mailpit@$(MAILPIT_VERSION)
 	mv $(CACHE_DIR)/gobin/mailpit $(MAILPIT)
 
-## record-histories: run the workflow scenarios on a dev server and write their
-## histories to workflows/testdata/ for the replay tests.
+## record-histories: record a release's baseline (docs/baseline.md): every
+## workflow scenario on a dev server, sealed into a NEW directory
+## workflows/testdata/histories/$(RELEASE)/ with its MANIFEST.json. Refuses a
+## release that exists: a baseline is never rewritten.
+RELEASE ?=
 record-histories: temporal-cli
-	go test -tags record -run TestRecordHistories -count=1 -v ./workflows
+	@test -n "$(RELEASE)" || { echo "usage: make record-histories RELEASE=vX.Y.Z"; exit 2; }
+	LEADFLOW_RECORD_RELEASE=$(RELEASE) go test -tags record -run TestRecordHistories -count=1 -v -timeout 8m ./workflows
+
+## export-histories: export the lead histories of a running server (make demo)
+## into workflows/testdata/histories/$(RELEASE)/demo/, payloads decoded with the
+## demo's codec keys (LEADFLOW_CODEC_KEYS or LEADFLOW_CODEC_KEYS_FILE) so they
+## replay without a key. TEMPORAL_ADDRESS defaults to the demo's 127.0.0.1:7233;
+## EXPORT_PER_QUERY leads of each stage and of the closed ones.
+EXPORT_PER_QUERY ?= 4
+export-histories:
+	@test -n "$(RELEASE)" || { echo "usage: make export-histories RELEASE=vX.Y.Z [TEMPORAL_ADDRESS=host:port] [EXPORT_PER_QUERY=4]"; exit 2; }
+	LEADFLOW_EXPORT_RELEASE=$(RELEASE) LEADFLOW_EXPORT_PER_QUERY=$(EXPORT_PER_QUERY) go test -tags export -run TestExportHistories -count=1 -v -timeout 5m ./internal/baseline
 
 build:
 	mkdir -p bin

@@ -208,6 +208,11 @@ func (a *Activities) NurtureStop(ctx context.Context, in actions.StopInput) erro
 
 // NurtureSend sends one touch if the guard, re-checked now, allows it.
 func (a *Activities) NurtureSend(ctx context.Context, in actions.SendInput) (actions.SendResult, error) {
+	if in.Enroll != nil {
+		if err := a.Nurture.Enroll(ctx, *in.Enroll); err != nil {
+			return actions.SendResult{}, classify("enroll "+in.LeadID+" in "+in.Enroll.Track, err)
+		}
+	}
 	res, err := a.Nurture.Send(ctx, in)
 	if err == nil {
 		a.Metrics.send(res)

@@ -143,3 +143,34 @@ func TestForwardEventsFollowsMergesAndNeverStartsALead(t *testing.T) {
 		t.Fatalf("empty merge recorded: %q %v", to, ok)
 	}
 }
+
+// A first touch carries its enrollment: the send activity enrolls first
+// (idempotent by the enrollment's key), then sends; a retry does neither twice.
+func TestNurtureSendEnrollsFirst(t *testing.T) {
+	env, st := newEnv(t)
+	// stopped on an earlier life of the track (a disqualification): only
+	// the new enrollment lets the touch go
+	if err := st.Nurture().Stop(t.Context(), actions.StopInput{Key: "lead/L-9:nurture:stop:dq", LeadID: "L-9", Reason: "disqualified"}); err != nil {
+		t.Fatal(err)
+	}
+	in := actions.SendInput{Key: "lead/L-9:nurture:1:default:0", LeadID: "L-9", Track: "default", Stage: lead.StageLead, Timezone: "UTC",
+		Enroll: &actions.EnrollInput{Key: "lead/L-9:nurture:enroll:enter:default", LeadID: "L-9", Track: "default"}}
+	for i := 0; i < 2; i++ {
+		v, err := env.ExecuteActivity(actions.NurtureSend, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res actions.SendResult
+		if err := v.Get(&res); err != nil || !res.Sent {
+			t.Fatalf("attempt %d: %+v %v", i, res, err)
+		}
+	}
+	n, ok, err := st.Nurture().Nurture(t.Context(), "L-9")
+	if err != nil || !ok || n.Track != "default" {
+		t.Fatalf("nurture state %+v %v %v: the send did not enroll", n, ok, err)
+	}
+	sends, err := st.Nurture().Sends(t.Context(), "L-9")
+	if err != nil || len(sends) != 1 {
+		t.Fatalf("sends %+v %v", sends, err)
+	}
+}

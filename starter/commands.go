@@ -52,6 +52,12 @@ under their original keys, and prints what is left in its outbox. Needs the
 admin LEADFLOW_API_TOKEN. --by defaults to your user name. Exits 1 with the
 lead's reason when there is nothing to retry.`},
 	{name: "policy check", args: "FILE [--directory DFILE]", summary: "validate a policy file (and its pools against a directory)", run: cmdPolicyCheck},
+	{name: "policy publish", args: "FILE [--by WHO]", summary: "validate a policy file and store it as a version (not yet active)", run: cmdPolicyPublish, detail: policyRolloutDetail},
+	{name: "policy shadow", args: "FILE | --version V [--csv OUT]", summary: "what a candidate policy would change for every open lead, without acting", run: cmdPolicyShadow, detail: policyShadowDetail},
+	{name: "policy activate", args: "VERSION [--by WHO]", summary: "make a published version the one every worker runs", run: cmdPolicyActivate, detail: policyRolloutDetail},
+	{name: "policy rollback", args: "[--by WHO]", summary: "activate the version that was active before the current one", run: cmdPolicyRollback, detail: policyRolloutDetail},
+	{name: "policy status", summary: "the active version, the published ones, activations and what each worker runs", run: cmdPolicyStatus, detail: policyRolloutDetail},
+	{name: "policy list", summary: "the same as policy status", run: cmdPolicyStatus},
 	{name: "directory import", args: "FILE [--skip-leads]", summary: "import the sales directory into Postgres", run: cmdDirectoryImport, detail: `
 A rep the file makes away today (and who was not) has their untouched
 handoffs moved at once, as by ` + "`starter rep away`" + ` (this needs Temporal);
@@ -80,6 +86,11 @@ journey, sends their events as signed batches at R leads per second, then
 accept, reject with each reason, open and close opportunities, or leave some
 untouched so SLA ladders fire. Prints a funnel of where every lead ended up.
 The same --seed gives the same leads; --run keeps IDs of reruns apart.`},
+	{name: "version", summary: "print the build: deployment name, build ID, Go and Temporal SDK versions", run: cmdVersion, detail: `
+The worker's Worker Deployment version as this environment resolves it
+(LEADFLOW_DEPLOYMENT_NAME, LEADFLOW_BUILD_ID, else the binary's VCS stamp)
+and LEADFLOW_WORKER_VERSIONING; ` + "`worker --version`" + ` prints the same.
+See docs/upgrading.md.`},
 	{name: "bench", args: "[--quick|--full] [--record] [--open-leads N]", summary: "measure leadflow beside a floor of minimal Temporal workflows", run: cmdBench, detail: benchDetail},
 }
 

@@ -18,10 +18,9 @@ func cmdPolicyCheck(_ context.Context, a *app, c *command, args []string) error 
 	if err != nil {
 		return err
 	}
-	p, err := policy.Load(pos[0])
+	p, err := loadPolicyFile(a, pos[0])
 	if err != nil {
-		printErrors(a.stderr, err)
-		return errReported
+		return err
 	}
 	ok := fmt.Sprintf("ok: version %s (%d intent rules, %d fit rules, %d routing rules)\n",
 		p.Version, len(p.Scoring.Rules), len(p.Scoring.Fit), len(p.Routing))
@@ -34,17 +33,33 @@ func cmdPolicyCheck(_ context.Context, a *app, c *command, args []string) error 
 		printErrors(a.stderr, err)
 		return errReported
 	}
-	known := make(map[string]bool, len(d.Pools))
-	for name := range d.Pools {
-		known[name] = true
-	}
-	if err := p.CheckPools(known); err != nil {
+	if err := p.CheckPools(poolNames(d)); err != nil {
 		printErrors(a.stderr, err)
 		return errReported
 	}
 	fmt.Fprint(a.stdout, ok)
 	fmt.Fprintf(a.stdout, "ok: %s has every pool the policy routes to (%s)\n", *dirFile, strings.Join(p.Pools(), ", "))
 	return nil
+}
+
+// loadPolicyFile loads and validates a policy file, printing every problem
+// with its line.
+func loadPolicyFile(a *app, path string) (*policy.Policy, error) {
+	p, err := policy.Load(path)
+	if err != nil {
+		printErrors(a.stderr, err)
+		return nil, errReported
+	}
+	return p, nil
+}
+
+// poolNames is the set of the directory's pools.
+func poolNames(d *directory.Directory) map[string]bool {
+	known := make(map[string]bool, len(d.Pools))
+	for name := range d.Pools {
+		known[name] = true
+	}
+	return known
 }
 
 // printErrors prints a policy or directory error list one problem a line

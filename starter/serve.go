@@ -145,6 +145,7 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, Auth: sessions, PublicURL: cfg.PublicURL,
 		Tasks: st.CRM(), Data: webui.StoreData{Metrics: st.Metrics(), States: st.States()}, States: st.States(),
 		Notifications: st.Deliveries(), Logger: logger,
+		Policy:        policyShadows{st: st, file: cfg.PolicyPath, now: time.Now},
 		TemporalUIURL: cfg.Notify.TemporalUIURL + "/namespaces/" + url.PathEscape(cfg.Namespace) + "/workflows/", Location: loc}); err != nil {
 		return fmt.Errorf("mount the web UI: %w", err)
 	}

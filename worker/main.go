@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,10 +17,14 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/leadflow/leadflow/internal/buildinfo"
 	"github.com/leadflow/leadflow/internal/config"
 )
 
 func main() {
+	if len(os.Args) > 1 && isVersionFlag(os.Args[1]) {
+		os.Exit(printVersion(os.Stdout, os.Stderr))
+	}
 	cfg, err := config.FromEnv()
 	if err == nil {
 		err = cfg.ForWorker()
@@ -45,10 +50,29 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, logger, hooks{}); err != nil {
+	if err := run(ctx, cfg, logger, buildHooks()); err != nil {
 		logger.Error("worker stopped", zap.Error(err))
 		os.Exit(1)
 	}
+}
+
+// isVersionFlag: the worker's one argument. Configuration is the
+// environment's, and other arguments are ignored, as they always were.
+func isVersionFlag(arg string) bool {
+	return arg == "--version" || arg == "-version" || arg == "version"
+}
+
+// printVersion prints the build (deployment, build ID, Go and SDK versions;
+// docs/upgrading.md) as the environment resolves it: 0, or 2 for a bad
+// LEADFLOW_BUILD_ID, LEADFLOW_DEPLOYMENT_NAME or LEADFLOW_WORKER_VERSIONING.
+func printVersion(stdout, stderr io.Writer) int {
+	v, err := config.VersioningFromLookup(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(stderr, "worker:", err)
+		return 2
+	}
+	fmt.Fprint(stdout, buildinfo.Report(v.Version, v.BuildIDErr, buildinfo.Runtime(), v.Mode))
+	return 0
 }
 
 func newLogger(level string) (*zap.Logger, error) {

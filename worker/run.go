@@ -47,6 +47,9 @@ type hooks struct {
 	// notifyChecked hears the outcome of each notification channel's
 	// start check (nil: it answered).
 	notifyChecked func(channel string, err error)
+	// policies, if not nil, is where the worker reads the active policy
+	// version instead of Postgres.
+	policies policyStore
 }
 
 // Startup retries: a worker that starts before Postgres or Temporal
@@ -142,6 +145,15 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		}
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// The activated version, if any, before the worker takes a task: a new
+	// lead then starts on it, not on the file.
+	var policies policyStore = st.Policies()
+	if hk.policies != nil {
+		policies = hk.policies
+	}
+	identity := workerIdentity()
+	pols.poll(ctx, policies, identity, 10*time.Second)
+	go pols.watch(ctx, policies, identity, cfg.PolicyPoll)
 	checkPools(ctx, st.Directory(), pols, log)
 	hl.setPhase("starting: registering search attributes")
 	if err := temporalx.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
@@ -172,13 +184,24 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 			default:
 			}
 		},
+		// Versioned or not, with the build ID when there is one
+		// (versioning.go); the SaaS worker below shares it, so a versioned
+		// lead's third-party calls run on its own build too.
+		DeploymentOptions: deploymentOptions(cfg.Versioning),
 	}
 	if hk.options != nil {
 		hk.options(&opts)
 	}
+	// Process-wide, and read when the first worker starts.
+	worker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
 	w := worker.New(c, cfg.TaskQueue, opts)
-	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols, SaaSQueue: cfg.SaaS.TaskQueue}).LeadWorkflow,
-		workflow.RegisterOptions{Name: lead.WorkflowType})
+	// A lead lives for months: it moves to each new current version
+	// (AutoUpgrade), which is why every change to its command sequence is
+	// gated by workflow.GetVersion (docs/upgrading.md). Ignored by an
+	// unversioned worker.
+	w.RegisterWorkflowWithOptions(workflows.New(workflows.Config{Policies: pols, SaaSQueue: cfg.SaaS.TaskQueue,
+		SaaSKinds: saasKinds(cfg, dispatcher != nil)}).LeadWorkflow,
+		workflow.RegisterOptions{Name: lead.WorkflowType, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
 	// Third-party calls run on their own queue, whose activity rate the
 	// server enforces across every worker (the last worker to start sets
 	// it: every worker must be given the same LEADFLOW_SAAS_RATE).
@@ -202,8 +225,12 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	acts.Register(w)
 	acts.Register(saas)
 	// The weekly governance report: its workflow and activities on the
-	// main queue (its CRM calls are a handful a week).
-	w.RegisterWorkflowWithOptions(workflows.WeeklyReport, workflow.RegisterOptions{Name: workflows.WeeklyReportType})
+	// main queue (its CRM calls are a handful a week). A run takes
+	// minutes: it finishes on the build it started on (Pinned), so a
+	// deploy never replays it on other code. Ignored by an unversioned
+	// worker.
+	w.RegisterWorkflowWithOptions(workflows.WeeklyReport, workflow.RegisterOptions{Name: workflows.WeeklyReportType,
+		VersioningBehavior: workflow.VersioningBehaviorPinned})
 	(&activities.Report{Metrics: st.Metrics(), Directory: st.Directory(), Records: st.CRM(), CRM: crmPort,
 		Notifier: acts.Notifier, Policy: pols.Current}).Register(w)
 	if hk.register != nil {
@@ -224,6 +251,17 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		w.Stop()
 		<-done
 	}
+	if cfg.Versioning.On() {
+		hl.setPhase("starting: checking the worker deployment's current version")
+		h := c.WorkerDeploymentClient().GetHandle(cfg.Versioning.Version.DeploymentName)
+		if err := promoteFirst(ctx, h, cfg.Versioning, log, promoteTimeout); err != nil {
+			stop()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
 	// The weekly governance report: one schedule, created or updated to the
 	// current policy's report section on every start.
 	if err := ensureReportSchedule(ctx, c, cfg.TaskQueue, reportSpecFrom(pols.Current())); err != nil {
@@ -236,7 +274,9 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		zap.Float64("saasRate", cfg.SaaS.Rate), zap.String("namespace", cfg.Namespace),
 		zap.String("temporal", cfg.TemporalAddress), zap.String("policy", pols.Current().Version),
 		zap.String("crm", cfg.CRM), zap.String("nurture", cfg.Nurture), zap.String("metrics", metricsAddr),
-		zap.Duration("stopTimeout", cfg.WorkerStopTimeout), zap.Strings("notify", notifyChannels))
+		zap.Duration("stopTimeout", cfg.WorkerStopTimeout), zap.Strings("notify", notifyChannels),
+		zap.String("versioning", cfg.Versioning.Mode), zap.String("deployment", cfg.Versioning.Version.DeploymentName),
+		zap.String("buildId", cfg.Versioning.Version.BuildID))
 	if hk.ready != nil {
 		close(hk.ready)
 	}

@@ -43,6 +43,7 @@ func TestWorker(t *testing.T) {
 	t.Run("codec off runs without keys", func(t *testing.T) { testCodecOff(t, srv) })
 	t.Run("payloads reach Temporal encrypted", func(t *testing.T) { testPayloadsEncrypted(t, srv) })
 	t.Run("the weekly report's schedule and workflow", func(t *testing.T) { testWeeklyReport(t, srv) })
+	t.Run("a policy activated mid-lead is adopted once and kept", func(t *testing.T) { testPolicyRollout(t, srv) })
 }
 
 // running is a worker started by startWorker.

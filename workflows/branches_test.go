@@ -14,9 +14,9 @@ import (
 func TestBounceStopsNurtureForGood(t *testing.T) {
 	h := newHarness(t)
 	h.event(0, lead.Event{ID: "e1", Type: lead.EventEmailOpen, Source: "email", Profile: smallCo()})
-	h.event(time.Hour, ev("bounce-1", lead.EventEmailBounce, nil))
+	h.event(8*24*time.Hour, ev("bounce-1", lead.EventEmailBounce, nil)) // after the first touch (day 7)
 	var final lead.View
-	h.at(30*24*time.Hour, func() { final = h.state() })
+	h.at(40*24*time.Hour, func() { final = h.state() })
 	if err := h.run(0); err != nil {
 		t.Fatal(err)
 	}
@@ -134,17 +134,20 @@ func TestOpportunityLostOutsideAnOpportunity(t *testing.T) {
 func TestReEnrollmentSendsAgain(t *testing.T) {
 	h := newHarness(t)
 	h.event(0, lead.Event{ID: "e1", Type: lead.EventEmailOpen, Source: "email", Profile: smallCo()})
-	h.event(time.Minute, lead.Event{ID: "demo-1", Type: lead.EventFormSubmit, Attributes: map[string]any{"form": "demo_request"}})
-	h.at(2*time.Minute, func() {
+	// the first touch goes on day 7; the demo request the day after
+	day := 24 * time.Hour
+	h.event(8*day, lead.Event{ID: "demo-1", Type: lead.EventFormSubmit, Attributes: map[string]any{"form": "demo_request"}})
+	h.at(8*day+time.Minute, func() {
 		st := h.state()
 		h.update(lead.UpdateReject, "rej-1", lead.RejectRequest{ID: "rej-1", RepID: st.OwnerID, Reason: lead.ReasonBadFit})
 	})
 	// 90 days on, intent has decayed to 5: fit passes again (insurance), the
-	// lead is back in stage lead without qualifying, on the entry track.
-	h.event(90*24*time.Hour, lead.Event{ID: "upd-1", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Industry: "insurance"}})
+	// lead is back in stage lead without qualifying, on the entry track,
+	// whose first touch is due a week later.
+	h.event(98*day, lead.Event{ID: "upd-1", Type: lead.EventProfileUpdate, Profile: &lead.Profile{Industry: "insurance"}})
 	var back lead.View
-	h.at(90*24*time.Hour+time.Minute, func() { back = h.state() })
-	if err := h.run(0); err != nil {
+	h.at(98*day+time.Minute, func() { back = h.state() })
+	if err := h.run(8 * day); err != nil {
 		t.Fatal(err)
 	}
 	if back.Stage != lead.StageLead || !back.Nurture.Enrolled || back.Nurture.Track != "default" {

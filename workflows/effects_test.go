@@ -1,12 +1,14 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -20,19 +22,23 @@ import (
 // answers at once; when they come back every call is made, once.
 func TestEffectsNeverBlockTheLead(t *testing.T) {
 	h := newHarness(t)
-	back := monday10.Add(3 * time.Hour)
+	// The lead's first touch (with its enrollment) is due a week in, when
+	// the nurture system is down; the quote request comes a minute later.
+	week := 7 * 24 * time.Hour
+	t0 := monday10.Add(week)
+	back := t0.Add(3 * time.Hour)
 	h.f.down(actions.NurtureEnroll, back)
 	h.f.down(actions.NurturePause, back)
 	h.f.down(actions.SetLifecycleStage, back)
 	h.event(0, ev("page-0", lead.EventWebPageView, map[string]any{"category": "product"}))
-	h.event(time.Minute, quoteRequest("evt-1"))
+	h.event(week+time.Minute, quoteRequest("evt-1"))
 	var handoff lead.View
-	h.at(time.Minute+time.Second, func() { handoff = h.state() })
+	h.at(week+time.Minute+time.Second, func() { handoff = h.state() })
 	var acc *updateResult
-	h.at(14*time.Minute, func() { acc = h.update(lead.UpdateAccept, "acc-1", lead.AcceptRequest{ID: "acc-1", RepID: "rep-7"}) })
-	h.awake(4 * time.Hour)
+	h.at(week+14*time.Minute, func() { acc = h.update(lead.UpdateAccept, "acc-1", lead.AcceptRequest{ID: "acc-1", RepID: "rep-7"}) })
+	h.awake(week + 4*time.Hour)
 	var after lead.View
-	h.at(4*time.Hour, func() { after = h.state() })
+	h.at(week+4*time.Hour, func() { after = h.state() })
 	if err := h.run(0); err != nil {
 		t.Fatal(err)
 	}
@@ -43,14 +49,14 @@ func TestEffectsNeverBlockTheLead(t *testing.T) {
 	for _, e := range handoff.Effects {
 		pending[e.Kind] = e.Status
 	}
-	if pending[actions.NurtureEnroll] == "" || pending[actions.SetLifecycleStage] == "" {
+	if pending[actions.NurtureSend] == "" || pending[actions.SetLifecycleStage] == "" {
 		t.Fatalf("the state lists the effects still out: %+v", handoff.Effects)
 	}
 	// The first-touch SLA (15 min) reminded at its step on time, outage or not.
 	remind := ledgerAt(h.f, func(e actions.LedgerEntry) bool {
 		return e.Kind == actions.LedgerSLAStep && e.Data["action"] == "remind"
 	})
-	if remind.IsZero() || remind.After(monday10.Add(time.Minute+15*time.Minute)) {
+	if remind.IsZero() || remind.After(t0.Add(time.Minute+15*time.Minute)) {
 		t.Fatalf("remind step at %s", remind)
 	}
 	if !acc.done || acc.err != nil || acc.view.Stage != lead.StageSAL {
@@ -77,15 +83,16 @@ func TestEffectsNeverBlockTheLead(t *testing.T) {
 // note about a reassignment lands after the task it refers to.
 func TestEffectOrdering(t *testing.T) {
 	h := newHarness(t)
-	h.f.down(actions.NurtureEnroll, monday10.Add(time.Hour))
-	h.f.down(actions.CreateTask, monday10.Add(2*time.Hour))
+	week := 7 * 24 * time.Hour
+	h.f.down(actions.NurtureEnroll, monday10.Add(week+time.Hour))
+	h.f.down(actions.CreateTask, monday10.Add(week+2*time.Hour))
 	h.event(0, ev("page-0", lead.EventWebPageView, map[string]any{"category": "product"}))
-	h.event(time.Minute, quoteRequest("evt-1"))
+	h.event(week+time.Minute, quoteRequest("evt-1"))
 	var re *updateResult
-	h.at(5*time.Minute, func() {
+	h.at(week+5*time.Minute, func() {
 		re = h.update(lead.UpdateReassign, "ra-1", lead.ReassignRequest{ID: "ra-1", OwnerID: "rep-8", By: "ops-1", Note: "covering"})
 	})
-	h.awake(3 * time.Hour)
+	h.awake(week + 3*time.Hour)
 	if err := h.run(0); err != nil {
 		t.Fatal(err)
 	}
@@ -440,5 +447,31 @@ func TestOwnerAndStageWritesEndWithTheNewest(t *testing.T) {
 	}
 	if n := len(h.f.assigns); n == 0 || h.f.assigns[n-1].OwnerID != "rep-8" {
 		t.Fatalf("CRM owners written: %+v", h.f.assigns)
+	}
+}
+
+// Effects the worker names as third-party calls go to the SaaS queue; the
+// rest (here the built-in CRM's task) stay on the lead's own queue, where
+// eager execution starts them without another trip through the server.
+func TestEffectsOnTheirQueues(t *testing.T) {
+	for name, kinds := range map[string]map[string]bool{
+		"worker says":  {actions.NotifyManager: true},
+		"default: all": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			queues := map[string]string{}
+			h := newHarness(t, withSaaS("leadflow-saas", kinds))
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				queues[info.ActivityType.Name] = info.TaskQueue
+			})
+			h.event(0, quoteRequest("evt-1"))
+			if err := h.run(time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			taskOnSaaS := queues[actions.CreateTask] == "leadflow-saas"
+			if queues[actions.CreateTask] == "" || taskOnSaaS != (kinds == nil) || queues[actions.NotifyManager] != "leadflow-saas" {
+				t.Fatalf("queues %v: want the task on the SaaS queue only by default, notifications there always", queues)
+			}
+		})
 	}
 }

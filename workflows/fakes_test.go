@@ -285,6 +285,16 @@ func (f *fakes) Pause(_ context.Context, in actions.PauseInput) error {
 func (f *fakes) Send(_ context.Context, in actions.SendInput) (actions.SendResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// As activities.NurtureSend: the enrollment the touch carries first.
+	if e := in.Enroll; e != nil {
+		if err := f.fail(actions.NurtureEnroll); err != nil {
+			return actions.SendResult{}, err
+		}
+		f.called(actions.NurtureEnroll, e.Key)
+		if f.first("enroll/" + e.Key) {
+			f.enrolls = append(f.enrolls, *e)
+		}
+	}
 	if err := f.fail(actions.NurtureSend); err != nil {
 		return actions.SendResult{}, err
 	}

@@ -66,12 +66,19 @@ type harnessConfig struct {
 	dir        *directory.Directory
 	start      time.Time
 	historyCap int
+	saasQueue  string
+	saasKinds  map[string]bool
+	source     PolicySource // instead of a static policy
 }
 
 func withPolicy(src string) harnessOpt                { return func(c *harnessConfig) { c.policy = src } }
 func withDirectory(d *directory.Directory) harnessOpt { return func(c *harnessConfig) { c.dir = d } }
 func withStart(t time.Time) harnessOpt                { return func(c *harnessConfig) { c.start = t } }
 func withHistoryCap(n int) harnessOpt                 { return func(c *harnessConfig) { c.historyCap = n } }
+func withSaaS(queue string, kinds map[string]bool) harnessOpt {
+	return func(c *harnessConfig) { c.saasQueue, c.saasKinds = queue, kinds }
+}
+func withSource(s PolicySource) harnessOpt { return func(c *harnessConfig) { c.source = s } }
 
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
@@ -86,7 +93,11 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	h.f = newFakes(cfg.dir)
 	h.f.now = h.env.Now
 	h.f.register(h.env)
-	h.leads = New(Config{Policies: staticPolicy{mustPolicy(cfg.policy)}, HistoryCap: cfg.historyCap})
+	if cfg.source == nil {
+		cfg.source = staticPolicy{mustPolicy(cfg.policy)}
+	}
+	h.leads = New(Config{Policies: cfg.source, HistoryCap: cfg.historyCap,
+		SaaSQueue: cfg.saasQueue, SaaSKinds: cfg.saasKinds})
 	h.env.RegisterWorkflowWithOptions(h.leads.LeadWorkflow, workflow.RegisterOptions{Name: lead.WorkflowType})
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)

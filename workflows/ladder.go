@@ -20,8 +20,9 @@ func (r *run) startSLA(now time.Time, kind string, within policy.Duration) {
 	}
 	r.s.SLA = &SLAClock{
 		Kind: kind, Seq: seq, StartedAt: now, Within: within,
-		DueAt: r.cal.Add(now, within),
-		Steps: sla.Ladder(r.cal, now, within, r.pol.SLA.Ladder),
+		DueAt:  r.cal.Add(now, within),
+		Steps:  sla.Ladder(r.cal, now, within, r.pol.SLA.Ladder),
+		Policy: r.pol.Version,
 	}
 }
 
@@ -48,7 +49,7 @@ func (r *run) slaStepsDue(now time.Time) {
 func (r *run) ladderStep(now time.Time, c *SLAClock, st sla.Step) bool {
 	key := r.key("handoff", r.s.Cycle, "sla", c.Kind, c.Seq, st.Index)
 	owner := r.s.OwnerID
-	taken := lead.LadderTaken{At: now, SLA: c.Kind, Step: st.Index, Action: st.Action, OwnerID: owner}
+	taken := lead.LadderTaken{At: now, SLA: c.Kind, Step: st.Index, Action: st.Action, OwnerID: owner, Policy: c.Policy}
 	if st.Action == policy.ActionReassign {
 		note, ok := r.reassignForSLA(now, key)
 		if !ok {

@@ -33,9 +33,16 @@ type Config struct {
 	// parties (CRM, nurture, notifications), rate-limited across workers;
 	// "" runs them on the workflow's own queue.
 	SaaSQueue string
+	// SaaSKinds: the effect kinds (activity names) that go to SaaSQueue;
+	// nil: every effect but merge forwarding.
+	SaaSKinds map[string]bool
 }
 
-const defaultHistoryCap = 8000
+// defaultHistoryCap keeps every run under the server's Continue-As-New
+// suggestion (4,096 events by default) with room for the last task, and a
+// cold replay of a full run short: replay measured 72 ms per 1,000 events
+// on the 2-core bench machine (docs/benchmarks.md), so about 0.2 s.
+const defaultHistoryCap = 3000
 
 // Leads holds the workflow's configuration; register Leads.LeadWorkflow
 // under the name lead.WorkflowType.
@@ -71,7 +78,6 @@ type run struct {
 	events workflow.ReceiveChannel
 	cmds   workflow.Channel
 	timer  pendingTimer
-	sa     map[string]any // search attributes as last upserted in this run
 	// historyCap is this run's Continue-As-New threshold (recorded at
 	// start); saasQueue the third-party activities' task queue.
 	historyCap int
@@ -81,7 +87,12 @@ type run struct {
 	running    map[string]int
 	done       workflow.Channel
 	ledgerBusy bool
-	prevOwner  string // the owner before the assignment being made
+	// quiet: the inputs handled since the last publish were events only
+	// (no command, timer or effect outcome); lastWritten what the last
+	// ledger write published. Together they let quiet events wait.
+	quiet       bool
+	lastWritten publishedFacts
+	prevOwner   string // the owner before the assignment being made
 }
 
 type pendingTimer struct {
@@ -109,7 +120,6 @@ func newRun(ctx workflow.Context, cfg Config, in Input) (*run, error) {
 		seen:    make(map[string]bool, len(s.Seen)),
 		events:  workflow.GetSignalChannel(ctx, lead.SignalEvent),
 		cmds:    workflow.NewBufferedChannel(ctx, 1000),
-		sa:      map[string]any{},
 		running: map[string]int{},
 		// Buffered so an effect's coroutine never waits for the loop, and
 		// Len counts outcomes not yet handled.
@@ -117,11 +127,6 @@ func newRun(ctx workflow.Context, cfg Config, in Input) (*run, error) {
 	}
 	for _, id := range s.Seen {
 		r.seen[id] = true
-	}
-	// The cap is worker configuration; a replay must decide with the value
-	// this run started with, not whatever the replaying worker has now.
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return cfg.HistoryCap }).Get(&r.historyCap); err != nil {
-		return nil, fmt.Errorf("lead %s: history cap: %w", s.LeadID, err)
 	}
 	// No marker needed: a replay does not compare an activity's task queue,
 	// and a worker's queue names are fixed for its lifetime.
@@ -140,6 +145,7 @@ func newRun(ctx workflow.Context, cfg Config, in Input) (*run, error) {
 func (r *run) loop() error {
 	for {
 		r.publish()
+		r.quiet = true
 		if r.s.Stage == lead.StageMerged && r.settled() {
 			return r.finishMerged()
 		}
@@ -176,6 +182,10 @@ func (r *run) loop() error {
 		}
 		sel.AddReceive(r.ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(r.ctx)
+		// Everything else already delivered to this workflow task is
+		// handled before the lead publishes and starts effects: one ledger
+		// write and one search-attribute upsert per task, not per signal.
+		r.takeBuffered()
 		if err := r.ctx.Err(); err != nil {
 			// Cancelled by an operator: the lead stops here, as it is.
 			r.cancelTimer()
@@ -252,24 +262,35 @@ func (r *run) nextWake() (time.Time, string) {
 	return at, what
 }
 
-// refreshPolicy picks up the worker's current policy. The policy source is
-// recorded in history (a mutable side effect, written only when the policy
-// changes), so a replay re-parses exactly the contract the lead decided under.
+// refreshPolicy picks up the worker's current policy when it is newer than
+// the lead's (newerPolicy). The choice is recorded in history (a mutable side
+// effect, written only when it changes), so a replay re-parses exactly the
+// contract the lead decided under.
 func (r *run) refreshPolicy() error {
-	type ref struct {
-		Version string `json:"version"`
-		Digest  string `json:"digest"`
-		Source  string `json:"source"`
+	// The run's history cap is worker configuration too, recorded in the
+	// same marker (one marker for a new lead, not two): a replay decides
+	// when to continue as new with the cap the run had, not the replaying
+	// worker's.
+	type recorded struct {
+		PolicyRef
+		HistoryCap int `json:"historyCap,omitempty"`
 	}
 	v := workflow.MutableSideEffect(r.ctx, "policy", func(workflow.Context) any {
-		p := r.cfg.Policies.Current()
-		return ref{Version: p.Version, Digest: p.Digest, Source: string(p.Source)}
-	}, func(a, b any) bool { return a.(ref).Digest == b.(ref).Digest })
-	var got ref
-	if err := v.Get(&got); err != nil {
+		return recorded{newerPolicy(r.s.Policy, offeredPolicy(r.cfg.Policies)), r.cfg.HistoryCap}
+	}, func(a, b any) bool {
+		ra, rb := a.(recorded), b.(recorded)
+		return ra.same(rb.PolicyRef) && ra.HistoryCap == rb.HistoryCap
+	})
+	var rec recorded
+	if err := v.Get(&rec); err != nil {
 		return fmt.Errorf("lead %s: read policy: %w", r.s.LeadID, err)
 	}
-	if r.pol != nil && r.pol.Digest == got.Digest {
+	got := rec.PolicyRef
+	r.historyCap = rec.HistoryCap
+	if r.historyCap <= 0 {
+		r.historyCap = defaultHistoryCap
+	}
+	if r.pol != nil && r.s.Policy != nil && r.s.Policy.same(got) {
 		return nil
 	}
 	p, err := policy.FromSource([]byte(got.Source))
@@ -280,8 +301,12 @@ func (r *run) refreshPolicy() error {
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("lead %s: policy %s calendar: %v", r.s.LeadID, got.Version, err), "Policy", err)
 	}
+	from, prev := r.s.PolicyVersion, r.s.Policy
 	r.pol, r.cal = p, cal
-	r.s.PolicyVersion = p.Version
+	r.s.PolicyVersion, r.s.Policy = p.Version, &got
+	if switched := prev != nil && prev.Digest != got.Digest || prev == nil && from != "" && from != got.Version; switched {
+		r.notePolicySwitch(from, got)
+	}
 	return nil
 }
 
@@ -308,9 +333,10 @@ func (r *run) settled() bool {
 		r.events.Len() == 0 && r.cmds.Len() == 0 && r.done.Len() == 0 && workflow.AllHandlersFinished(r.ctx)
 }
 
-// drain applies every buffered signal, command and effect outcome until no
-// handler runs.
-func (r *run) drain() {
+// takeBuffered handles every signal, command and effect outcome already
+// buffered, without waiting for more.
+func (r *run) takeBuffered() bool {
+	took := false
 	for {
 		progressed := false
 		var ev lead.Event
@@ -329,7 +355,18 @@ func (r *run) drain() {
 			r.onDone(out)
 			progressed = true
 		}
-		if progressed {
+		if !progressed {
+			return took
+		}
+		took = true
+	}
+}
+
+// drain applies every buffered signal, command and effect outcome until no
+// handler runs.
+func (r *run) drain() {
+	for {
+		if r.takeBuffered() {
 			continue
 		}
 		if workflow.AllHandlersFinished(r.ctx) {

@@ -172,7 +172,7 @@ func TestOpportunityWonAndLost(t *testing.T) {
 func TestUnsubscribeStopsNurtureForGood(t *testing.T) {
 	h := newHarness(t)
 	h.event(0, lead.Event{ID: "e1", Type: lead.EventEmailOpen, Source: "email", Profile: smallCo()})
-	h.event(24*time.Hour, ev("unsub-1", lead.EventEmailUnsubscribe, nil))
+	h.event(8*24*time.Hour, ev("unsub-1", lead.EventEmailUnsubscribe, nil)) // after the first touch (day 7)
 	h.event(25*24*time.Hour, lead.Event{ID: "q1", Type: lead.EventFormSubmit, Attributes: map[string]any{"form": "demo_request"}})
 	h.at(25*24*time.Hour+time.Minute, func() {
 		h.update(lead.UpdateReject, "rej-1", lead.RejectRequest{ID: "rej-1", RepID: "rep-1", Reason: lead.ReasonNoResponse})
@@ -202,7 +202,7 @@ func TestNurtureCadenceAndGuards(t *testing.T) {
 		h.event(8*24*time.Hour, ev("touch-1", lead.EventRepTouch, map[string]any{"repId": "rep-1", "channel": "email"}))
 		var held lead.View
 		h.at(8*24*time.Hour+time.Minute, func() { held = h.state() })
-		if err := h.run(20 * 24 * time.Hour); err != nil {
+		if err := h.run(14 * 24 * time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		var at []time.Duration
@@ -210,8 +210,9 @@ func TestNurtureCadenceAndGuards(t *testing.T) {
 			at = append(at, s.Sub(monday10))
 		}
 		day := 24 * time.Hour
-		// Day 0 and day 7; day 14 is held by the rep touch of day 8 until day 22.
-		if len(at) != 3 || at[0] != 0 || at[1] != 7*day || at[2] != 22*day {
+		// The first touch one interval in (day 7); day 14 is held by the
+		// rep touch of day 8 until day 22.
+		if len(at) != 2 || at[0] != 7*day || at[1] != 22*day {
 			t.Fatalf("send offsets: %v", at)
 		}
 		if !held.Nurture.Suppressed || !contains(held.Nurture.Reasons, lead.SuppressRecentRepTouch) {
@@ -222,10 +223,11 @@ func TestNurtureCadenceAndGuards(t *testing.T) {
 		night := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC) // Mon 21:00 in New York
 		h := newHarness(t, withStart(night))
 		h.event(0, lead.Event{ID: "e1", Type: lead.EventEmailOpen, Source: "email", Profile: smallCo()})
-		if err := h.run(12 * time.Hour); err != nil {
+		if err := h.run(7*24*time.Hour + 12*time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		want := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC) // Tue 08:00 EST
+		// due a week in, Mon 21:00 again: held to Tue 08:00 EST
+		want := time.Date(2026, 12, 1, 13, 0, 0, 0, time.UTC)
 		if len(h.f.sendTimes) != 1 || !h.f.sendTimes[0].Equal(want) {
 			t.Fatalf("sends %v, want one at %s", h.f.sendTimes, want)
 		}

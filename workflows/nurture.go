@@ -12,7 +12,9 @@ import (
 )
 
 // enrollTrack puts the lead on a nurture track from its first step. The first
-// touch is due at once; the guard decides whether it goes now.
+// touch is due the track's `first` after now (one interval unless the policy
+// says otherwise); the guard decides then whether it goes. The nurture
+// system hears of the enrollment with that first touch, in the same call.
 func (r *run) enrollTrack(now time.Time, track, cause string) {
 	n := &r.s.Nurture
 	if track == "" {
@@ -23,12 +25,15 @@ func (r *run) enrollTrack(now time.Time, track, cause string) {
 		return
 	}
 	r.supersedeSend()
-	*n = Nurture{Track: track, Enrolled: true, NextAt: now, Sends: n.Sends, Guard: n.Guard}
+	first := now
+	if t, ok := r.pol.Track(track); ok {
+		first = now.Add(t.FirstTouch())
+	}
+	*n = Nurture{Track: track, Enrolled: true, NextAt: first, Sends: n.Sends, Guard: n.Guard,
+		Enroll: &actions.EnrollInput{Key: r.key("nurture", "enroll", cause, track), LeadID: r.s.LeadID, Track: track}}
 	// Each enrollment numbers its sends afresh: a lead enrolled again on the
 	// same track (after disqualified, or a second recycle) gets new keys.
 	r.s.Enrollments++
-	r.enqueue("enroll in nurture "+track, EffectInput{Enroll: &actions.EnrollInput{
-		Key: r.key("nurture", "enroll", cause, track), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Track: track}})
 }
 
 // supersedeSend drops a touch that has not gone out yet: what was decided
@@ -52,6 +57,9 @@ func (r *run) pauseNurture(cause string) {
 	r.supersedeSend()
 	n.Paused = true
 	n.NextAt = time.Time{}
+	if n.Enroll != nil && n.Sending == "" {
+		return // the nurture system never heard of this enrollment: nothing to pause
+	}
 	r.enqueue("pause nurture", EffectInput{Pause: &actions.PauseInput{
 		Key: r.key("nurture", "pause", cause), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Reasons: []string{lead.SuppressActiveSalesMotion}}})
 }
@@ -63,6 +71,9 @@ func (r *run) stopNurture(cause, reason string) {
 	n := &r.s.Nurture
 	r.supersedeSend()
 	n.Enrolled, n.Paused, n.NextAt = false, false, time.Time{}
+	if n.Sending == "" {
+		n.Enroll = nil
+	}
 	r.enqueue("stop nurture: "+reason, EffectInput{Stop: &actions.StopInput{
 		Key: r.key("nurture", "stop", cause), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Reason: reason}})
 }
@@ -103,6 +114,11 @@ func (r *run) nurtureTouch(now time.Time) {
 		Key: r.key("nurture", r.s.Enrollments, n.Track, n.Step), LeadID: r.s.LeadID, Email: r.s.Profile.Email, Track: n.Track, Step: n.Step,
 		Stage: r.s.Stage, LastRepTouch: r.s.LastRepTouch, Rules: r.pol.Suppression, Timezone: r.pol.Timezone,
 	}
+	if n.Enroll != nil {
+		e := *n.Enroll
+		e.Email = r.s.Profile.Email
+		in.Enroll = &e
+	}
 	// The touch is an effect; the track waits for its outcome (nurtureSent)
 	// before it schedules the next one.
 	n.Sending, n.NextAt = in.Key, time.Time{}
@@ -112,6 +128,9 @@ func (r *run) nurtureTouch(now time.Time) {
 // nurtureSent applies a touch's outcome to the track it was sent on.
 func (r *run) nurtureSent(in actions.SendInput, res actions.SendResult) {
 	n := &r.s.Nurture
+	if in.Enroll != nil && n.Enroll != nil && n.Enroll.Key == in.Enroll.Key {
+		n.Enroll = nil // told, whatever became of the touch
+	}
 	if n.Sending != in.Key {
 		return // the track moved on (a new enrollment) while it was out
 	}

@@ -116,6 +116,15 @@ func lane(kind string) string {
 // older one that has not gone out moot.
 func latestWins(lane string) bool { return lane == "owner" || lane == "stage" }
 
+// onSaaSQueue: the effect reaches a third party (the worker says which
+// kinds do; by default all but merge forwarding).
+func (r *run) onSaaSQueue(kind string) bool {
+	if r.cfg.SaaSKinds == nil {
+		return kind != actions.ForwardEvents
+	}
+	return r.cfg.SaaSKinds[kind]
+}
+
 // completion is an effect's outcome, reported by its coroutine.
 type completion struct {
 	key     string
@@ -238,7 +247,7 @@ func (r *run) start(e *Effect) {
 	kind, call := e.In.call()
 	key := e.Key
 	opts := remoteOptions(e.Summary, r.retryFor())
-	if kind != actions.ForwardEvents {
+	if r.onSaaSQueue(kind) {
 		// Third parties: their own queue, whose rate every worker shares.
 		opts.TaskQueue = r.saasQueue
 	}
@@ -261,6 +270,7 @@ func (r *run) onDone(c completion) {
 		r.onLedgerWritten(c)
 		return
 	}
+	r.quiet = false
 	i := r.effectIndex(c.key)
 	if i < 0 || r.running[c.key] != c.attempt {
 		return // superseded, or an attempt of an earlier start
@@ -364,17 +374,19 @@ func (r *run) failedEffects() int {
 // starts, with the lead's state as of then.
 
 func (r *run) flushLedger() {
-	if r.ledgerBusy || len(r.s.Ledger) == 0 {
+	if r.ledgerBusy || len(r.s.Ledger) == 0 || r.holdQuietEvents() {
 		return
 	}
 	r.ledgerBusy = true
+	r.lastWritten = r.published()
 	n := len(r.s.Ledger)
 	// Microseconds of workflow time, never repeating: a lead started again
 	// after a terminate publishes above its earlier life.
 	r.s.StateSeq = max(r.s.StateSeq+1, workflow.Now(r.ctx).UnixMicro())
 	in := actions.RecordInput{
 		Entries: append([]actions.LedgerEntry(nil), r.s.Ledger...),
-		State:   &actions.StateSnapshot{LeadID: r.s.LeadID, Seq: r.s.StateSeq, At: workflow.Now(r.ctx), View: r.view()},
+		State: &actions.StateSnapshot{LeadID: r.s.LeadID, Seq: r.s.StateSeq, At: workflow.Now(r.ctx), View: r.view(),
+			Inputs: &actions.DecisionInputs{Profile: r.s.Profile, Trigger: r.s.Trigger, Counts: r.s.Score.Counts}},
 	}
 	summary := fmt.Sprintf("record %d ledger entries", n)
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
@@ -384,6 +396,60 @@ func (r *run) flushLedger() {
 		}
 		r.done.Send(ctx, completion{ledger: true, written: n, err: err})
 	})
+}
+
+// maxHeldEvents bounds the event rows a lead holds back (see
+// holdQuietEvents) before it writes them anyway.
+const maxHeldEvents = 50
+
+// holdQuietEvents: a workflow task that only received events which changed
+// nothing the lead publishes (no stage, owner, score, SLA, nurture, effect
+// or alert changed, no other fact) does not write their event rows on its
+// own: they stay in the State (carried across Continue-As-New like every
+// pending entry) and go with the lead's next write — its next event that
+// changes something, its next timer, command or effect outcome, or the
+// 50th held row. A plain event then costs its signal and one workflow task,
+// no marker; the facts the metrics join to event rows (a transition, an
+// opportunity) are written in the same write as the events before them.
+func (r *run) holdQuietEvents() bool {
+	if !r.quiet || len(r.s.Ledger) >= maxHeldEvents {
+		return false
+	}
+	for _, e := range r.s.Ledger {
+		if e.Kind != actions.LedgerEvent {
+			return false
+		}
+	}
+	return r.published() == r.lastWritten
+}
+
+// publishedFacts is what a reader of the lead's published state would see
+// change; holdQuietEvents compares it with the last write's.
+type publishedFacts struct {
+	Stage                     lead.Stage
+	Owner, Segment, Territory string
+	Policy                    string
+	Score                     int
+	SLADue                    time.Time
+	SLALevel                  int
+	Breached, Away, SAL       bool
+	Track, Sending            string
+	Step                      int
+	NextTouch                 time.Time
+	Enrolled, Paused, Stopped bool
+	Effects, Alerts           int
+}
+
+func (r *run) published() publishedFacts {
+	s, n := r.s, r.s.Nurture
+	f := publishedFacts{Stage: s.Stage, Owner: s.OwnerID, Segment: s.Segment, Territory: s.Territory, Policy: s.PolicyVersion,
+		Score: s.Score.Total(), Away: s.Away != nil, SAL: s.SAL != nil, Effects: len(s.Effects), Alerts: len(s.Alerts),
+		Track: n.Track, Sending: n.Sending, Step: n.Step, NextTouch: n.NextAt, Enrolled: n.Enrolled, Paused: n.Paused,
+		Stopped: n.Unsubscribed || n.Bounced}
+	if c := s.SLA; c != nil {
+		f.SLADue, f.SLALevel, f.Breached = c.DueAt, c.Level, c.Breached
+	}
+	return f
 }
 
 func (r *run) onLedgerWritten(c completion) {

@@ -28,6 +28,9 @@ var (
 // publish shows the lead to operators: search attributes (only those that
 // changed) and the Markdown status in the Temporal UI.
 func (r *run) publish() {
+	if r.s.Stage == "" && len(r.s.Ledger) == 0 && len(r.s.Effects) == 0 {
+		return // a run before the lead's first event: nothing to show yet
+	}
 	r.startReady()
 	r.flushLedger()
 	now := workflow.Now(r.ctx)
@@ -36,51 +39,51 @@ func (r *run) publish() {
 	workflow.SetCurrentDetails(r.ctx, r.details())
 }
 
+// upsertSearchAttributes upserts what differs from the run's search
+// attributes (which Continue-As-New carries over), in one command: a
+// continued run re-upserts nothing, an unchanged task nothing at all.
 func (r *run) upsertSearchAttributes() {
 	s := r.s
+	cur := workflow.GetTypedSearchAttributes(r.ctx)
 	var due time.Time
 	breached := false
 	if s.SLA != nil {
 		due, breached = s.SLA.DueAt.UTC(), s.SLA.Breached
 	}
-	suppressed := r.nurtureSuppressed()
 	var ups []temporal.SearchAttributeUpdate
 	kw := func(k temporal.SearchAttributeKeyKeyword, v string) {
-		if old, ok := r.sa[k.GetName()]; ok && old == v {
+		if old, _ := cur.GetKeyword(k); old == v {
 			return
 		}
-		r.sa[k.GetName()] = v
 		if v == "" {
 			ups = append(ups, k.ValueUnset())
 			return
 		}
 		ups = append(ups, k.ValueSet(v))
 	}
+	flag := func(k temporal.SearchAttributeKeyBool, v bool) {
+		// set even when false: "SLABreached = false" finds the leads on time
+		if old, ok := cur.GetBool(k); !ok || old != v {
+			ups = append(ups, k.ValueSet(v))
+		}
+	}
 	kw(saStage, string(s.Stage))
 	kw(saOwner, s.OwnerID)
 	kw(saSegment, s.Segment)
 	kw(saTerritory, s.Territory)
 	kw(saPolicy, s.PolicyVersion)
-	if old, ok := r.sa[saScore.GetName()]; !ok || old != int64(s.Score.Total()) {
-		r.sa[saScore.GetName()] = int64(s.Score.Total())
+	if old, ok := cur.GetInt64(saScore); !ok || old != int64(s.Score.Total()) {
 		ups = append(ups, saScore.ValueSet(int64(s.Score.Total())))
 	}
-	if old, ok := r.sa[saDueAt.GetName()]; !ok || !old.(time.Time).Equal(due) {
-		r.sa[saDueAt.GetName()] = due
+	if old, ok := cur.GetTime(saDueAt); ok != !due.IsZero() || !old.Equal(due) {
 		if due.IsZero() {
 			ups = append(ups, saDueAt.ValueUnset())
 		} else {
 			ups = append(ups, saDueAt.ValueSet(due))
 		}
 	}
-	if old, ok := r.sa[saBreached.GetName()]; !ok || old != breached {
-		r.sa[saBreached.GetName()] = breached
-		ups = append(ups, saBreached.ValueSet(breached))
-	}
-	if old, ok := r.sa[saSuppressed.GetName()]; !ok || old != suppressed {
-		r.sa[saSuppressed.GetName()] = suppressed
-		ups = append(ups, saSuppressed.ValueSet(suppressed))
-	}
+	flag(saBreached, breached)
+	flag(saSuppressed, r.nurtureSuppressed())
 	if len(ups) == 0 {
 		return
 	}

@@ -11,28 +11,51 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/leadflow/leadflow/internal/baseline"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
-// Every recorded history (testdata/histories, written by `make
-// record-histories` from runs on a real dev server) must replay without a
-// nondeterminism error against the current code. A change to the workflow
-// that breaks one needs a workflow.GetVersion gate, not a re-recording.
+// historiesRoot holds one sealed directory per release (internal/baseline).
+const historiesRoot = "testdata/histories"
+
+// Every release's baseline (testdata/histories/<release>/, recorded by
+// `make record-histories RELEASE=…` and `make export-histories`) must replay
+// without a nondeterminism error against the current code. A change to the
+// workflow that breaks one needs a workflow.GetVersion gate, never a
+// re-recording: a release directory is never rewritten (TestBaselineSealed).
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob("testdata/histories/*.json")
+	dirs, err := baseline.Dirs(historiesRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 5 {
-		t.Fatalf("expected the recorded histories in testdata/histories, found %d", len(files))
+	var files []string
+	for _, d := range dirs {
+		names, err := baseline.Histories(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			files = append(files, filepath.Join(d, n))
+		}
 	}
+	if len(files) == 0 {
+		t.Fatalf("no history in the release directories %v", dirs)
+	}
+	// Histories from before the first release, at the top of the directory,
+	// replay too while they are there; nothing depends on them.
+	pre, err := filepath.Glob(filepath.Join(historiesRoot, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, pre...)
 	src, err := os.ReadFile("testdata/policy-fast.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		name, _ := filepath.Rel(historiesRoot, f)
+		t.Run(name, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			// The policy and the history cap the histories ran under come
 			// from their own recorded markers: this policy only satisfies the

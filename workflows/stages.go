@@ -49,6 +49,9 @@ func (r *run) transitionWith(now time.Time, to lead.Stage, why string, extra map
 // addHistory appends to the carried history, bounded in count and bytes.
 func (r *run) addHistory(t lead.Transition) {
 	t.Why = truncate(t.Why, maxWhyBytes)
+	if t.Policy == "" && r.pol != nil {
+		t.Policy = r.pol.Version
+	}
 	r.s.History = capTail(append(r.s.History, t), maxHistory)
 }
 

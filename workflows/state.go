@@ -33,6 +33,9 @@ type State struct {
 	OwnerID       string       `json:"ownerId,omitempty"`
 	ManagerID     string       `json:"managerId,omitempty"`
 	PolicyVersion string       `json:"policyVersion"`
+	// Policy is the policy the lead decides under (refreshPolicy), carried
+	// so a new run never falls back to an older version.
+	Policy *PolicyRef `json:"policy,omitempty"`
 
 	Score   scoring.State `json:"score"`
 	Trigger string        `json:"trigger,omitempty"` // scoring rule that made the lead an MQL
@@ -161,6 +164,8 @@ type SLAClock struct {
 	// RetryAt: the step at Level needed the directory, which did not
 	// answer; it runs again then.
 	RetryAt time.Time `json:"retryAt,omitempty"`
+	// Policy is the version the clock and its ladder were computed under.
+	Policy string `json:"policy,omitempty"`
 }
 
 // SALWatch watches an accepted lead for staleness.
@@ -171,16 +176,19 @@ type SALWatch struct {
 
 // Nurture is the lead's place on a nurture track.
 type Nurture struct {
-	Track        string               `json:"track,omitempty"`
-	Step         int                  `json:"step"`
-	Enrolled     bool                 `json:"enrolled"`
-	Paused       bool                 `json:"paused,omitempty"`
-	NextAt       time.Time            `json:"nextAt,omitempty"`
-	Unsubscribed bool                 `json:"unsubscribed,omitempty"`
-	Bounced      bool                 `json:"bounced,omitempty"`
-	Sends        []time.Time          `json:"sends,omitempty"`   // recent sends, for the frequency cap
-	Sending      string               `json:"sending,omitempty"` // key of the touch on its way
-	Guard        suppression.Decision `json:"guard"`
+	Track        string      `json:"track,omitempty"`
+	Step         int         `json:"step"`
+	Enrolled     bool        `json:"enrolled"`
+	Paused       bool        `json:"paused,omitempty"`
+	NextAt       time.Time   `json:"nextAt,omitempty"`
+	Unsubscribed bool        `json:"unsubscribed,omitempty"`
+	Bounced      bool        `json:"bounced,omitempty"`
+	Sends        []time.Time `json:"sends,omitempty"`   // recent sends, for the frequency cap
+	Sending      string      `json:"sending,omitempty"` // key of the touch on its way
+	// Enroll: the enrollment not yet told to the nurture system; it goes
+	// with the first touch, so a lead that never gets one costs no call.
+	Enroll *actions.EnrollInput `json:"enroll,omitempty"`
+	Guard  suppression.Decision `json:"guard"`
 }
 
 // Caps on the lists carried in State, so a lead that lives for years does not

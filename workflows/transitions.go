@@ -196,6 +196,7 @@ func (r *run) score(ev lead.Event, changed []string, now time.Time) {
 // onCommand applies a rep's update. The state may have moved since the
 // validator ran (the loop was busy), so the rules are checked again.
 func (r *run) onCommand(cmd *command) {
+	r.quiet = false
 	var err error
 	switch {
 	case cmd.accept != nil:
@@ -252,6 +253,7 @@ func (r *run) onCommand(cmd *command) {
 
 // onWake runs everything that is due now, in a fixed order.
 func (r *run) onWake() {
+	r.quiet = false
 	_ = r.refreshPolicy()
 	now := workflow.Now(r.ctx)
 	if a := r.s.Away; a != nil && !a.Until.IsZero() && !a.Until.After(now) {

@@ -255,6 +255,10 @@ type SendInput struct {
 	LastRepTouch time.Time          `json:"lastRepTouch,omitempty"`
 	Rules        policy.Suppression `json:"rules"`
 	Timezone     string             `json:"timezone"`
+	// Enroll: the lead's enrollment on this track, not yet told to the
+	// nurture system (it goes with the first touch, idempotent by its own
+	// key, before the touch).
+	Enroll *EnrollInput `json:"enroll,omitempty"`
 }
 
 // SendResult says whether the touch went out, and if not, why.
@@ -286,6 +290,7 @@ const (
 	LedgerTouch      = "first_touch"
 	LedgerNurture    = "nurture"
 	LedgerExpansion  = "expansion" // a customer's expansion opportunity: created, won or lost (pipeline reported apart)
+	LedgerPolicy     = "policy"    // the lead moved to another policy version (data: from, to, digest, activation)
 )
 
 // LedgerEntry is one immutable fact. Key is unique: recording it twice is
@@ -322,6 +327,18 @@ type StateSnapshot struct {
 	Seq    int64     `json:"seq"`
 	At     time.Time `json:"at"`
 	View   lead.View `json:"view"`
+	// Inputs is what the policy's conditions read about the lead, kept
+	// beside the view for `starter policy shadow`.
+	Inputs *DecisionInputs `json:"inputs,omitempty"`
+}
+
+// DecisionInputs is what a policy's conditions read about a lead besides its
+// score: the profile, the scoring rule that made it an MQL and the event
+// counts of its cycle.
+type DecisionInputs struct {
+	Profile lead.Profile     `json:"profile"`
+	Trigger string           `json:"trigger,omitempty"`
+	Counts  map[string]int64 `json:"counts,omitempty"`
 }
 
 // ForwardInput hands a merged lead's events to the surviving lead.

@@ -31,6 +31,7 @@ func TestDependencyRules(t *testing.T) {
 		{"internal/directory", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
 		{"internal/lead", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
 		{"internal/week", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
+		{"internal/policydiff", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},
 		// The contract: names, payloads and typed references, read by pure
 		// packages too; the Temporal calls live in workflows/ and activities/.
 		{"internal/actions", []string{"go.temporal.io/", "github.com/jackc/pgx", "net/http"}},

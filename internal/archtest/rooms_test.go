@@ -16,8 +16,10 @@ var (
 	// workflows' helpers, activities' registration); internal/bench's
 	// floor measures bare Temporal, with no leadflow code in the way.
 	byNameAllowed = []string{"workflows/activity.go", "activities/register.go", "internal/bench/"}
-	// workflowCodeAllowed: the workflows, and the bench's floor workflows.
-	workflowCodeAllowed = []string{"workflows/", "internal/bench/"}
+	// workflowCodeAllowed: the workflows, the bench's floor workflows, and
+	// the upgrade test's probe (registered only by a worker built with
+	// -tags upgradeprobe).
+	workflowCodeAllowed = []string{"workflows/", "internal/bench/", "internal/upgradeprobe/"}
 	// dbHolders may hold the whole *store.DB: the binaries' wiring, the
 	// bench (which sets up a database), and the test helpers that seed one.
 	dbHolders = []string{"worker/", "starter/", "internal/bench/", "internal/store/", "internal/webui/webuitest/"}

@@ -20,7 +20,9 @@ import (
 
 // a (nurture). The nurture tool's webhook answers 503 (Retry-After: 5) for
 // two minutes. Leads on nurture ask for a quote (their nurture must be
-// paused) and new leads arrive (enrolled, then at once handed off): each
+// paused) and new leads arrive (an email open and a quote request in one
+// batch: handed off before their first touch, so the tool never hears of
+// their enrollment): each
 // is handed off within 1 s, ladder steps keep their times, accepts answer
 // within 1 s, and afterwards every nurture action leadflow recorded reaches
 // the tool exactly once.

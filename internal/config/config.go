@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/buildinfo"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -89,12 +90,15 @@ var vars = []string{
 	EnvCRM, EnvHubSpotToken, EnvHubSpotBaseURL, EnvHubSpotClientSecret, EnvHubSpotStageMap,
 	EnvNurture, EnvNurtureWebhookURL, EnvNurtureWebhookSecret,
 	EnvHTTPAddr, EnvPublicURL, EnvAPIToken, EnvMetricsAddr, EnvLogLevel, EnvUpdateTimeout,
-	EnvWorkerStopTimeout,
+	EnvWorkerStopTimeout, EnvPolicyPoll,
 	EnvSlackWebhookURL, EnvSlackBotToken, EnvSMTPURL, EnvEmailFrom, EnvTemporalUIURL,
 	// payload encryption: codec.go
 	EnvCodec, EnvCodecKeys, EnvCodecKeysFile, EnvCodecAddr, EnvCodecCORSOrigins,
 	EnvInsecureDemo, EnvHubSpotPortalID, EnvEventsRate, EnvEventsBurst,
 	EnvSaaSTaskQueue, EnvSaaSRate, EnvHubSpotRateLimit,
+	EnvStickyCacheSize,
+	// Worker Deployment versioning: versioning.go
+	EnvWorkerVersioning, EnvDeploymentName, EnvBuildID,
 }
 
 // Vars returns every environment variable name the config reads. A test of
@@ -154,12 +158,18 @@ type Config struct {
 	// for its running activities before cancelling them. The pod's
 	// terminationGracePeriodSeconds must exceed it.
 	WorkerStopTimeout time.Duration
+	// StickyCacheSize: lead workflows a worker keeps in memory (cache.go).
+	StickyCacheSize int
+	// PolicyPoll is how often the worker reads the active policy version.
+	PolicyPoll time.Duration
 
 	// Notify: the notification channels (internal/config/notify.go).
 	Notify Notify
 	Codec  Codec // payload encryption (codec.go)
 	Edge         // secrets rule, HubSpot portal pin, rate limits (edge.go)
 	SaaS   SaaS  // the SaaS task queue and its rate (saas.go)
+	// Versioning: the worker's Worker Deployment version (versioning.go).
+	Versioning Versioning
 }
 
 // FromEnv reads the process environment.
@@ -253,8 +263,13 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	c.PolicyPoll, errs = readPolicyPoll(get, errs)
 	errs = append(errs, c.Edge.read(get)...)
 	errs = append(errs, c.SaaS.read(get, c.TaskQueue, c.CRM)...)
+	var cacheErrs []error
+	c.StickyCacheSize, cacheErrs = readStickyCache(get)
+	errs = append(errs, cacheErrs...)
+	errs = append(errs, c.Versioning.read(get, buildinfo.Runtime())...)
 
 	if err := hostPort(c.TemporalAddress); err != nil {
 		bad(EnvTemporalAddress, c.TemporalAddress, err.Error())
@@ -350,6 +365,9 @@ func (c Config) ForWorker() error {
 		}
 	}
 	errs = append(errs, c.Notify.check()...)
+	if err := c.Versioning.check(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -370,11 +388,11 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("temporal=%s namespace=%s taskQueue=%s tls=%t apiKey=%s db=%s policy=%s "+
 		"webhookSecret=%s idKey=%s crm=%s hubspotBaseURL=%s hubspotToken=%s hubspotClientSecret=%s "+
-		"nurture=%s nurtureWebhookURL=%s nurtureWebhookSecret=%s http=%s publicURL=%s apiToken=%s metrics=%s logLevel=%s updateTimeout=%s workerStopTimeout=%s",
+		"nurture=%s nurtureWebhookURL=%s nurtureWebhookSecret=%s http=%s publicURL=%s apiToken=%s metrics=%s logLevel=%s updateTimeout=%s workerStopTimeout=%s policyPoll=%s",
 		c.TemporalAddress, c.Namespace, c.TaskQueue, c.TemporalTLS.Enabled() || c.TemporalAPIKey != "", mask(c.TemporalAPIKey),
 		db, c.PolicyPath, mask(c.WebhookSecret), mask(c.IDKey), c.CRM, c.HubSpotBaseURL, mask(c.HubSpotToken),
 		mask(c.HubSpotClientSecret), c.Nurture, c.NurtureWebhookURL, mask(c.NurtureWebhookSecret),
-		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout) +
+		c.HTTPAddr, c.PublicURL, mask(c.APIToken), c.MetricsAddr, c.LogLevel, c.UpdateTimeout, c.WorkerStopTimeout, c.PolicyPoll) +
 		" " + c.Notify.String() + " " + c.Edge.String()
 }
 

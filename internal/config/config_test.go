@@ -33,13 +33,21 @@ func TestDefaults(t *testing.T) {
 		UpdateTimeout:   10 * time.Second,
 		// The worker's graceful stop: the longest activity attempt.
 		WorkerStopTimeout: 30 * time.Second,
+		PolicyPoll:        5 * time.Second,
 		// No notification channel: the built-in record only.
 		Notify: Notify{TemporalUIURL: "http://127.0.0.1:8233"},
 		Codec:  Codec{Addr: "127.0.0.1:8081"},
 		Edge:   Edge{EventsRate: 20, EventsBurst: 40},
 		// Third-party calls on their own queue, unlimited with the built-in CRM.
 		SaaS: SaaS{TaskQueue: "leadflow-saas", HubSpotBurst: 100, HubSpotWindow: 10 * time.Second},
+		// Under the SDK's 10,000: the recorded bench filled that past 1 GiB.
+		StickyCacheSize: 4096,
 	}
+	// Unversioned; a test binary has no VCS stamp, so no build ID.
+	if v := c.Versioning; v.Mode != VersioningOff || v.Version.DeploymentName != "leadflow" || v.Version.BuildID != "" || v.BuildIDErr == nil {
+		t.Errorf("versioning defaults: %+v", v)
+	}
+	c.Versioning = Versioning{}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
 	}
@@ -143,6 +151,17 @@ func TestFromLookup(t *testing.T) {
 		},
 		{name: "worker stop timeout zero", env: map[string]string{EnvWorkerStopTimeout: "0s"}, wantErr: []string{`LEADFLOW_WORKER_STOP_TIMEOUT="0s": must be between 1s and 10m0s`}},
 		{name: "worker stop timeout without unit", env: map[string]string{EnvWorkerStopTimeout: "30"}, wantErr: []string{`LEADFLOW_WORKER_STOP_TIMEOUT="30": must be a duration with a unit`}},
+		{
+			name: "policy poll",
+			env:  map[string]string{EnvPolicyPoll: "2s"},
+			check: func(t *testing.T, c Config) {
+				if c.PolicyPoll != 2*time.Second || !strings.Contains(c.String(), "policyPoll=2s") {
+					t.Errorf("PolicyPoll = %v; %s", c.PolicyPoll, c)
+				}
+			},
+		},
+		{name: "policy poll too short", env: map[string]string{EnvPolicyPoll: "100ms"}, wantErr: []string{`LEADFLOW_POLICY_POLL="100ms": must be between 1s and 5m0s`}},
+		{name: "policy poll without unit", env: map[string]string{EnvPolicyPoll: "5"}, wantErr: []string{`LEADFLOW_POLICY_POLL="5": must be a duration with a unit`}},
 		{name: "worker stop timeout too long", env: map[string]string{EnvWorkerStopTimeout: "11m"}, wantErr: []string{`must be between 1s and 10m0s`}},
 		{name: "update timeout negative", env: map[string]string{EnvUpdateTimeout: "-5s"}, wantErr: []string{`LEADFLOW_UPDATE_TIMEOUT="-5s": must be between`}},
 		{name: "unknown CRM", env: map[string]string{EnvCRM: "salesforce"}, wantErr: []string{`LEADFLOW_CRM="salesforce": must be builtin or hubspot`}},

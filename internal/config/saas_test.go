@@ -32,3 +32,19 @@ func TestSaaSQueueAndRates(t *testing.T) {
 		}
 	}
 }
+
+func TestStickyCacheSize(t *testing.T) {
+	c, err := FromLookup(lookupMap(nil))
+	if err != nil || c.StickyCacheSize != DefaultStickyCacheSize {
+		t.Fatalf("default: %d %v", c.StickyCacheSize, err)
+	}
+	c, err = FromLookup(lookupMap(map[string]string{EnvStickyCacheSize: "2000"}))
+	if err != nil || c.StickyCacheSize != 2000 {
+		t.Fatalf("2000: %d %v", c.StickyCacheSize, err)
+	}
+	for _, v := range []string{"0", "99", "100001", "lots"} {
+		if _, err := FromLookup(lookupMap(map[string]string{EnvStickyCacheSize: v})); err == nil || !strings.Contains(err.Error(), EnvStickyCacheSize+"=") {
+			t.Errorf("%s=%s: %v", EnvStickyCacheSize, v, err)
+		}
+	}
+}

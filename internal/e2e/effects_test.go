@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/nurture/webhook"
 	"github.com/leadflow/leadflow/internal/nurture/webhook/webhooktest"
 )
 
@@ -21,13 +22,15 @@ func TestRefusedEffectAlertsAndIsReDriven(t *testing.T) {
 	rcv.Fail(1, webhooktest.Failure{Kind: webhooktest.Reject, Message: "unknown list"})
 	s := newStack(t, fastPolicy, "LEADFLOW_NURTURE=webhook", "NURTURE_WEBHOOK_URL="+rcv.URL(), "NURTURE_WEBHOOK_SECRET="+hookSecret)
 	id := "E2E-REFUSED"
-	s.send(lead.Event{ID: "r-1", LeadID: id, Type: lead.EventEmailOpen, OccurredAt: time.Now().UTC(), Source: "email", Profile: westCoast()})
+	// An unsubscribe as the lead's first event: its one nurture call is the
+	// stop, which the tool refuses.
+	s.send(lead.Event{ID: "r-1", LeadID: id, Type: lead.EventEmailUnsubscribe, OccurredAt: time.Now().UTC(), Source: "email", Profile: westCoast()})
 	var x lead.Explanation
-	s.waitFor("a failed enroll effect", 30*time.Second, func() bool {
+	s.waitFor("a failed stop effect", 30*time.Second, func() bool {
 		x = lead.Explanation{}
 		s.get("/v1/leads/"+id+"/explain", &x)
 		for _, e := range x.Effects {
-			if e.Kind == "NurtureEnroll" && e.Status == lead.EffectFailed {
+			if e.Kind == "NurtureStop" && e.Status == lead.EffectFailed {
 				return true
 			}
 		}
@@ -48,7 +51,7 @@ func TestRefusedEffectAlertsAndIsReDriven(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "leadflow_effect_failures_total{") && strings.Contains(line, `kind="NurtureEnroll"`) && !strings.HasSuffix(line, " 0") {
+			if strings.HasPrefix(line, "leadflow_effect_failures_total{") && strings.Contains(line, `kind="NurtureStop"`) && !strings.HasSuffix(line, " 0") {
 				return true
 			}
 		}
@@ -57,22 +60,22 @@ func TestRefusedEffectAlertsAndIsReDriven(t *testing.T) {
 	if code, body := s.update(id, "retry-effects", lead.RetryEffectsRequest{ID: "redrive-1", By: "ops-1"}); code != http.StatusOK {
 		t.Fatalf("retry-effects: %d %s", code, body)
 	}
-	s.waitFor("the enrollment delivered", 30*time.Second, func() bool {
+	s.waitFor("the stop delivered", 30*time.Second, func() bool {
 		for _, d := range rcv.Received() {
-			if d.Event.Type == "enroll" {
+			if d.Event.Type == webhook.TypeUnenroll {
 				return true
 			}
 		}
 		return false
 	})
-	enrolls := 0
+	stops := 0
 	for _, d := range rcv.Received() {
-		if d.Event.Type == "enroll" {
-			enrolls++
+		if d.Event.Type == webhook.TypeUnenroll {
+			stops++
 		}
 	}
-	if enrolls != 1 {
-		t.Fatalf("enrollments delivered: %d", enrolls)
+	if stops != 1 {
+		t.Fatalf("stops delivered: %d", stops)
 	}
 	// Nothing left failed; a second re-drive is refused with the reason.
 	if code, body := s.update(id, "retry-effects", lead.RetryEffectsRequest{ID: "redrive-2", By: "ops-1"}); code != http.StatusUnprocessableEntity || !strings.Contains(string(body), "no failed effects") {

@@ -71,7 +71,19 @@ type stack struct {
 
 func newStack(t testing.TB, policyPath string, extraEnv ...string) *stack {
 	t.Helper()
-	s := &stack{t: t, srv: testenv.StartDevServer(t, testenv.DevServerOptions{}), dbURL: storetest.NewDB(t)}
+	return newStackWith(t, stackOptions{}, policyPath, extraEnv...)
+}
+
+// stackOptions change what newStackWith starts.
+type stackOptions struct {
+	server testenv.DevServerOptions
+	// noWorker: the test starts its own workers (s.start).
+	noWorker bool
+}
+
+func newStackWith(t testing.TB, o stackOptions, policyPath string, extraEnv ...string) *stack {
+	t.Helper()
+	s := &stack{t: t, srv: testenv.StartDevServer(t, o.server), dbURL: storetest.NewDB(t)}
 	httpAddr, metricsAddr := freeAddr(t), freeAddr(t)
 	s.metricsURL = "http://" + metricsAddr + "/metrics"
 	abs, err := filepath.Abs(policyPath)
@@ -109,7 +121,9 @@ func newStack(t testing.TB, policyPath string, extraEnv ...string) *stack {
 	if err := s.st.Directory().ImportDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	s.startWorker()
+	if !o.noWorker {
+		s.startWorker()
+	}
 	s.serve = s.start("serve", filepath.Join(binDir, "starter"), "serve")
 	s.waitFor("starter serve ready", 60*time.Second, func() bool {
 		resp, err := http.Get(s.baseURL + "/readyz")

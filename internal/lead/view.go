@@ -132,6 +132,8 @@ type Transition struct {
 	From Stage     `json:"from"`
 	To   Stage     `json:"to"`
 	Why  string    `json:"why"`
+	// Policy is the version the lead was deciding under at the time.
+	Policy string `json:"policy,omitempty"`
 }
 
 // TimelineItem is one recent event, as a rep sees it.
@@ -192,6 +194,7 @@ type LadderTaken struct {
 	Action  string    `json:"action"`
 	OwnerID string    `json:"ownerId"`
 	Note    string    `json:"note,omitempty"`
+	Policy  string    `json:"policy,omitempty"` // the version whose ladder it was
 }
 
 // Refusal is feedback (an accept/reject event from a CRM) that broke the

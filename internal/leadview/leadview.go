@@ -66,7 +66,7 @@ func View(w io.Writer, v lead.View, now time.Time) {
 		p.field("stale", "no worker answered: the last state the lead published, at "+at)
 	}
 	renderEffects(&p, v.Effects, now)
-	renderHistory(&p, v.History)
+	renderHistory(&p, v.History, v.PolicyVersion)
 }
 
 // Effects prints the lead's side effects not yet confirmed done, or says
@@ -177,6 +177,7 @@ func Explanation(w io.Writer, x lead.Explanation) {
 			if s.Note != "" {
 				line += " — " + s.Note
 			}
+			line += otherPolicy(s.Policy, x.PolicyVersion)
 			p.line("%s", line)
 		}
 	}
@@ -192,7 +193,7 @@ func Explanation(w io.Writer, x lead.Explanation) {
 			p.line("  %s  %s: %s", fmtTime(a.At), a.Kind, a.Message)
 		}
 	}
-	renderHistory(&p, x.History)
+	renderHistory(&p, x.History, x.PolicyVersion)
 	if n := len(x.Timeline); n > 0 {
 		p.line("recent events:")
 		for _, t := range x.Timeline[max(0, n-recentHistory):] {
@@ -223,7 +224,9 @@ func renderScore(p *printer, s lead.ScoreView) {
 	}
 }
 
-func renderHistory(p *printer, h []lead.Transition) {
+// renderHistory prints the latest stage changes; one decided under another
+// policy version than the lead's current one names it.
+func renderHistory(p *printer, h []lead.Transition, current string) {
 	if len(h) == 0 {
 		return
 	}
@@ -241,8 +244,18 @@ func renderHistory(p *printer, h []lead.Transition) {
 		if t.Why != "" {
 			line += "  " + t.Why
 		}
+		line += otherPolicy(t.Policy, current)
 		p.line("%s", line)
 	}
+}
+
+// otherPolicy is " [policy V]" when V decided something and is not the
+// lead's current version.
+func otherPolicy(v, current string) string {
+	if v == "" || v == current {
+		return ""
+	}
+	return " [policy " + v + "]"
 }
 
 func nurtureLine(n lead.NurtureView) string {

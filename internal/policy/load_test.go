@@ -142,11 +142,11 @@ func TestLoadExample(t *testing.T) {
 		t.Errorf("nurture = %+v", p.Nurture)
 	}
 	wantTracks := map[string]Track{
-		"default":       {MustDuration("7d"), 8},
-		"re-engagement": {MustDuration("5d"), 4},
-		"long-term":     {MustDuration("30d"), 6},
-		"win-back":      {MustDuration("14d"), 4},
-		"customer":      {MustDuration("30d"), 12},
+		"default":       {Every: MustDuration("7d"), Steps: 8},
+		"re-engagement": {Every: MustDuration("5d"), Steps: 4},
+		"long-term":     {Every: MustDuration("30d"), Steps: 6},
+		"win-back":      {Every: MustDuration("14d"), Steps: 4},
+		"customer":      {Every: MustDuration("30d"), Steps: 12},
 	}
 	if !reflect.DeepEqual(p.Nurture.Tracks, wantTracks) {
 		t.Errorf("tracks = %+v", p.Nurture.Tracks)

@@ -658,10 +658,10 @@ func (d *decoder) nurture(f field) Nurture {
 	n.Tracks = map[string]Track{}
 	for _, e := range es {
 		if isNull(e.val) {
-			d.errorf(e.key.Line, e.path, "empty track: want {every, steps}")
+			d.errorf(e.key.Line, e.path, "empty track: want {every, steps[, first]}")
 			continue
 		}
-		tm := d.mapping(e, "every", "steps")
+		tm := d.mapping(e, "every", "steps", "first")
 		if tm == nil {
 			continue
 		}
@@ -671,6 +671,11 @@ func (d *decoder) nurture(f field) Nurture {
 		}
 		if v, ok := d.need(e, tm, "steps"); ok {
 			tr.Steps, _ = d.integer(v, 1)
+		}
+		if v, ok := tm["first"]; ok {
+			if first, ok := d.duration(v, false); ok { // 0s: at once
+				tr.First = &first
+			}
 		}
 		n.Tracks[e.key.Value] = tr
 	}

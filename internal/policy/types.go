@@ -173,8 +173,20 @@ type Nurture struct {
 	Tracks          map[string]Track
 }
 
-// Track is a cadence of touches.
+// Track is a cadence of touches: Steps touches, Every apart, the first one
+// First after the lead is enrolled (optional `first:`; unset, one interval:
+// "every 7d" means the first touch a week in). A lead that qualifies or is
+// paused before its first touch is due never reaches the nurture system.
 type Track struct {
 	Every Duration
 	Steps int
+	First *Duration
+}
+
+// FirstTouch is how long after enrollment the first touch is due.
+func (t Track) FirstTouch() time.Duration {
+	if t.First != nil {
+		return t.First.D()
+	}
+	return t.Every.D()
 }

@@ -125,6 +125,7 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown key in rule", "      fast_track: true", "      fasttrack: true", 14, "scoring.rules[1].fasttrack", "unknown key"},
 		{"repeated key", "  mql_threshold: 50\n", "  mql_threshold: 50\n  mql_threshold: 60\n", 5, "scoring.mql_threshold", "repeated key (first at line 4)"},
 		{"bad timezone", "timezone: UTC", "timezone: Mars/Olympus", 2, "timezone", "unknown time zone"},
+		{"negative first touch", "default:   { every: 7d, steps: 8 }", "default:   { every: 7d, steps: 8, first: -1d }", 58, "nurture.tracks.default.first", "bad duration"},
 		{"bad CEL", `when: event.type == "web.page_view"`, `when: event.type ==`, 9, "scoring.rules[0].when", "Syntax error"},
 		{"undeclared CEL variable", `when: event.type == "web.page_view"`, `when: evnt.type == "x"`, 9, "scoring.rules[0].when", "undeclared reference"},
 		{"condition not boolean", "when: lead.employees >= 1000", "when: size(lead)", 19, "segments[0].when", "must be a boolean expression"},
@@ -252,6 +253,12 @@ func TestValidVariants(t *testing.T) {
 				}
 				return nil
 			}},
+		{"first touch at once", "default:   { every: 7d, steps: 8 }", "default:   { every: 7d, steps: 8, first: 0s }", func(p *Policy) error {
+			if d, l := p.Nurture.Tracks["default"].FirstTouch(), p.Nurture.Tracks["long-term"].FirstTouch(); d != 0 || l != 30*24*time.Hour {
+				return fmt.Errorf("first touch: default %v (want 0), long-term %v (want its interval, 720h)", d, l)
+			}
+			return nil
+		}},
 		{"holidays none", "holidays: US", "holidays: none", func(p *Policy) error {
 			if h := p.SLA.BusinessHours.Holidays; h != "" {
 				return fmt.Errorf("holidays = %q", h)

@@ -42,11 +42,17 @@ func (s States) PublishState(ctx context.Context, snap actions.StateSnapshot) er
 	if err != nil {
 		return fmt.Errorf("publish state of lead %s: %w: %w", snap.LeadID, err, ErrInvalidInput)
 	}
+	var inputs []byte // NULL when the snapshot has none
+	if snap.Inputs != nil {
+		if inputs, err = json.Marshal(snap.Inputs); err != nil {
+			return fmt.Errorf("publish state of lead %s: inputs: %w: %w", snap.LeadID, err, ErrInvalidInput)
+		}
+	}
 	_, err = s.pool.Exec(ctx, `
-INSERT INTO lead_states (lead_id, seq, published_at, view, written_at) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO lead_states (lead_id, seq, published_at, view, written_at, inputs) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (lead_id) DO UPDATE
-SET seq = excluded.seq, published_at = excluded.published_at, view = excluded.view, written_at = excluded.written_at
-WHERE lead_states.seq < excluded.seq`, snap.LeadID, snap.Seq, snap.At, data, s.now())
+SET seq = excluded.seq, published_at = excluded.published_at, view = excluded.view, written_at = excluded.written_at, inputs = excluded.inputs
+WHERE lead_states.seq < excluded.seq`, snap.LeadID, snap.Seq, snap.At, data, s.now(), inputs)
 	if err != nil {
 		return fmt.Errorf("publish state of lead %s (seq %d): %w", snap.LeadID, snap.Seq, err)
 	}

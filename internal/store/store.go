@@ -234,4 +234,5 @@ const (
 	lockNSDirectory = 1 // objid 0: the directory as a whole
 	lockNSRouteKey  = 2 // objid hashtext(key): one Route call per key at a time
 	lockNSRecipient = 3 // objid hashtext(recipient): one delivery claim per recipient at a time (rate limit)
+	lockNSPolicy    = 4 // objid 0: policy activations, one at a time
 )

@@ -75,8 +75,10 @@ type Config struct {
 	// Notifications, when set, is the record of what people were told:
 	// the inbox lists the rep's recent notifications.
 	Notifications Notifications
-	Now           func() time.Time // default time.Now
-	Logger        *zap.Logger      // default: none
+	// Policy, when set, serves /ui/policy/shadow.
+	Policy PolicyShadow
+	Now    func() time.Time // default time.Now
+	Logger *zap.Logger      // default: none
 	// Location is the policy's time zone: dashboard dates are days there,
 	// as in `starter report` (default UTC).
 	Location *time.Location
@@ -137,7 +139,7 @@ func New(leads api.Leads, cfg Config) (*UI, error) {
 	}
 	u := &UI{cfg: cfg, leads: leads, log: cfg.Logger, pages: map[string]*template.Template{},
 		secure: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")}
-	for _, name := range []string{"login", "inbox", "dashboard", "error"} {
+	for _, name := range []string{"login", "inbox", "dashboard", "policy_shadow", "error"} {
 		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, pageBlocks[name]...)
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
@@ -173,6 +175,7 @@ func (u *UI) routes() map[string]http.Handler {
 		"POST /ui/leads/{leadId}/reject": post(u.authed(anyone, u.reject)),
 		"POST /ui/leads/{leadId}/touch":  post(u.authed(anyone, u.touch)),
 		"GET /ui/dashboard":              u.authed(adminOnly, u.dashboard),
+		"GET /ui/policy/shadow":          u.authed(adminOnly, u.policyShadow),
 	}
 }
 

@@ -59,6 +59,8 @@ type setupOpts struct {
 	publicURL string
 	// notifications: the inbox lists the store's notification record.
 	notifications bool
+	// policy serves the policy shadow page.
+	policy webui.PolicyShadow
 }
 
 func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
@@ -83,6 +85,7 @@ func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
 	if o.notifications {
 		cfg.Notifications = st.Deliveries()
 	}
+	cfg.Policy = o.policy
 	if err := webui.Mount(srv, cfg); err != nil {
 		t.Fatal(err)
 	}
