@@ -10,7 +10,6 @@ import (
 	"fmt"
 
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/leadflow/leadflow/internal/actions"
@@ -21,11 +20,23 @@ import (
 	"github.com/leadflow/leadflow/internal/store"
 )
 
-// Store is what the activities need of Postgres.
-type Store interface {
+// Router picks an owner in one Postgres transaction (store.Directory).
+type Router interface {
 	Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error)
+}
+
+// Ledger appends ledger entries (store.Ledger).
+type Ledger interface {
 	Record(ctx context.Context, entries []actions.LedgerEntry) error
+}
+
+// States keeps each lead's published state (store.States).
+type States interface {
 	PublishState(ctx context.Context, snap actions.StateSnapshot) error
+}
+
+// Merges records merged leads and follows their chains (store.Merges).
+type Merges interface {
 	RecordMerge(ctx context.Context, from, to string) error
 	MergedInto(ctx context.Context, leadID string) (string, bool, error)
 }
@@ -47,7 +58,10 @@ const maxMergeHops = 8
 
 // Activities are the activity implementations.
 type Activities struct {
-	Store    Store
+	Router   Router
+	Ledger   Ledger
+	States   States
+	Merges   Merges
 	CRM      crm.CRM
 	Nurture  nurture.Nurture
 	Temporal Signaller
@@ -58,28 +72,26 @@ type Activities struct {
 	Metrics   *Metrics
 }
 
-// Registry is what a worker (or a test environment) offers.
-type Registry interface {
-	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
-}
-
-// Register registers every activity under its contract name.
+// Register registers every activity under its contract name, bound
+// through the typed references: an implementation whose signature drifts
+// from the contract does not compile.
 func (a *Activities) Register(r Registry) {
-	reg := func(fn any, name string) { r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	reg(a.Route, actions.Route)
-	reg(a.Record, actions.Record)
-	reg(a.AssignOwner, actions.AssignOwner)
-	reg(a.CreateTask, actions.CreateTask)
-	reg(a.CloseTask, actions.CloseTask)
-	reg(a.PostNote, actions.PostNote)
-	reg(a.Notify, actions.NotifyManager)
-	reg(a.RaiseAlert, actions.RaiseAlert)
-	reg(a.SetLifecycleStage, actions.SetLifecycleStage)
-	reg(a.NurtureEnroll, actions.NurtureEnroll)
-	reg(a.NurturePause, actions.NurturePause)
-	reg(a.NurtureSend, actions.NurtureSend)
-	reg(a.NurtureStop, actions.NurtureStop)
-	reg(a.ForwardEvents, actions.ForwardEvents)
+	register(r,
+		actions.Directory.Route.Bind(a.Route),
+		actions.Ledger.Record.Bind(a.Record),
+		actions.CRM.AssignOwner.Bind(a.AssignOwner),
+		actions.CRM.CreateTask.Bind(a.CreateTask),
+		actions.CRM.CloseTask.Bind(a.CloseTask),
+		actions.CRM.PostNote.Bind(a.PostNote),
+		actions.CRM.Notify.Bind(a.Notify),
+		actions.CRM.RaiseAlert.Bind(a.RaiseAlert),
+		actions.CRM.SetLifecycleStage.Bind(a.SetLifecycleStage),
+		actions.Nurture.Enroll.Bind(a.NurtureEnroll),
+		actions.Nurture.Pause.Bind(a.NurturePause),
+		actions.Nurture.Send.Bind(a.NurtureSend),
+		actions.Nurture.Stop.Bind(a.NurtureStop),
+		actions.Leads.ForwardEvents.Bind(a.ForwardEvents),
+	)
 }
 
 // classify turns adapter errors that no retry can fix into non-retryable
@@ -107,7 +119,7 @@ func classify(op string, err error) error {
 
 // Route picks the lead's owner in one Postgres transaction.
 func (a *Activities) Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error) {
-	d, err := a.Store.Route(ctx, in)
+	d, err := a.Router.Route(ctx, in)
 	if err == nil {
 		a.Metrics.routed(d)
 	}
@@ -117,11 +129,11 @@ func (a *Activities) Route(ctx context.Context, in actions.RouteInput) (routing.
 // Record writes ledger entries, then the lead's state as of them (what the
 // HTTP edge serves when no worker can answer). Both are idempotent.
 func (a *Activities) Record(ctx context.Context, in actions.RecordInput) error {
-	if err := a.Store.Record(ctx, in.Entries); err != nil {
+	if err := a.Ledger.Record(ctx, in.Entries); err != nil {
 		return classify("record ledger", err)
 	}
 	if in.State != nil {
-		return classify("publish state of "+in.State.LeadID, a.Store.PublishState(ctx, *in.State))
+		return classify("publish state of "+in.State.LeadID, a.States.PublishState(ctx, *in.State))
 	}
 	return nil
 }
@@ -218,7 +230,7 @@ func (a *Activities) ForwardEvents(ctx context.Context, in actions.ForwardInput)
 	if !lead.ValidLeadID(in.To) {
 		return classify("forward events", fmt.Errorf("survivor %q: %w", in.To, store.ErrInvalidInput))
 	}
-	if err := a.Store.RecordMerge(ctx, in.From, in.To); err != nil {
+	if err := a.Merges.RecordMerge(ctx, in.From, in.To); err != nil {
 		return classify(fmt.Sprintf("record merge %s into %s", in.From, in.To), err)
 	}
 	to := in.To
@@ -232,7 +244,7 @@ func (a *Activities) ForwardEvents(ctx context.Context, in actions.ForwardInput)
 			if _, notRunning := errors.AsType[*serviceerror.NotFound](err); !notRunning {
 				return fmt.Errorf("forward event %s to %s: %w", ev.ID, to, err)
 			}
-			next, merged, lerr := a.Store.MergedInto(ctx, to)
+			next, merged, lerr := a.Merges.MergedInto(ctx, to)
 			if lerr != nil {
 				return fmt.Errorf("forward event %s: %s is not running; look up its merge: %w", ev.ID, to, lerr)
 			}

@@ -19,19 +19,19 @@ import (
 	"github.com/leadflow/leadflow/internal/store/storetest"
 )
 
-func newEnv(t *testing.T) (*testsuite.TestActivityEnvironment, *store.Store) {
+func newEnv(t *testing.T) (*testsuite.TestActivityEnvironment, *store.DB) {
 	t.Helper()
 	st := storetest.Open(t)
 	dir, err := directory.Load("../deploy/directory.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ImportDirectory(t.Context(), dir); err != nil {
+	if err := st.Directory().ImportDirectory(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	a := &Activities{Store: st, CRM: st, Nurture: st, TaskQueue: "leadflow", Metrics: NewMetrics(nil)}
+	a := &Activities{Router: st.Directory(), Ledger: st.Ledger(), States: st.States(), Merges: st.Merges(), CRM: st.CRM(), Nurture: st.Nurture(), TaskQueue: "leadflow", Metrics: NewMetrics(nil)}
 	a.Register(env)
 	return env, st
 }
@@ -68,7 +68,7 @@ func TestCreateTaskIsIdempotentThroughTheActivity(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = v.Get(&second)
-	tasks, err := st.Tasks(t.Context(), "L-1")
+	tasks, err := st.CRM().Tasks(t.Context(), "L-1")
 	if err != nil || len(tasks) != 1 || first.TaskID == "" || first != second {
 		t.Fatalf("tasks %+v refs %v %v err %v", tasks, first, second, err)
 	}
@@ -112,8 +112,8 @@ func TestForwardEventsFollowsMergesAndNeverStartsALead(t *testing.T) {
 	ft := &fakeTemporal{open: map[string]bool{"lead/L-3": true}, got: map[string][]string{}}
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	(&Activities{Store: st, CRM: st, Nurture: st, Temporal: ft, TaskQueue: "leadflow", Metrics: NewMetrics(nil)}).Register(env)
-	if err := st.RecordMerge(t.Context(), "L-2", "L-3"); err != nil {
+	(&Activities{Router: st.Directory(), Ledger: st.Ledger(), States: st.States(), Merges: st.Merges(), CRM: st.CRM(), Nurture: st.Nurture(), Temporal: ft, TaskQueue: "leadflow", Metrics: NewMetrics(nil)}).Register(env)
+	if err := st.Merges().RecordMerge(t.Context(), "L-2", "L-3"); err != nil {
 		t.Fatal(err)
 	}
 	evs := []lead.Event{{ID: "merged:L-1:e1", Type: lead.EventWebPageView}}
@@ -123,7 +123,7 @@ func TestForwardEventsFollowsMergesAndNeverStartsALead(t *testing.T) {
 	if got := ft.got["lead/L-3"]; len(got) != 1 || got[0] != "merged:L-1:e1" {
 		t.Fatalf("survivor L-3 got %v", ft.got)
 	}
-	if to, ok, err := st.MergedInto(t.Context(), "L-1"); err != nil || !ok || to != "L-3" { // the store follows the chain
+	if to, ok, err := st.Merges().MergedInto(t.Context(), "L-1"); err != nil || !ok || to != "L-3" { // the store follows the chain
 		t.Fatalf("merge of L-1 recorded: %q %v %v", to, ok, err)
 	}
 	// A survivor that does not exist: refused for good, nothing started.
@@ -139,7 +139,7 @@ func TestForwardEventsFollowsMergesAndNeverStartsALead(t *testing.T) {
 	if _, err := env.ExecuteActivity(actions.ForwardEvents, actions.ForwardInput{Key: "k3", From: "L-5", To: "L-3"}); err != nil {
 		t.Fatal(err)
 	}
-	if to, ok, _ := st.MergedInto(t.Context(), "L-5"); !ok || to != "L-3" {
+	if to, ok, _ := st.Merges().MergedInto(t.Context(), "L-5"); !ok || to != "L-3" {
 		t.Fatalf("empty merge recorded: %q %v", to, ok)
 	}
 }
@@ -150,7 +150,7 @@ func TestNurtureSendEnrollsFirst(t *testing.T) {
 	env, st := newEnv(t)
 	// stopped on an earlier life of the track (a disqualification): only
 	// the new enrollment lets the touch go
-	if err := st.Stop(t.Context(), actions.StopInput{Key: "lead/L-9:nurture:stop:dq", LeadID: "L-9", Reason: "disqualified"}); err != nil {
+	if err := st.Nurture().Stop(t.Context(), actions.StopInput{Key: "lead/L-9:nurture:stop:dq", LeadID: "L-9", Reason: "disqualified"}); err != nil {
 		t.Fatal(err)
 	}
 	in := actions.SendInput{Key: "lead/L-9:nurture:1:default:0", LeadID: "L-9", Track: "default", Stage: lead.StageLead, Timezone: "UTC",
@@ -165,11 +165,11 @@ func TestNurtureSendEnrollsFirst(t *testing.T) {
 			t.Fatalf("attempt %d: %+v %v", i, res, err)
 		}
 	}
-	n, ok, err := st.Nurture(t.Context(), "L-9")
+	n, ok, err := st.Nurture().Nurture(t.Context(), "L-9")
 	if err != nil || !ok || n.Track != "default" {
 		t.Fatalf("nurture state %+v %v %v: the send did not enroll", n, ok, err)
 	}
-	sends, err := st.Sends(t.Context(), "L-9")
+	sends, err := st.Nurture().Sends(t.Context(), "L-9")
 	if err != nil || len(sends) != 1 {
 		t.Fatalf("sends %+v %v", sends, err)
 	}

@@ -21,7 +21,7 @@ import (
 // orderCheck wraps the real dispatcher and notes whether the CRM's record
 // was there when delivery began.
 type orderCheck struct {
-	st       *store.Store
+	st       *store.DB
 	next     *notify.Dispatcher
 	calls    int
 	recorded bool
@@ -29,7 +29,7 @@ type orderCheck struct {
 
 func (o *orderCheck) Dispatch(ctx context.Context, in actions.NotifyInput) error {
 	o.calls++
-	ns, err := o.st.Notifications(ctx, in.LeadID)
+	ns, err := o.st.CRM().Notifications(ctx, in.LeadID)
 	o.recorded = err == nil && len(ns) == 1
 	return o.next.Dispatch(ctx, in)
 }
@@ -47,7 +47,7 @@ pools:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ImportDirectory(t.Context(), dir); err != nil {
+	if err := st.Directory().ImportDirectory(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
 	srv := notifytest.StartSMTP(t, true, "", "")
@@ -56,12 +56,12 @@ pools:
 		t.Fatal(err)
 	}
 	noon := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	oc := &orderCheck{st: st, next: &notify.Dispatcher{Store: st, Channels: []notify.Channel{email},
+	oc := &orderCheck{st: st, next: &notify.Dispatcher{Store: st.Deliveries(), Channels: []notify.Channel{email},
 		Policy: func() notify.Policy { return notify.Policy{Notifications: policy.DefaultNotifications()} },
 		Now:    func() time.Time { return noon }}}
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	(&Activities{Store: st, CRM: st, Nurture: st, Notifier: oc, Metrics: NewMetrics(nil)}).Register(env)
+	(&Activities{Router: st.Directory(), Ledger: st.Ledger(), States: st.States(), Merges: st.Merges(), CRM: st.CRM(), Nurture: st.Nurture(), Notifier: oc, Metrics: NewMetrics(nil)}).Register(env)
 
 	in := actions.NotifyInput{Key: "lead/L-1:remind:1", LeadID: "L-1", To: "rep-1", Kind: actions.NotifyRemind, Body: "call them"}
 	if _, err := env.ExecuteActivity(actions.NotifyManager, in); err != nil {

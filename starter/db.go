@@ -10,7 +10,7 @@ import (
 
 // openStore creates the database if it is missing, connects and applies the
 // migrations, so every command that needs Postgres works on a fresh server.
-func openStore(ctx context.Context, dbURL string) (*store.Store, error) {
+func openStore(ctx context.Context, dbURL string) (*store.DB, error) {
 	if err := store.EnsureDatabase(ctx, dbURL); err != nil {
 		return nil, fmt.Errorf("ensure database %s: %w", redactURL(dbURL), err)
 	}

@@ -28,11 +28,11 @@ func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) 
 		return fmt.Errorf("directory import: %w", err)
 	}
 	defer st.Close()
-	before, err := st.Directory(ctx)
+	before, err := st.Directory().Directory(ctx)
 	if err != nil {
 		return fmt.Errorf("directory import: %w", err)
 	}
-	if err := st.ImportDirectory(ctx, d); err != nil {
+	if err := st.Directory().ImportDirectory(ctx, d); err != nil {
 		return fmt.Errorf("directory import %s: %w", pos[0], err)
 	}
 	fmt.Fprintf(a.stdout, "imported %s: %d reps, %d pools, %d accounts, %d away ranges\n",
@@ -40,7 +40,7 @@ func cmdDirectoryImport(ctx context.Context, a *app, c *command, args []string) 
 	if *skipLeads {
 		return nil
 	}
-	after, err := st.Directory(ctx)
+	after, err := st.Directory().Directory(ctx)
 	if err != nil {
 		return fmt.Errorf("directory import: read it back: %w", err)
 	}

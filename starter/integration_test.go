@@ -196,7 +196,7 @@ func TestServeSendDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	publishedAt := time.Date(2026, 11, 22, 10, 2, 0, 0, time.UTC)
-	err = st.PublishState(t.Context(), actions.StateSnapshot{LeadID: "L-it-1", Seq: 1, At: publishedAt,
+	err = st.States().PublishState(t.Context(), actions.StateSnapshot{LeadID: "L-it-1", Seq: 1, At: publishedAt,
 		View: lead.View{LeadID: "L-it-1", Stage: lead.StageHandoff, OwnerID: "rep-1"}})
 	st.Close()
 	if err != nil {

@@ -30,7 +30,7 @@ or timer and never goes back to an older one. Until a version is activated
 workers run their LEADFLOW_POLICY file.`
 
 // policyStore opens the store under the command's deadline.
-func (a *app) policyStore(ctx context.Context) (*store.Store, context.Context, context.CancelFunc, error) {
+func (a *app) policyStore(ctx context.Context) (*store.DB, context.Context, context.CancelFunc, error) {
 	ctx, cancel := context.WithTimeout(ctx, policyDBTimeout)
 	st, err := a.openStore(ctx)
 	if err != nil {

@@ -110,7 +110,7 @@ func TestPolicyShadow(t *testing.T) {
 		{LeadID: "L-2", Seq: 1, At: at, View: lead.View{Stage: lead.StageHandoff, Score: lead.ScoreView{Intent: 45, IntentExact: 45, Breakdown: []lead.ScoreItem{pricing, reply}}}, Inputs: prof("b@b.io", "NY", 60)},
 		{LeadID: "L-3", Seq: 1, At: at, View: lead.View{Stage: lead.StageDisqualified}, Inputs: prof("c@c.io", "NY", 60)},
 	} {
-		if err := st.PublishState(ctx, s); err != nil {
+		if err := st.States().PublishState(ctx, s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -154,13 +154,13 @@ func TestPolicyShadow(t *testing.T) {
 	}
 }
 
-func importDeployDirectory(t *testing.T, st *store.Store) {
+func importDeployDirectory(t *testing.T, st *store.DB) {
 	t.Helper()
 	d, err := directory.Load(deployDirectory)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ImportDirectory(t.Context(), d); err != nil {
+	if err := st.Directory().ImportDirectory(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -76,7 +76,7 @@ func cmdPolicyShadow(ctx context.Context, a *app, c *command, args []string) err
 
 // shadowReport compares cand (or the published version) with the policy in
 // force on every open lead.
-func shadowReport(ctx context.Context, st *store.Store, filePath string, cand *policy.Policy, version string, now func() time.Time) (policydiff.Report, error) {
+func shadowReport(ctx context.Context, st *store.DB, filePath string, cand *policy.Policy, version string, now func() time.Time) (policydiff.Report, error) {
 	ps := st.Policies()
 	if cand == nil {
 		v, err := ps.Version(ctx, version)
@@ -91,7 +91,7 @@ func shadowReport(ctx context.Context, st *store.Store, filePath string, cand *p
 	if err != nil {
 		return policydiff.Report{}, err
 	}
-	dir, err := st.Directory(ctx)
+	dir, err := st.Directory().Directory(ctx)
 	if err != nil {
 		return policydiff.Report{}, fmt.Errorf("read the directory: %w", err)
 	}
@@ -129,7 +129,7 @@ func inForce(ctx context.Context, ps *store.Policies, filePath string) (*policy.
 // policyShadows is the dashboard's policy shadow page over the store: the
 // same report as `starter policy shadow --version V`.
 type policyShadows struct {
-	st   *store.Store
+	st   *store.DB
 	file string // LEADFLOW_POLICY, in force while nothing is activated
 	now  func() time.Time
 }

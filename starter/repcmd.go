@@ -32,8 +32,8 @@ func cmdRepAway(ctx context.Context, a *app, c *command, args []string) error {
 	case t.Before(f):
 		return usagef(c, "--to %s is before --from %s", *to, *from)
 	}
-	rep, _, err := a.changeAway(ctx, c, pos[0], func(st *store.Store, rep directory.Rep) error {
-		return st.SetAway(ctx, rep.ID, *from, *to)
+	rep, _, err := a.changeAway(ctx, c, pos[0], func(dir store.Directory, rep directory.Rep) error {
+		return dir.SetAway(ctx, rep.ID, *from, *to)
 	})
 	if err != nil {
 		return err
@@ -48,8 +48,8 @@ func cmdRepBack(ctx context.Context, a *app, c *command, args []string) error {
 		return err
 	}
 	now := a.now()
-	rep, _, err := a.changeAway(ctx, c, pos[0], func(st *store.Store, rep directory.Rep) error {
-		if err := st.ClearAway(ctx, rep.ID, now); err != nil {
+	rep, _, err := a.changeAway(ctx, c, pos[0], func(dir store.Directory, rep directory.Rep) error {
+		if err := dir.ClearAway(ctx, rep.ID, now); err != nil {
 			return err
 		}
 		if loc, err := time.LoadLocation(rep.Timezone); err == nil {
@@ -65,7 +65,7 @@ func cmdRepBack(ctx context.Context, a *app, c *command, args []string) error {
 
 // changeAway runs change on a known rep and prints the rep's away ranges
 // before and after; it returns the rep and the directory after.
-func (a *app) changeAway(ctx context.Context, c *command, repID string, change func(*store.Store, directory.Rep) error) (directory.Rep, *directory.Directory, error) {
+func (a *app) changeAway(ctx context.Context, c *command, repID string, change func(store.Directory, directory.Rep) error) (directory.Rep, *directory.Directory, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return directory.Rep{}, nil, err
@@ -75,7 +75,8 @@ func (a *app) changeAway(ctx context.Context, c *command, repID string, change f
 		return directory.Rep{}, nil, err
 	}
 	defer st.Close()
-	before, err := st.Directory(ctx)
+	dir := st.Directory()
+	before, err := dir.Directory(ctx)
 	if err != nil {
 		return directory.Rep{}, nil, err
 	}
@@ -83,13 +84,13 @@ func (a *app) changeAway(ctx context.Context, c *command, repID string, change f
 	if !ok {
 		return directory.Rep{}, nil, unknownRep(c, repID, before)
 	}
-	if err := change(st, rep); err != nil {
+	if err := change(dir, rep); err != nil {
 		if errors.Is(err, store.ErrUnknownRep) {
 			return directory.Rep{}, nil, unknownRep(c, repID, before)
 		}
 		return directory.Rep{}, nil, err
 	}
-	after, err := st.Directory(ctx)
+	after, err := dir.Directory(ctx)
 	if err != nil {
 		return directory.Rep{}, nil, err
 	}

@@ -148,14 +148,14 @@ func cmdRepDeactivate(ctx context.Context, a *app, c *command, args []string) er
 		return err
 	}
 	defer st.Close()
-	before, err := st.Directory(ctx)
+	before, err := st.Directory().Directory(ctx)
 	if err != nil {
 		return err
 	}
 	rep, active := before.Reps[repID]
 	if !active {
 		// A re-run (Temporal was down the first time) finds them inactive.
-		known, _, err := st.RepStatus(ctx, repID)
+		known, _, err := st.Directory().RepStatus(ctx, repID)
 		if err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func cmdRepDeactivate(ctx context.Context, a *app, c *command, args []string) er
 		}
 	}
 	if active {
-		if err := st.DeactivateRep(ctx, repID); err != nil {
+		if err := st.Directory().DeactivateRep(ctx, repID); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "%s (%s) is inactive: routing no longer picks them; past assignments, the ledger and metrics keep them\n", repID, rep.Name)
@@ -203,13 +203,13 @@ func (a *app) bulkReassign(ctx context.Context, c *command, from, to, by, note s
 	if err != nil {
 		return err
 	}
-	d, err := st.Directory(ctx)
+	d, err := st.Directory().Directory(ctx)
 	if err != nil {
 		st.Close()
 		return err
 	}
 	// --from may be a deactivated rep whose leads are still theirs.
-	known, _, err := st.RepStatus(ctx, from)
+	known, _, err := st.Directory().RepStatus(ctx, from)
 	st.Close()
 	switch {
 	case err != nil:
@@ -262,7 +262,7 @@ func leadReassignBulk(c *command, pos []string, from, to, owner, reqID string, d
 }
 
 // openStore opens the configured database.
-func (a *app) openStore(ctx context.Context) (*store.Store, error) {
+func (a *app) openStore(ctx context.Context) (*store.DB, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return nil, err

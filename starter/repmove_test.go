@@ -75,7 +75,7 @@ type repEnv struct {
 	env map[string]string
 	c   client.Client
 	lc  *temporalx.LeadClient
-	st  *store.Store
+	st  *store.DB
 }
 
 func newRepEnv(t *testing.T) *repEnv {
@@ -213,7 +213,7 @@ func TestRepCommandsMoveLeads(t *testing.T) {
 			t.Fatalf("exit %d", code)
 		}
 		wantOut(t, ta, "rep-9 (Priya Raman) is inactive", "L-c: moved to rep-7", "2 leads: 2 moved, 0 errors")
-		d, err := e.st.Directory(t.Context())
+		d, err := e.st.Directory().Directory(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +276,7 @@ func TestRepCommandsBadInput(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming rep-99", args, code, e.ta.errOut)
 		}
 	}
-	if d, _ := e.st.Directory(t.Context()); d.Reps["rep-1"].ID == "" {
+	if d, _ := e.st.Directory().Directory(t.Context()); d.Reps["rep-1"].ID == "" {
 		t.Error("a refused deactivate --to deactivated rep-1")
 	}
 	for _, args := range [][]string{
@@ -321,7 +321,7 @@ func TestRepAwayWithoutTemporal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	d, err := st.Directory(context.Background())
+	d, err := st.Directory().Directory(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

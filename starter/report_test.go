@@ -26,7 +26,7 @@ func TestReportCommand(t *testing.T) {
 	}
 	defer s.Close()
 	// The policy's zone is America/New_York: 2026-11-16 runs from 05:00 UTC.
-	err = s.Record(t.Context(), []actions.LedgerEntry{
+	err = s.Ledger().Record(t.Context(), []actions.LedgerEntry{
 		{Key: "A:t", LeadID: "A", Kind: actions.LedgerTransition, At: time.Date(2026, 11, 16, 4, 0, 0, 0, time.UTC), From: lead.StageMQL, To: lead.StageHandoff, Segment: "smb"},
 		{Key: "B:t", LeadID: "B", Kind: actions.LedgerTransition, At: time.Date(2026, 11, 16, 6, 0, 0, 0, time.UTC), From: lead.StageMQL, To: lead.StageHandoff, Segment: "smb"},
 		{Key: "B:f", LeadID: "B", Kind: actions.LedgerFeedback, At: time.Date(2026, 11, 16, 7, 0, 0, 0, time.UTC), Segment: "smb", Data: map[string]any{"outcome": "accepted", "cycle": 1}},

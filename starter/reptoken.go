@@ -59,7 +59,7 @@ func cmdRepToken(ctx context.Context, a *app, c *command, args []string) error {
 		return fmt.Errorf("rep token: %w", err)
 	}
 	defer st.Close()
-	svc, err := auth.New(store.Auth{Store: st}, auth.Config{AdminToken: cfg.APIToken, Now: a.now})
+	svc, err := auth.New(st.Auth(), auth.Config{AdminToken: cfg.APIToken, Now: a.now})
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func cmdRepToken(ctx context.Context, a *app, c *command, args []string) error {
 	}
 	tok, row, err := svc.MintRepToken(ctx, verb, ttl)
 	if errors.Is(err, store.ErrUnknownRep) {
-		d, derr := st.Directory(ctx)
+		d, derr := st.Directory().Directory(ctx)
 		if derr != nil {
 			return fmt.Errorf("rep token %s: %w", verb, derr)
 		}

@@ -127,10 +127,10 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 			Impact: "signed events for leads that are not merged are still accepted and delivered; " +
 				"merged leads' events, HubSpot webhook lookups, the stale-state fallback of GET /v1/leads/{leadId} and the web UI fail until it is back",
 		}},
-		States:      st, // the last published state, when no worker answers
+		States:      st.States(), // the last published state, when no worker answers
 		EventsRate:  cfg.EventsRate,
 		EventsBurst: cfg.EventsBurst,
-	}, leads, st, store.Receipts{Store: st}, reg)
+	}, leads, st.Merges(), st.Receipts(), reg)
 	if err != nil {
 		return err
 	}
@@ -138,12 +138,13 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 		return err
 	}
 	// Rep tokens and UI sessions (internal/auth), in Postgres.
-	sessions, err := auth.New(store.Auth{Store: st}, auth.Config{AdminToken: cfg.APIToken, Logger: logger})
+	sessions, err := auth.New(st.Auth(), auth.Config{AdminToken: cfg.APIToken, Logger: logger})
 	if err != nil {
 		return err
 	}
 	if err := webui.Mount(srv, webui.Config{APIToken: cfg.APIToken, Auth: sessions, PublicURL: cfg.PublicURL,
-		Tasks: st, Data: webui.StoreData{Store: st}, States: st, Notifications: st, Logger: logger,
+		Tasks: st.CRM(), Data: webui.StoreData{Metrics: st.Metrics(), States: st.States()}, States: st.States(),
+		Notifications: st.Deliveries(), Logger: logger,
 		Policy:        policyShadows{st: st, file: cfg.PolicyPath, now: time.Now},
 		TemporalUIURL: cfg.Notify.TemporalUIURL + "/namespaces/" + url.PathEscape(cfg.Namespace) + "/workflows/", Location: loc}); err != nil {
 		return fmt.Errorf("mount the web UI: %w", err)
@@ -194,7 +195,7 @@ func runServe(ctx context.Context, cfg config.Config, logger *zap.Logger, ln net
 // mountHubSpot serves POST /v1/webhooks/hubspot when HUBSPOT_CLIENT_SECRET is
 // set. With HUBSPOT_TOKEN too, deal, owner and engagement notifications are
 // looked up in HubSpot; without it only contact property changes map.
-func mountHubSpot(srv *api.Server, cfg config.Config, st *store.Store, logger *zap.Logger) error {
+func mountHubSpot(srv *api.Server, cfg config.Config, st *store.DB, logger *zap.Logger) error {
 	if cfg.HubSpotClientSecret == "" {
 		return nil
 	}
@@ -212,7 +213,7 @@ func mountHubSpot(srv *api.Server, cfg config.Config, st *store.Store, logger *z
 		ClientSecret: []byte(cfg.HubSpotClientSecret),
 		PublicURL:    cfg.PublicURL,
 		PortalID:     cfg.HubSpotPortalID,
-		Deps:         hubspot.WebhookDeps(client, st),
+		Deps:         hubspot.WebhookDeps(client, st.HubSpot(), st.Directory()),
 	}); err != nil {
 		return fmt.Errorf("mount the HubSpot webhook: %w", err)
 	}

@@ -33,7 +33,7 @@ const readyTimeout = 2 * time.Second
 // sequence fills it in as it connects; /readyz checks the connections live.
 type health struct {
 	mu sync.Mutex
-	st *store.Store
+	st *store.DB
 	tc client.Client
 	// pgErr and tcErr are the last connection errors, until connected.
 	pgErr, tcErr error
@@ -47,7 +47,7 @@ func newHealth(log *zap.Logger) *health {
 	return &health{phase: "starting: connecting to postgres and temporal", log: log}
 }
 
-func (h *health) setStore(st *store.Store, err error) {
+func (h *health) setStore(st *store.DB, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.st, h.pgErr = st, err

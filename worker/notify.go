@@ -24,7 +24,7 @@ type checker interface {
 // The configuration was validated by config.ForWorker (a URL that cannot
 // work is a start error, exit 2); here only a server that does not answer
 // remains, which checkChannels reports without stopping the worker.
-func notifier(cfg config.Config, st *store.Store, pols *policySource) (*notify.Dispatcher, map[string]string, error) {
+func notifier(cfg config.Config, st store.Deliveries, pols *policySource) (*notify.Dispatcher, map[string]string, error) {
 	var chans []notify.Channel
 	envOf := map[string]string{} // channel → the variable that configures it
 	n := cfg.Notify

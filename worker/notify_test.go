@@ -79,7 +79,7 @@ func testEmailsTheLadder(t *testing.T, srv *testenv.DevServer) {
 	rep := dir.Reps["rep-7"]
 	rep.Email = "mei@example.com"
 	dir.Reps["rep-7"] = rep
-	if err := st.ImportDirectory(ctx, dir); err != nil {
+	if err := st.Directory().ImportDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	leads := temporalx.NewLeadClient(srv.Client(t), r.cfg.TaskQueue)

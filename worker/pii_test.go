@@ -224,13 +224,13 @@ func importDirectory(t *testing.T, r *running) {
 	importDirectoryInto(t, st)
 }
 
-func importDirectoryInto(t *testing.T, st *store.Store) {
+func importDirectoryInto(t *testing.T, st *store.DB) {
 	t.Helper()
 	dir, err := directory.Load("../deploy/directory.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ImportDirectory(t.Context(), dir); err != nil {
+	if err := st.Directory().ImportDirectory(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
 }

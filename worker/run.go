@@ -20,7 +20,6 @@ import (
 	"github.com/leadflow/leadflow/activities"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/crm"
-	"github.com/leadflow/leadflow/internal/governance"
 	"github.com/leadflow/leadflow/internal/hubspot"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/nurture"
@@ -110,12 +109,12 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	}()
 
 	var (
-		st *store.Store
+		st *store.DB
 		c  client.Client
 		wg sync.WaitGroup
 	)
 	wg.Go(func() {
-		st = connect(ctx, log, hk, depPostgres, func(actx context.Context) (*store.Store, error) {
+		st = connect(ctx, log, hk, depPostgres, func(actx context.Context) (*store.DB, error) {
 			if err := store.EnsureDatabase(actx, cfg.DatabaseURL); err != nil {
 				return nil, err
 			}
@@ -155,7 +154,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	identity := workerIdentity()
 	pols.poll(ctx, policies, identity, 10*time.Second)
 	go pols.watch(ctx, policies, identity, cfg.PolicyPoll)
-	checkPools(ctx, st, pols, log)
+	checkPools(ctx, st.Directory(), pols, log)
 	hl.setPhase("starting: registering search attributes")
 	if err := temporalx.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 		if ctx.Err() != nil {
@@ -168,7 +167,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	if err != nil {
 		return err
 	}
-	dispatcher, channelEnv, err := notifier(cfg, st, pols)
+	dispatcher, channelEnv, err := notifier(cfg, st.Deliveries(), pols)
 	if err != nil {
 		return err
 	}
@@ -209,7 +208,8 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	saasOpts := opts
 	saasOpts.TaskQueueActivitiesPerSecond = cfg.SaaS.Rate
 	saas := worker.New(c, cfg.SaaS.TaskQueue, saasOpts)
-	acts := &activities.Activities{Store: st, CRM: crmPort, Nurture: nurturePort, Temporal: c,
+	acts := &activities.Activities{Router: st.Directory(), Ledger: st.Ledger(), States: st.States(), Merges: st.Merges(),
+		CRM: crmPort, Nurture: nurturePort, Temporal: c,
 		TaskQueue: cfg.TaskQueue, Metrics: activities.NewMetrics(reg)}
 	var notifyChannels []string
 	if dispatcher != nil {
@@ -224,7 +224,15 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	}
 	acts.Register(w)
 	acts.Register(saas)
-	governance.Register(w, &governance.Activities{Store: st, CRM: crmPort, Notifier: acts.Notifier, Policy: pols.Current})
+	// The weekly governance report: its workflow and activities on the
+	// main queue (its CRM calls are a handful a week). A run takes
+	// minutes: it finishes on the build it started on (Pinned), so a
+	// deploy never replays it on other code. Ignored by an unversioned
+	// worker.
+	w.RegisterWorkflowWithOptions(workflows.WeeklyReport, workflow.RegisterOptions{Name: workflows.WeeklyReportType,
+		VersioningBehavior: workflow.VersioningBehaviorPinned})
+	(&activities.Report{Metrics: st.Metrics(), Directory: st.Directory(), Records: st.CRM(), CRM: crmPort,
+		Notifier: acts.Notifier, Policy: pols.Current}).Register(w)
 	if hk.register != nil {
 		hk.register(w)
 	}
@@ -256,7 +264,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	}
 	// The weekly governance report: one schedule, created or updated to the
 	// current policy's report section on every start.
-	if err := governance.EnsureSchedule(ctx, c, cfg.TaskQueue, governance.SpecFrom(pols.Current())); err != nil {
+	if err := ensureReportSchedule(ctx, c, cfg.TaskQueue, reportSpecFrom(pols.Current())); err != nil {
 		stop()
 		return fmt.Errorf("weekly report schedule: %w", err)
 	}
@@ -327,11 +335,11 @@ func connect[T any](ctx context.Context, log *zap.Logger, hk hooks, dep string, 
 }
 
 // adapters picks the CRM and nurture implementations.
-func adapters(cfg config.Config, st *store.Store) (crm.CRM, nurture.Nurture, error) {
+func adapters(cfg config.Config, st *store.DB) (crm.CRM, nurture.Nurture, error) {
 	var c crm.CRM
 	switch cfg.CRM {
 	case config.CRMBuiltin:
-		c = st
+		c = st.CRM()
 	case config.CRMHubSpot:
 		client, err := hubspot.New(cfg.HubSpotBaseURL, cfg.HubSpotToken,
 			hubspot.WithRateLimiter(hubspot.NewLimiter(cfg.SaaS.HubSpotBurst, cfg.SaaS.HubSpotWindow, nil)))
@@ -342,18 +350,18 @@ func adapters(cfg config.Config, st *store.Store) (crm.CRM, nurture.Nurture, err
 		if err != nil {
 			return nil, nil, err
 		}
-		c = hubspot.NewCRM(client, st, hubspot.NewOwners(st, client, 0, nil), hubspot.WithStages(stages))
+		c = hubspot.NewCRM(client, st.HubSpot(), hubspot.NewOwners(st.Directory(), client, 0, nil), hubspot.WithStages(stages))
 	default:
 		return nil, nil, fmt.Errorf("LEADFLOW_CRM=%s is not available in this build yet; use builtin", cfg.CRM)
 	}
 	var n nurture.Nurture
 	switch cfg.Nurture {
 	case config.NurtureBuiltin:
-		n = st
+		n = st.Nurture()
 	case config.NurtureWebhook:
 		// The store still records enrollments and sends and re-checks the
 		// guard; the webhook tells the marketing tool.
-		w, err := webhook.New(cfg.NurtureWebhookURL, []byte(cfg.NurtureWebhookSecret), st)
+		w, err := webhook.New(cfg.NurtureWebhookURL, []byte(cfg.NurtureWebhookSecret), st.Nurture())
 		if err != nil {
 			return nil, nil, fmt.Errorf("LEADFLOW_NURTURE=webhook: %w", err)
 		}
@@ -366,7 +374,7 @@ func adapters(cfg config.Config, st *store.Store) (crm.CRM, nurture.Nurture, err
 
 // checkPools warns about routing rules whose pool the directory lacks: the
 // directory changes without a deploy, so this is a warning, not a refusal.
-func checkPools(ctx context.Context, st *store.Store, pols *policySource, log *zap.Logger) {
+func checkPools(ctx context.Context, st store.Directory, pols *policySource, log *zap.Logger) {
 	dir, err := st.Directory(ctx)
 	if err != nil {
 		log.Warn("cannot read the directory to check the policy's pools", zap.Error(err))
@@ -387,7 +395,6 @@ func checkPools(ctx context.Context, st *store.Store, pols *policySource, log *z
 
 // Compile-time checks: the built-in CRM and nurture are the Postgres store.
 var (
-	_ crm.CRM          = (*store.Store)(nil)
-	_ nurture.Nurture  = (*store.Store)(nil)
-	_ activities.Store = (*store.Store)(nil)
+	_ crm.CRM         = store.CRM{}
+	_ nurture.Nurture = store.Nurture{}
 )

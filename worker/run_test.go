@@ -42,6 +42,7 @@ func TestWorker(t *testing.T) {
 	t.Run("an SMTP server down at start is a warning", func(t *testing.T) { testUnreachableSMTPIsAWarning(t, srv) })
 	t.Run("codec off runs without keys", func(t *testing.T) { testCodecOff(t, srv) })
 	t.Run("payloads reach Temporal encrypted", func(t *testing.T) { testPayloadsEncrypted(t, srv) })
+	t.Run("the weekly report's schedule and workflow", func(t *testing.T) { testWeeklyReport(t, srv) })
 	t.Run("a policy activated mid-lead is adopted once and kept", func(t *testing.T) { testPolicyRollout(t, srv) })
 }
 
@@ -174,7 +175,7 @@ func testRunsLeads(t *testing.T, srv *testenv.DevServer) {
 	}
 	var tasks []store.Task
 	eventually(t, 30*time.Second, "the handoff task is created", func() bool {
-		tasks, err = st.Tasks(ctx, "W-1")
+		tasks, err = st.CRM().Tasks(ctx, "W-1")
 		return err == nil && len(tasks) > 0
 	})
 	if tasks[0].OwnerID != "rep-7" || tasks[0].Kind != "handoff" || tasks[0].Context == nil {
@@ -184,7 +185,7 @@ func testRunsLeads(t *testing.T, srv *testenv.DevServer) {
 	var owner string
 	var found bool
 	eventually(t, 30*time.Second, "the CRM owner is set", func() bool {
-		owner, found, err = st.Owner(ctx, "W-1")
+		owner, found, err = st.CRM().Owner(ctx, "W-1")
 		return err == nil && found
 	})
 	if owner != "rep-7" {

@@ -110,10 +110,8 @@ func (r *run) key(parts ...any) string {
 func (r *run) route(in actions.RouteInput) (routing.Decision, error) {
 	in.LeadID = r.s.LeadID
 	in.PolicyVersion = r.pol.Version
-	var d routing.Decision
 	ctx := workflow.WithLocalActivityOptions(r.ctx, routeOptions())
-	err := workflow.ExecuteLocalActivity(ctx, actions.Route, in).Get(ctx, &d)
-	return d, err
+	return executeLocal(ctx, actions.Directory.Route, in).Get(ctx)
 }
 
 func (r *run) assignOwner(key, owner, previous, why string) {

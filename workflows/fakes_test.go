@@ -54,27 +54,36 @@ func newFakes(dir *directory.Directory) *fakes {
 		seen: map[string]bool{}, failures: map[string]int{}, outages: map[string]time.Time{}, refusals: map[string]int{}, now: time.Now}
 }
 
-// activityRegistry is what both a worker and the test environment offer.
-type activityRegistry interface {
+// registry is what both a worker and the test environment offer.
+type registry interface {
 	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
 }
 
-func (f *fakes) register(env activityRegistry) {
-	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	reg(f.Route, actions.Route)
-	reg(f.AssignOwner, actions.AssignOwner)
-	reg(f.CreateTask, actions.CreateTask)
-	reg(f.CloseTask, actions.CloseTask)
-	reg(f.PostNote, actions.PostNote)
-	reg(f.Notify, actions.NotifyManager)
-	reg(f.RaiseAlert, actions.RaiseAlert)
-	reg(f.SetLifecycleStage, actions.SetLifecycleStage)
-	reg(f.Enroll, actions.NurtureEnroll)
-	reg(f.Pause, actions.NurturePause)
-	reg(f.Send, actions.NurtureSend)
-	reg(f.Stop, actions.NurtureStop)
-	reg(f.Record, actions.Record)
-	reg(f.Forward, actions.ForwardEvents)
+// bind registers implementations bound through the typed references, as
+// activities/ does.
+func bind(env registry, bs ...actions.Binding) {
+	for _, b := range bs {
+		env.RegisterActivityWithOptions(b.Fn, activity.RegisterOptions{Name: b.Name})
+	}
+}
+
+func (f *fakes) register(env registry) {
+	bind(env,
+		actions.Directory.Route.Bind(f.Route),
+		actions.CRM.AssignOwner.Bind(f.AssignOwner),
+		actions.CRM.CreateTask.Bind(f.CreateTask),
+		actions.CRM.CloseTask.Bind(f.CloseTask),
+		actions.CRM.PostNote.Bind(f.PostNote),
+		actions.CRM.Notify.Bind(f.Notify),
+		actions.CRM.RaiseAlert.Bind(f.RaiseAlert),
+		actions.CRM.SetLifecycleStage.Bind(f.SetLifecycleStage),
+		actions.Nurture.Enroll.Bind(f.Enroll),
+		actions.Nurture.Pause.Bind(f.Pause),
+		actions.Nurture.Send.Bind(f.Send),
+		actions.Nurture.Stop.Bind(f.Stop),
+		actions.Ledger.Record.Bind(f.Record),
+		actions.Leads.ForwardEvents.Bind(f.Forward),
+	)
 }
 
 // first reports whether key is new, and marks it seen.

@@ -52,35 +52,49 @@ type EffectInput struct {
 	Forward *actions.ForwardInput     `json:"forward,omitempty"`
 }
 
-// call is the activity name and argument of the input.
-func (in EffectInput) call() (string, any) {
+// call is the effect's activity: its registered name (the Effect's Kind)
+// and how to run it through its typed reference, with the result the
+// workflow keeps (a task's ID, a send's outcome) put into c. This switch is
+// the one place an effect kind meets its activity.
+func (in EffectInput) call() (string, func(workflow.Context, *completion) error) {
 	switch {
 	case in.Assign != nil:
-		return actions.AssignOwner, in.Assign
+		return actions.AssignOwner, proc(actions.CRM.AssignOwner, *in.Assign)
 	case in.Task != nil:
-		return actions.CreateTask, in.Task
+		return actions.CreateTask, func(ctx workflow.Context, c *completion) (err error) {
+			c.task, err = execute(ctx, actions.CRM.CreateTask, *in.Task).Get(ctx)
+			return err
+		}
 	case in.Close != nil:
-		return actions.CloseTask, in.Close
+		return actions.CloseTask, proc(actions.CRM.CloseTask, *in.Close)
 	case in.Note != nil:
-		return actions.PostNote, in.Note
+		return actions.PostNote, proc(actions.CRM.PostNote, *in.Note)
 	case in.Notify != nil:
-		return actions.NotifyManager, in.Notify
+		return actions.NotifyManager, proc(actions.CRM.Notify, *in.Notify)
 	case in.Alert != nil:
-		return actions.RaiseAlert, in.Alert
+		return actions.RaiseAlert, proc(actions.CRM.RaiseAlert, *in.Alert)
 	case in.Stage != nil:
-		return actions.SetLifecycleStage, in.Stage
+		return actions.SetLifecycleStage, proc(actions.CRM.SetLifecycleStage, *in.Stage)
 	case in.Enroll != nil:
-		return actions.NurtureEnroll, in.Enroll
+		return actions.NurtureEnroll, proc(actions.Nurture.Enroll, *in.Enroll)
 	case in.Pause != nil:
-		return actions.NurturePause, in.Pause
+		return actions.NurturePause, proc(actions.Nurture.Pause, *in.Pause)
 	case in.Send != nil:
-		return actions.NurtureSend, in.Send
+		return actions.NurtureSend, func(ctx workflow.Context, c *completion) (err error) {
+			c.send, err = execute(ctx, actions.Nurture.Send, *in.Send).Get(ctx)
+			return err
+		}
 	case in.Stop != nil:
-		return actions.NurtureStop, in.Stop
+		return actions.NurtureStop, proc(actions.Nurture.Stop, *in.Stop)
 	case in.Forward != nil:
-		return actions.ForwardEvents, in.Forward
+		return actions.ForwardEvents, proc(actions.Leads.ForwardEvents, *in.Forward)
 	}
 	return "", nil
+}
+
+// proc runs an activity whose only outcome is its error.
+func proc[I any](ref actions.Proc[I], in I) func(workflow.Context, *completion) error {
+	return func(ctx workflow.Context, _ *completion) error { return perform(ctx, ref, in).Get(ctx) }
 }
 
 // lane names the effects whose order matters to the system they reach:
@@ -230,7 +244,7 @@ func (r *run) start(e *Effect) {
 	e.Attempts++
 	attempt := e.Attempts
 	r.running[e.Key] = attempt
-	kind, arg := e.In.call()
+	kind, call := e.In.call()
 	key := e.Key
 	opts := remoteOptions(e.Summary, r.retryFor())
 	if r.onSaaSQueue(kind) {
@@ -239,14 +253,10 @@ func (r *run) start(e *Effect) {
 	}
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
 		c := completion{key: key, attempt: attempt}
-		f := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), kind, arg)
-		switch kind {
-		case actions.CreateTask:
-			c.err = f.Get(ctx, &c.task)
-		case actions.NurtureSend:
-			c.err = f.Get(ctx, &c.send)
-		default:
-			c.err = f.Get(ctx, nil)
+		if call == nil {
+			c.err = temporal.NewNonRetryableApplicationError("effect "+key+" has no input", actions.ErrInvalidInput, nil)
+		} else {
+			c.err = call(workflow.WithActivityOptions(ctx, opts), &c)
 		}
 		r.done.Send(ctx, c)
 	})
@@ -380,9 +390,9 @@ func (r *run) flushLedger() {
 	}
 	summary := fmt.Sprintf("record %d ledger entries", n)
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
-		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, ledgerFastOptions(summary)), actions.Record, in).Get(ctx, nil)
+		err := performLocal(workflow.WithLocalActivityOptions(ctx, ledgerFastOptions(summary)), actions.Ledger.Record, in).Get(ctx)
 		if err != nil && !isNonRetryable(err) && ctx.Err() == nil {
-			err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ledgerPatientOptions(summary)), actions.Record, in).Get(ctx, nil)
+			err = perform(workflow.WithActivityOptions(ctx, ledgerPatientOptions(summary)), actions.Ledger.Record, in).Get(ctx)
 		}
 		r.done.Send(ctx, completion{ledger: true, written: n, err: err})
 	})

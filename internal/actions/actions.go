@@ -1,7 +1,26 @@
-// Package actions is the contract between workflows/ and activities/: the
-// name of every activity and its input and output types. The workflow calls
-// activities by these names only, so it never imports an adapter (store, CRM,
-// nurture); activities/ registers its implementations under the same names.
+// Package actions is the contract between workflows/ and activities/: every
+// activity's registered name, its input and output types, and a typed
+// reference to it (refs.go, ports.go, report.go). The workflow calls
+// activities only through these references, so it never imports an adapter
+// (store, CRM, nurture); activities/ registers its implementations through
+// the same references. The package imports nothing of Temporal.
+//
+// Why typed references and not method values of an activities struct: a
+// method value names the implementation, which lives in activities/ and
+// imports the adapters; the workflow may not import it. A reference here
+// carries the name and the types, nothing else, so both sides are checked
+// by the compiler against one declaration (a workflow passing the wrong
+// input, or an implementation with the wrong signature, does not compile)
+// while the names stay explicit strings: they are in recorded histories and
+// never follow a Go rename. The references are grouped in one struct per
+// port (Directory, Ledger, CRM, Nurture, Leads, Report) so a call reads as
+// the port it reaches: execute(ctx, actions.CRM.CreateTask, in) in a
+// workflow, actions.CRM.CreateTask.Bind(a.CreateTask) in activities/.
+//
+// Why a function taking the reference (workflows/activity.go) and not a
+// method of it: a method here would make this package import Temporal's
+// workflow package, and pure packages (internal/policydiff) read these
+// types.
 //
 // Every input carries Key, the idempotency key: the workflow ID plus the
 // business event that caused the call (never the run ID, which changes on
@@ -16,7 +35,8 @@ import (
 	"github.com/leadflow/leadflow/internal/routing"
 )
 
-// Activity names.
+// Activity names, as registered and recorded in histories: never change
+// one. The Effect kinds and the test doubles' failure maps use them too.
 const (
 	Route             = "Route"
 	AssignOwner       = "AssignOwner"

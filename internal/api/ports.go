@@ -91,7 +91,7 @@ type Receipts interface {
 }
 
 // States is the last state each lead published (Postgres, written by the
-// worker: store.Store implements it). GET /v1/leads/{leadId} serves it,
+// worker: store.States implements it). GET /v1/leads/{leadId} serves it,
 // marked stale, when the workflow's state query cannot be answered.
 type States interface {
 	// LastState returns the lead's last published state and when it was

@@ -34,11 +34,11 @@ func TestParseTTL(t *testing.T) {
 	}
 }
 
-func newService(t *testing.T) (*auth.Service, *authtest.Clock, *store.Store) {
+func newService(t *testing.T) (*auth.Service, *authtest.Clock, *store.DB) {
 	t.Helper()
 	st := storetest.Open(t)
 	webuitest.Reps(t, st, "rep-1", "rep-2")
-	svc, clock := authtest.New(t, st, admin, start)
+	svc, clock := authtest.New(t, st.Auth(), admin, start)
 	return svc, clock, st
 }
 

@@ -77,7 +77,7 @@ type bench struct {
 	o       Options
 	c       client.Client
 	cfg     config.Config // how the bench itself reaches Temporal (with the codec)
-	st      *store.Store
+	st      *store.DB
 	post    *poster
 	floor   *floor
 	worker  *proc
@@ -227,7 +227,7 @@ func (b *bench) setUp(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return stop, err
 	}
-	if err := b.st.ImportDirectory(ctx, dir); err != nil {
+	if err := b.st.Directory().ImportDirectory(ctx, dir); err != nil {
 		return stop, fmt.Errorf("import directory: %w", err)
 	}
 	b.policy = filepath.Join(b.dir, "policy.yaml")

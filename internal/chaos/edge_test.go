@@ -122,7 +122,7 @@ func (s *stack) ledgerKeys(id string) map[string]string {
 
 func (s *stack) taskKeys(id string) []string {
 	s.t.Helper()
-	tasks, err := s.st.Tasks(context.Background(), id)
+	tasks, err := s.st.CRM().Tasks(context.Background(), id)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ type stack struct {
 	pg     *pgCluster
 	srv    *devServer
 	dbURL  string
-	st     *store.Store
+	st     *store.DB
 	env    []string
 	base   string
 	policy *policy.Policy
@@ -155,7 +155,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	if cfg.directory != nil {
 		cfg.directory(dir)
 	}
-	if err := s.st.ImportDirectory(ctx, dir); err != nil {
+	if err := s.st.Directory().ImportDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	s.tc = s.srv.client(t)

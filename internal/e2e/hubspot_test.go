@@ -58,7 +58,7 @@ func TestHubSpotLeadLifeUnderFailures(t *testing.T) {
 		r.HubSpotOwnerID = oid
 		dir.Reps[rid] = r
 	}
-	if err := s.st.ImportDirectory(t.Context(), dir); err != nil {
+	if err := s.st.Directory().ImportDirectory(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
 
@@ -82,7 +82,7 @@ func TestHubSpotLeadLifeUnderFailures(t *testing.T) {
 	s.waitLead(id, "the end of the cool-off", 90*time.Second, func(v lead.View) bool { return v.Stage == lead.StageLead && v.RecycleCount == 1 })
 	la, _ := time.LoadLocation("America/Los_Angeles")
 	today := time.Now().In(la).Format("2006-01-02")
-	if err := s.st.SetAway(t.Context(), "rep-7", today, today); err != nil {
+	if err := s.st.Directory().SetAway(t.Context(), "rep-7", today, today); err != nil {
 		t.Fatal(err)
 	}
 	s.send(event("h-2b", id, lead.EventWebPageView, map[string]any{"category": "pricing"}))

@@ -53,7 +53,7 @@ func TestLeadJourneyThroughEscalationReassignmentToWon(t *testing.T) {
 	// Notifications are effects: wait until the outbox has confirmed them.
 	v = s.waitLead(id, "reassignment", 30*time.Second, func(v lead.View) bool { return v.OwnerID == "rep-8" && len(v.Effects) == 0 })
 	ctx := t.Context()
-	notes, err := s.st.Notifications(ctx, id)
+	notes, err := s.st.CRM().Notifications(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +77,14 @@ func TestLeadJourneyThroughEscalationReassignmentToWon(t *testing.T) {
 		t.Fatalf("customer nurture: %+v", v.Nurture)
 	}
 
-	assigns, err := s.st.OwnerAssignments(ctx, id)
+	assigns, err := s.st.CRM().OwnerAssignments(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(assigns) != 2 || assigns[0].OwnerID != "rep-7" || assigns[1].OwnerID != "rep-8" {
 		t.Fatalf("owner assignments: %+v", assigns)
 	}
-	tasks, err := s.st.Tasks(ctx, id)
+	tasks, err := s.st.CRM().Tasks(ctx, id)
 	if err != nil || len(tasks) != 2 || tasks[0].Context == nil || !strings.Contains(tasks[0].Context.WhyNow, "quote_request") {
 		t.Fatalf("tasks: %+v %v", tasks, err)
 	}
@@ -105,7 +105,7 @@ func TestLeadJourneyThroughEscalationReassignmentToWon(t *testing.T) {
 	// turn of the workflow's loop, so it may trail the state by a moment.
 	var counts map[string]int
 	s.waitFor("the ledger to show the customer", 10*time.Second, func() bool {
-		counts, err = s.st.StageCounts(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		counts, err = s.st.Metrics().StageCounts(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 		return err == nil && counts["customer"] == 1
 	})
 	for _, st := range []string{"lead", "mql", "handoff", "sal", "opportunity", "customer"} {
@@ -144,7 +144,7 @@ func TestTimingRejectionComesBackAfterCoolOff(t *testing.T) {
 	if v.OwnerID != first {
 		t.Fatalf("second handoff to %s, want the previous owner %s (sticky)", v.OwnerID, first)
 	}
-	tasks, err := s.st.Tasks(t.Context(), id)
+	tasks, err := s.st.CRM().Tasks(t.Context(), id)
 	if err != nil || len(tasks) != 2 {
 		t.Fatalf("tasks: %+v %v", tasks, err)
 	}
@@ -180,7 +180,7 @@ func TestBadSignatureAndInvalidEventChangeNothing(t *testing.T) {
 		t.Fatalf("lead should not exist: %d", code)
 	}
 	// Nothing of the refused batches was recorded as received.
-	if fresh, err := s.st.RecordReceipt(t.Context(), "b-1", id); err != nil || !fresh {
+	if fresh, err := s.st.Receipts().Record(t.Context(), "b-1", id); err != nil || !fresh {
 		t.Fatalf("b-1 should never have been received: %v %v", fresh, err)
 	}
 }
@@ -261,11 +261,11 @@ func TestWorkerCrashDuringHandoffs(t *testing.T) {
 	}
 	ctx := t.Context()
 	for _, id := range ids {
-		assigns, err := s.st.OwnerAssignments(ctx, id)
+		assigns, err := s.st.CRM().OwnerAssignments(ctx, id)
 		if err != nil || len(assigns) != 1 {
 			t.Errorf("%s: owner assignments %+v %v", id, assigns, err)
 		}
-		tasks, err := s.st.Tasks(ctx, id)
+		tasks, err := s.st.CRM().Tasks(ctx, id)
 		if err != nil || len(tasks) != 1 {
 			t.Errorf("%s: tasks %+v %v", id, tasks, err)
 		}

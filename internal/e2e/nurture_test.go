@@ -41,7 +41,7 @@ func TestNurtureWebhookEndToEnd(t *testing.T) {
 	if refused := rcv.Refused(); len(refused) != 0 {
 		t.Fatalf("receiver refused: %v", refused)
 	}
-	sends, err := s.st.Sends(t.Context(), id)
+	sends, err := s.st.Nurture().Sends(t.Context(), id)
 	if err != nil || len(sends) != 1 {
 		t.Fatalf("store sends: %+v %v", sends, err)
 	}

@@ -47,7 +47,7 @@ func TestTwoWorkersKeepThePortalsLimit(t *testing.T) {
 				r.HubSpotOwnerID = oid
 				dir.Reps[rid] = r
 			}
-			if err := s.st.ImportDirectory(t.Context(), dir); err != nil {
+			if err := s.st.Directory().ImportDirectory(t.Context(), dir); err != nil {
 				t.Fatal(err)
 			}
 			// A second worker process of the same deployment (its own

@@ -60,7 +60,7 @@ type stack struct {
 	t       testing.TB
 	srv     *testenv.DevServer
 	dbURL   string
-	st      *store.Store
+	st      *store.DB
 	env     []string
 	baseURL string
 	// metricsURL is the worker's Prometheus endpoint.
@@ -118,7 +118,7 @@ func newStackWith(t testing.TB, o stackOptions, policyPath string, extraEnv ...s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.st.ImportDirectory(ctx, dir); err != nil {
+	if err := s.st.Directory().ImportDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	if !o.noWorker {

@@ -399,7 +399,7 @@ func (f fixedPolicy) Current() *policy.Policy { return f.p }
 // remindSent reports whether the SLA ladder has reminded id's owner.
 func remindSent(t *testing.T, s *stack, id string) bool {
 	t.Helper()
-	notes, err := s.st.Notifications(t.Context(), id)
+	notes, err := s.st.CRM().Notifications(t.Context(), id)
 	if err != nil {
 		return false
 	}

@@ -229,7 +229,7 @@ func TestCloseTaskFindsUnrecordedTask(t *testing.T) {
 	if len(tasks) != 1 || tasks[0].Properties["hs_task_status"] != "COMPLETED" {
 		t.Fatalf("tasks = %+v", tasks)
 	}
-	if row, _, _ := e.store.HubSpotObjectByKey(ctx, key); row.ObjectID != tasks[0].ID {
+	if row, _, _ := e.store.HubSpot().HubSpotObjectByKey(ctx, key); row.ObjectID != tasks[0].ID {
 		t.Errorf("the found task is not recorded: %+v", row)
 	}
 }

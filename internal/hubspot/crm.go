@@ -18,7 +18,7 @@ import (
 	"github.com/leadflow/leadflow/internal/store"
 )
 
-// Ledger is the Postgres bookkeeping the CRM needs (*store.Store).
+// Ledger is the Postgres bookkeeping the CRM needs (store.HubSpot).
 type Ledger interface {
 	BeginHubSpotObject(ctx context.Context, key, kind string, now time.Time) (store.HubSpotObject, bool, error)
 	ClaimHubSpotObject(ctx context.Context, key, kind string, staleBefore, now time.Time) (int, bool, error)
@@ -30,7 +30,7 @@ type Ledger interface {
 	RememberHubSpotContact(ctx context.Context, leadID, contactID string) error
 }
 
-var _ Ledger = (*store.Store)(nil)
+var _ Ledger = store.HubSpot{}
 
 // Object kinds in the ledger.
 const (
@@ -286,7 +286,7 @@ func notifySubject(kind, body, leadID string) string {
 }
 
 // WeeklyReportKind is the Notify kind of the weekly governance report
-// (internal/governance.NotifyKind): a task for the manager with no contact.
+// (actions.NotifyWeekly): a task for the manager with no contact.
 const WeeklyReportKind = "weekly_report"
 
 // notifyAsTask: the notifications HubSpot gets as a task of their own. A

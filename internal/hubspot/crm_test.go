@@ -46,7 +46,7 @@ const (
 type env struct {
 	clk    *hubspottest.Clock
 	fake   *hubspottest.Server
-	store  *store.Store
+	store  *store.DB
 	client *hubspot.Client
 	crm    *hubspot.CRM
 }
@@ -65,11 +65,11 @@ func newEnv(t *testing.T, clientOpts []hubspot.Option, crmOpts ...hubspot.CRMOpt
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.ImportDirectory(t.Context(), d); err != nil {
+	if err := e.store.Directory().ImportDirectory(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
 	e.client = newClient(t, e.fake, e.clk, clientOpts...)
-	e.crm = hubspot.NewCRM(e.client, e.store, hubspot.NewOwners(e.store, e.client, 0, e.clk), crmOpts...)
+	e.crm = hubspot.NewCRM(e.client, e.store.HubSpot(), hubspot.NewOwners(e.store.Directory(), e.client, 0, e.clk), crmOpts...)
 	return e
 }
 
@@ -157,7 +157,7 @@ func TestContactResolution(t *testing.T) {
 	if got, _ := e.fake.Contact(ana); got.Properties["hubspot_owner_id"] != ownerDana {
 		t.Errorf("contact by email not updated: %+v", got.Properties)
 	}
-	if id, ok, _ := e.store.HubSpotContact(ctx, "L-1"); !ok || id != ana {
+	if id, ok, _ := e.store.HubSpot().HubSpotContact(ctx, "L-1"); !ok || id != ana {
 		t.Errorf("mapping = %q, %v", id, ok)
 	}
 	if n := e.fake.CountRequests("POST", "/crm/v3/objects/contacts/search"); n != 1 {
@@ -168,7 +168,7 @@ func TestContactResolution(t *testing.T) {
 	if err := e.crm.AssignOwner(ctx, actions.AssignOwnerInput{Key: "k3", LeadID: "L-2", Email: "bo@acme.io", OwnerID: "rep-1"}); err != nil {
 		t.Fatal(err)
 	}
-	bo, ok, _ := e.store.HubSpotContact(ctx, "L-2")
+	bo, ok, _ := e.store.HubSpot().HubSpotContact(ctx, "L-2")
 	if got, _ := e.fake.Contact(bo); !ok || got.Properties["email"] != "bo@acme.io" || got.Properties["hubspot_owner_id"] != ownerDana {
 		t.Errorf("created contact %s = %+v", bo, got.Properties)
 	}
@@ -182,7 +182,7 @@ func TestContactResolution(t *testing.T) {
 	if err := e.crm.AssignOwner(ctx, actions.AssignOwnerInput{Key: "k4", LeadID: "L-3", Email: "cy@acme.io", OwnerID: "rep-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if id, _, _ := e.store.HubSpotContact(ctx, "L-3"); id != cy {
+	if id, _, _ := e.store.HubSpot().HubSpotContact(ctx, "L-3"); id != cy {
 		t.Errorf("L-3 = %q, want %s", id, cy)
 	}
 	if n := len(e.fake.Contacts()); n != 3 {
@@ -707,7 +707,7 @@ func TestUnauthorizedCRM(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := storetest.Open(t)
-	m := hubspot.NewCRM(client, s, hubspot.NewOwners(s, client, 0, clk))
+	m := hubspot.NewCRM(client, s.HubSpot(), hubspot.NewOwners(s.Directory(), client, 0, clk))
 	err = m.SetLifecycleStage(t.Context(), actions.StageInput{Key: "k", LeadID: "hs-" + c, Stage: lead.StageMQL})
 	wantType(t, err, hubspot.ErrUnauthorized, true)
 	if !errors.Is(err, store.ErrInvalidInput) {

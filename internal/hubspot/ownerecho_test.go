@@ -23,7 +23,7 @@ func TestOwnerChangeEchoAndOutsideChange(t *testing.T) {
 	if err := e.crm.AssignOwner(ctx, actions.AssignOwnerInput{Key: "k1", LeadID: "hs-" + contact, OwnerID: "rep-1"}); err != nil {
 		t.Fatal(err)
 	}
-	deps := hubspot.WebhookDeps(e.client, e.store)
+	deps := hubspot.WebhookDeps(e.client, e.store.HubSpot(), e.store.Directory())
 	change := func(owner string, at time.Time) hswebhook.Notification {
 		return hswebhook.Notification{EventID: "1", SubscriptionID: "2", PortalID: "33", AppID: "555", OccurredAt: at,
 			SubscriptionType: "contact.propertyChange", ObjectID: contact, PropertyName: "hubspot_owner_id",

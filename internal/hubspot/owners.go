@@ -24,7 +24,7 @@ type OwnerResolver interface {
 	RepOf(ctx context.Context, ownerID string) (string, bool, error)
 }
 
-// RepSource is where the directory comes from (*store.Store).
+// RepSource is where the directory comes from (store.Directory).
 type RepSource interface {
 	Directory(ctx context.Context) (*directory.Directory, error)
 }

@@ -6,14 +6,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/leadflow/leadflow/internal/directory"
 	"github.com/leadflow/leadflow/internal/hswebhook"
 )
 
-// WebhookStore is what the webhook lookups need of Postgres.
+// WebhookStore is what the webhook lookups need of Postgres (store.HubSpot).
 type WebhookStore interface {
 	LeadForHubSpotContact(ctx context.Context, contactID string) (string, bool, error)
-	Directory(ctx context.Context) (*directory.Directory, error)
 	HubSpotOwnerWritten(ctx context.Context, contactID, ownerID string, from, to time.Time) (bool, error)
 }
 
@@ -35,7 +33,7 @@ const ownerEchoSkew = 10 * time.Second
 // contact owners and logged engagements from the API. Without a client
 // only property changes of known contacts map (owner changes need the
 // owners list to find reps matched by email, so they are skipped too).
-func WebhookDeps(c *Client, st WebhookStore) hswebhook.Deps {
+func WebhookDeps(c *Client, st WebhookStore, reps RepSource) hswebhook.Deps {
 	d := hswebhook.Deps{LeadForContact: st.LeadForHubSpotContact}
 	d.OwnOwnerWrite = func(ctx context.Context, contactID, ownerID string, at time.Time) (bool, error) {
 		return st.HubSpotOwnerWritten(ctx, contactID, ownerID, at.Add(-OwnerEchoWindow), at.Add(ownerEchoSkew))
@@ -43,7 +41,7 @@ func WebhookDeps(c *Client, st WebhookStore) hswebhook.Deps {
 	if c == nil {
 		return d
 	}
-	d.RepForOwner = NewOwners(st, c, 0, nil).RepOf
+	d.RepForOwner = NewOwners(reps, c, 0, nil).RepOf
 	d.DealContacts = func(ctx context.Context, dealID string) ([]string, error) {
 		ids, err := c.DealContacts(ctx, dealID)
 		return ids, notFound(err)

@@ -38,7 +38,7 @@ func TestWebhookDeps(t *testing.T) {
 		"rep-7": {ID: "rep-7", HubSpotOwnerID: byID},
 		"rep-8": {ID: "rep-8", Email: "sam@example.com"},
 	}}
-	d := hubspot.WebhookDeps(client, depsStore{dir})
+	d := hubspot.WebhookDeps(client, depsStore{dir}, depsStore{dir})
 	ctx := t.Context()
 	for owner, want := range map[string]string{byID: "rep-7", byEmail: "rep-8", stranger: ""} {
 		rep, ok, err := d.RepForOwner(ctx, owner)
@@ -56,7 +56,7 @@ func TestWebhookDeps(t *testing.T) {
 		t.Errorf("deal amount: ok %v err %v (the fake keeps no amount)", ok, err)
 	}
 	// Without a client only the Postgres lookup is there.
-	if bare := hubspot.WebhookDeps(nil, depsStore{dir}); bare.DealContacts != nil || bare.LeadForContact == nil {
+	if bare := hubspot.WebhookDeps(nil, depsStore{dir}, depsStore{dir}); bare.DealContacts != nil || bare.LeadForContact == nil {
 		t.Error("without a client, deal lookups must be absent")
 	}
 }

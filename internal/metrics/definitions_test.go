@@ -157,7 +157,7 @@ func definitions() []actions.LedgerEntry {
 func computeDefinitions(t *testing.T, now string) metrics.Row {
 	t.Helper()
 	s := storetest.Open(t)
-	if err := s.Record(t.Context(), definitions()); err != nil {
+	if err := s.Ledger().Record(t.Context(), definitions()); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := metrics.ComputeAt(t.Context(), s.Pool(), week, "", at(now))

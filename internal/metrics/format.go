@@ -5,18 +5,15 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/leadflow/leadflow/internal/week"
 )
 
 // LastWeek is the last full week, Monday 00:00 to the next Monday 00:00 in
 // loc, before the week that contains now.
 func LastWeek(now time.Time, loc *time.Location) Period {
-	if loc == nil {
-		loc = time.UTC
-	}
-	n := now.In(loc)
-	back := (int(n.Weekday()) + 6) % 7 // days since Monday
-	monday := time.Date(n.Year(), n.Month(), n.Day()-back, 0, 0, 0, 0, loc)
-	return Period{From: monday.AddDate(0, 0, -7), To: monday}
+	w := week.Last(now, loc)
+	return Period{From: w.From, To: w.To}
 }
 
 // Percent formats a rate as a percentage with one decimal ("28.6%").

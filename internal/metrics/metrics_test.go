@@ -209,7 +209,7 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 func TestComputeAll(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
-	if err := s.Record(t.Context(), scenario()); err != nil {
+	if err := s.Ledger().Record(t.Context(), scenario()); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := metrics.ComputeAt(t.Context(), s.Pool(), week, "", later)
@@ -310,7 +310,7 @@ func TestComputeAll(t *testing.T) {
 func TestComputeBySegment(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
-	if err := s.Record(t.Context(), scenario()); err != nil {
+	if err := s.Ledger().Record(t.Context(), scenario()); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := metrics.ComputeAt(t.Context(), s.Pool(), week, metrics.BySegment, later)
@@ -385,7 +385,7 @@ func TestComputeBySegment(t *testing.T) {
 func TestComputeDimensions(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
-	if err := s.Record(t.Context(), scenario()); err != nil {
+	if err := s.Ledger().Record(t.Context(), scenario()); err != nil {
 		t.Fatal(err)
 	}
 	type hc struct {
@@ -434,7 +434,7 @@ func TestComputeDimensions(t *testing.T) {
 func TestLeakage(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
-	if err := s.Record(t.Context(), scenario()); err != nil {
+	if err := s.Ledger().Record(t.Context(), scenario()); err != nil {
 		t.Fatal(err)
 	}
 	// At 14:00 on 11-23: E's first-touch clock (due 13:00, reported by its

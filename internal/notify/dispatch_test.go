@@ -39,7 +39,7 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t
 
 type rig struct {
 	d     *Dispatcher
-	st    *store.Store
+	st    *store.DB
 	smtp  *notifytest.SMTPServer
 	slack *notifytest.Slack
 	clock *testClock
@@ -57,7 +57,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ImportDirectory(t.Context(), dir); err != nil {
+	if err := st.Directory().ImportDirectory(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{st: st, smtp: notifytest.StartSMTP(t, true, "", ""), slack: notifytest.NewSlack(t), clock: &testClock{t: noonNY},
@@ -72,7 +72,7 @@ func newRig(t *testing.T) *rig {
 	}
 	core, logs := observer.New(zap.DebugLevel)
 	r.logs = logs
-	r.d = &Dispatcher{Store: st, Channels: []Channel{bot, email}, Policy: func() Policy { return r.pol },
+	r.d = &Dispatcher{Store: st.Deliveries(), Channels: []Channel{bot, email}, Policy: func() Policy { return r.pol },
 		Links: testLinks, Now: r.clock.Now, Log: zap.New(core)}
 	return r
 }

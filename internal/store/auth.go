@@ -12,7 +12,7 @@ import (
 // Auth is the store behind internal/auth: rep tokens and web UI sessions
 // (migration 00010). It keeps hashes only; internal/auth makes and checks
 // the credentials, and passes every time in, so its clock is the only one.
-type Auth struct{ *Store }
+type Auth struct{ *conn }
 
 // RepToken is one rep token's row. SecretHash is SHA-256 of the token's
 // secret part; the token itself is never stored.

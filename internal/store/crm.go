@@ -14,6 +14,10 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
+// CRM is the built-in CRM: owners, tasks, notes, notifications, alerts and
+// lifecycle stages, each write idempotent by its key.
+type CRM struct{ *conn }
+
 // The built-in CRM: what a real CRM would hold for leadflow (owner, tasks,
 // notes, notifications, alerts, lifecycle stage). Each write is idempotent
 // by its key.
@@ -21,7 +25,7 @@ import (
 // AssignOwner records the assignment and makes OwnerID the lead's owner.
 // The current owner changes only when the key is new, so a late retry of an
 // older assignment cannot undo a newer one.
-func (s *Store) AssignOwner(ctx context.Context, in actions.AssignOwnerInput) error {
+func (s CRM) AssignOwner(ctx context.Context, in actions.AssignOwnerInput) error {
 	if err := requireKey("assign owner", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -50,7 +54,7 @@ ON CONFLICT (lead_id) DO UPDATE SET owner_id = excluded.owner_id, updated_at = e
 }
 
 // Owner returns the lead's current owner.
-func (s *Store) Owner(ctx context.Context, leadID string) (string, bool, error) {
+func (s CRM) Owner(ctx context.Context, leadID string) (string, bool, error) {
 	var owner string
 	err := s.pool.QueryRow(ctx, `SELECT owner_id FROM lead_owner WHERE lead_id = $1`, leadID).Scan(&owner)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -69,7 +73,7 @@ type OwnerAssignment struct {
 }
 
 // OwnerAssignments returns the lead's assignments, oldest first.
-func (s *Store) OwnerAssignments(ctx context.Context, leadID string) ([]OwnerAssignment, error) {
+func (s CRM) OwnerAssignments(ctx context.Context, leadID string) ([]OwnerAssignment, error) {
 	rows, err := s.pool.Query(ctx, `
 SELECT key, lead_id, owner_id, coalesce(previous, ''), why, at
 FROM owner_assignments WHERE lead_id = $1 ORDER BY at, key`, leadID)
@@ -105,7 +109,7 @@ type Task struct {
 
 // CreateTask creates the task once per key and returns its ID; a repeated
 // key returns the first task's ID.
-func (s *Store) CreateTask(ctx context.Context, in actions.TaskInput) (actions.TaskRef, error) {
+func (s CRM) CreateTask(ctx context.Context, in actions.TaskInput) (actions.TaskRef, error) {
 	if err := requireKey("create task", in.Key, in.LeadID); err != nil {
 		return actions.TaskRef{}, err
 	}
@@ -140,7 +144,7 @@ SELECT id, key, lead_id, owner_id, kind, title, due_at, context, created_at, com
 FROM tasks`
 
 // Tasks returns the lead's tasks, oldest first.
-func (s *Store) Tasks(ctx context.Context, leadID string) ([]Task, error) {
+func (s CRM) Tasks(ctx context.Context, leadID string) ([]Task, error) {
 	out, err := s.tasks(ctx, selectTask+` WHERE lead_id = $1 ORDER BY id`, leadID)
 	if err != nil {
 		return nil, fmt.Errorf("tasks of lead %s: %w", leadID, err)
@@ -149,7 +153,7 @@ func (s *Store) Tasks(ctx context.Context, leadID string) ([]Task, error) {
 }
 
 // OpenTasks returns the rep's open tasks, soonest due first.
-func (s *Store) OpenTasks(ctx context.Context, ownerID string) ([]Task, error) {
+func (s CRM) OpenTasks(ctx context.Context, ownerID string) ([]Task, error) {
 	out, err := s.tasks(ctx, selectTask+` WHERE owner_id = $1 AND completed_at IS NULL ORDER BY due_at NULLS LAST, id`, ownerID)
 	if err != nil {
 		return nil, fmt.Errorf("open tasks of %s: %w", ownerID, err)
@@ -157,7 +161,7 @@ func (s *Store) OpenTasks(ctx context.Context, ownerID string) ([]Task, error) {
 	return out, nil
 }
 
-func (s *Store) tasks(ctx context.Context, query string, arg string) ([]Task, error) {
+func (s CRM) tasks(ctx context.Context, query string, arg string) ([]Task, error) {
 	rows, err := s.pool.Query(ctx, query, arg)
 	if err != nil {
 		return nil, err
@@ -189,7 +193,7 @@ func (s *Store) tasks(ctx context.Context, query string, arg string) ([]Task, er
 
 // CompleteTask marks a task done by repID. Completing a done task again is
 // a no-op (the first completion stands); an unknown task wraps ErrNotFound.
-func (s *Store) CompleteTask(ctx context.Context, taskID, repID string) error {
+func (s CRM) CompleteTask(ctx context.Context, taskID, repID string) error {
 	id, err := strconv.ParseInt(taskID, 10, 64)
 	if err != nil {
 		return fmt.Errorf("complete task %q: %w", taskID, ErrNotFound)
@@ -216,7 +220,7 @@ SELECT EXISTS (SELECT 1 FROM done) OR EXISTS (SELECT 1 FROM tasks WHERE id = $1)
 // closing a closed task changes nothing (the first outcome stands). A task
 // that does not exist is bad input (the workflow closes only tasks whose
 // creation it saw confirmed).
-func (s *Store) CloseTask(ctx context.Context, in actions.CloseTaskInput) error {
+func (s CRM) CloseTask(ctx context.Context, in actions.CloseTaskInput) error {
 	if err := requireKey("close task", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -248,7 +252,7 @@ type Note struct {
 }
 
 // PostNote adds the note once per key.
-func (s *Store) PostNote(ctx context.Context, in actions.NoteInput) error {
+func (s CRM) PostNote(ctx context.Context, in actions.NoteInput) error {
 	if err := requireKey("post note", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -261,7 +265,7 @@ ON CONFLICT (key) DO NOTHING`, in.Key, in.LeadID, in.Body, s.now()); err != nil 
 }
 
 // Notes returns the lead's notes, oldest first.
-func (s *Store) Notes(ctx context.Context, leadID string) ([]Note, error) {
+func (s CRM) Notes(ctx context.Context, leadID string) ([]Note, error) {
 	rows, err := s.pool.Query(ctx, `SELECT key, lead_id, body, at FROM notes WHERE lead_id = $1 ORDER BY id`, leadID)
 	if err != nil {
 		return nil, fmt.Errorf("notes of lead %s: %w", leadID, err)
@@ -283,7 +287,7 @@ type Notification struct {
 }
 
 // Notify records the notification once per key.
-func (s *Store) Notify(ctx context.Context, in actions.NotifyInput) error {
+func (s CRM) Notify(ctx context.Context, in actions.NotifyInput) error {
 	if err := requireKey("notify", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -299,7 +303,7 @@ ON CONFLICT (key) DO NOTHING`, in.Key, in.LeadID, in.To, in.Kind, nullable(in.Ow
 }
 
 // Notifications returns the lead's notifications, oldest first.
-func (s *Store) Notifications(ctx context.Context, leadID string) ([]Notification, error) {
+func (s CRM) Notifications(ctx context.Context, leadID string) ([]Notification, error) {
 	rows, err := s.pool.Query(ctx, `
 SELECT key, lead_id, to_rep, kind, coalesce(owner_id, ''), body, at
 FROM notifications WHERE lead_id = $1 ORDER BY id`, leadID)
@@ -324,7 +328,7 @@ type Alert struct {
 }
 
 // RaiseAlert records the alert once per key.
-func (s *Store) RaiseAlert(ctx context.Context, in actions.AlertInput) error {
+func (s CRM) RaiseAlert(ctx context.Context, in actions.AlertInput) error {
 	if err := requireKey("raise alert", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -337,7 +341,7 @@ ON CONFLICT (key) DO NOTHING`, in.Key, in.LeadID, in.Kind, in.Message, s.now());
 }
 
 // Alerts returns the lead's alerts, oldest first.
-func (s *Store) Alerts(ctx context.Context, leadID string) ([]Alert, error) {
+func (s CRM) Alerts(ctx context.Context, leadID string) ([]Alert, error) {
 	rows, err := s.pool.Query(ctx, `
 SELECT key, lead_id, kind, message, at, acknowledged_at FROM alerts WHERE lead_id = $1 ORDER BY id`, leadID)
 	if err != nil {
@@ -360,7 +364,7 @@ SELECT key, lead_id, kind, message, at, acknowledged_at FROM alerts WHERE lead_i
 
 // SetLifecycleStage records the stage change once per key and, when the key
 // is new, makes it the lead's current CRM stage.
-func (s *Store) SetLifecycleStage(ctx context.Context, in actions.StageInput) error {
+func (s CRM) SetLifecycleStage(ctx context.Context, in actions.StageInput) error {
 	if err := requireKey("set lifecycle stage", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -388,7 +392,7 @@ ON CONFLICT (lead_id) DO UPDATE SET stage = excluded.stage, updated_at = exclude
 }
 
 // LifecycleStage returns the lead's current CRM stage.
-func (s *Store) LifecycleStage(ctx context.Context, leadID string) (lead.Stage, bool, error) {
+func (s CRM) LifecycleStage(ctx context.Context, leadID string) (lead.Stage, bool, error) {
 	var st string
 	err := s.pool.QueryRow(ctx, `SELECT stage FROM lead_stage WHERE lead_id = $1`, leadID).Scan(&st)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -401,7 +405,7 @@ func (s *Store) LifecycleStage(ctx context.Context, leadID string) (lead.Stage, 
 }
 
 // StageChanges counts the recorded stage changes of a lead.
-func (s *Store) StageChanges(ctx context.Context, leadID string) (int, error) {
+func (s CRM) StageChanges(ctx context.Context, leadID string) (int, error) {
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM stage_changes WHERE lead_id = $1`, leadID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("stage changes of lead %s: %w", leadID, err)

@@ -22,29 +22,29 @@ func TestCRMIdempotent(t *testing.T) {
 	t.Run("AssignOwner", func(t *testing.T) {
 		first := actions.AssignOwnerInput{Key: "lead/L1/assign-1", LeadID: "L1", OwnerID: "rep-7", Why: "na_west: rep-7"}
 		for range 2 {
-			if err := s.AssignOwner(ctx, first); err != nil {
+			if err := s.CRM().AssignOwner(ctx, first); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if owner, ok, err := s.Owner(ctx, "L1"); err != nil || !ok || owner != "rep-7" {
+		if owner, ok, err := s.CRM().Owner(ctx, "L1"); err != nil || !ok || owner != "rep-7" {
 			t.Errorf("owner = %q %v %v", owner, ok, err)
 		}
 		second := actions.AssignOwnerInput{Key: "lead/L1/assign-2", LeadID: "L1", OwnerID: "rep-8", Previous: "rep-7", Why: "SLA reassign"}
-		if err := s.AssignOwner(ctx, second); err != nil {
+		if err := s.CRM().AssignOwner(ctx, second); err != nil {
 			t.Fatal(err)
 		}
 		// A late retry of the first assignment does not undo the second.
-		if err := s.AssignOwner(ctx, first); err != nil {
+		if err := s.CRM().AssignOwner(ctx, first); err != nil {
 			t.Fatal(err)
 		}
-		if owner, _, _ := s.Owner(ctx, "L1"); owner != "rep-8" {
+		if owner, _, _ := s.CRM().Owner(ctx, "L1"); owner != "rep-8" {
 			t.Errorf("owner after replay = %q, want rep-8", owner)
 		}
-		as, err := s.OwnerAssignments(ctx, "L1")
+		as, err := s.CRM().OwnerAssignments(ctx, "L1")
 		if err != nil || len(as) != 2 || as[1].Previous != "rep-7" || as[0].Why != "na_west: rep-7" {
 			t.Errorf("assignments = %+v, %v", as, err)
 		}
-		if _, ok, _ := s.Owner(ctx, "nobody"); ok {
+		if _, ok, _ := s.CRM().Owner(ctx, "nobody"); ok {
 			t.Error("owner of unknown lead")
 		}
 	})
@@ -55,16 +55,16 @@ func TestCRMIdempotent(t *testing.T) {
 			Title: "Call Acme: quote request", DueAt: due,
 			Context: &actions.HandoffContext{WhyNow: "quote request", Score: lead.ScoreView{Total: 65, Fit: 20, Intent: 45},
 				Campaign: map[string]string{"utm_campaign": "q4-pricing"}, PolicyVersion: "2026-11-22.1"}}
-		ref1, err := s.CreateTask(ctx, in)
+		ref1, err := s.CRM().CreateTask(ctx, in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		in.Title = "changed on retry"
-		ref2, err := s.CreateTask(ctx, in)
+		ref2, err := s.CRM().CreateTask(ctx, in)
 		if err != nil || ref2 != ref1 || ref1.TaskID == "" {
 			t.Errorf("retry ref = %+v, %v; want %+v", ref2, err, ref1)
 		}
-		tasks, err := s.Tasks(ctx, "L1")
+		tasks, err := s.CRM().Tasks(ctx, "L1")
 		if err != nil || len(tasks) != 1 {
 			t.Fatalf("tasks = %+v, %v", tasks, err)
 		}
@@ -73,25 +73,25 @@ func TestCRMIdempotent(t *testing.T) {
 			!reflect.DeepEqual(got.Context.Campaign, in.Context.Campaign) || got.Context.Score.Total != 65 || !got.CompletedAt.IsZero() {
 			t.Errorf("task = %+v", got)
 		}
-		open, err := s.OpenTasks(ctx, "rep-7")
+		open, err := s.CRM().OpenTasks(ctx, "rep-7")
 		if err != nil || len(open) != 1 {
 			t.Errorf("open tasks = %+v, %v", open, err)
 		}
-		if err := s.CompleteTask(ctx, ref1.TaskID, "rep-7"); err != nil {
+		if err := s.CRM().CompleteTask(ctx, ref1.TaskID, "rep-7"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CompleteTask(ctx, ref1.TaskID, "rep-8"); err != nil {
+		if err := s.CRM().CompleteTask(ctx, ref1.TaskID, "rep-8"); err != nil {
 			t.Errorf("second completion: %v", err)
 		}
-		tasks, _ = s.Tasks(ctx, "L1")
+		tasks, _ = s.CRM().Tasks(ctx, "L1")
 		if tasks[0].CompletedBy != "rep-7" || !tasks[0].CompletedAt.Equal(clk.Now()) {
 			t.Errorf("completed task = %+v", tasks[0])
 		}
-		if open, _ := s.OpenTasks(ctx, "rep-7"); len(open) != 0 {
+		if open, _ := s.CRM().OpenTasks(ctx, "rep-7"); len(open) != 0 {
 			t.Errorf("open tasks after completion = %d", len(open))
 		}
 		for _, id := range []string{"999999", "x"} {
-			if err := s.CompleteTask(ctx, id, "rep-7"); !errors.Is(err, store.ErrNotFound) {
+			if err := s.CRM().CompleteTask(ctx, id, "rep-7"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("complete %s: %v, want ErrNotFound", id, err)
 			}
 		}
@@ -99,11 +99,11 @@ func TestCRMIdempotent(t *testing.T) {
 
 	t.Run("PostNote", func(t *testing.T) {
 		for range 2 {
-			if err := s.PostNote(ctx, actions.NoteInput{Key: "lead/L1/note-1", LeadID: "L1", Body: "Rejected: timing"}); err != nil {
+			if err := s.CRM().PostNote(ctx, actions.NoteInput{Key: "lead/L1/note-1", LeadID: "L1", Body: "Rejected: timing"}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		notes, err := s.Notes(ctx, "L1")
+		notes, err := s.CRM().Notes(ctx, "L1")
 		if err != nil || len(notes) != 1 || notes[0].Body != "Rejected: timing" {
 			t.Errorf("notes = %+v, %v", notes, err)
 		}
@@ -112,11 +112,11 @@ func TestCRMIdempotent(t *testing.T) {
 	t.Run("Notify", func(t *testing.T) {
 		in := actions.NotifyInput{Key: "lead/L1/sla-1", LeadID: "L1", To: "mgr-2", Kind: "escalate", OwnerID: "rep-7", Body: "not touched in 15m"}
 		for range 2 {
-			if err := s.Notify(ctx, in); err != nil {
+			if err := s.CRM().Notify(ctx, in); err != nil {
 				t.Fatal(err)
 			}
 		}
-		ns, err := s.Notifications(ctx, "L1")
+		ns, err := s.CRM().Notifications(ctx, "L1")
 		if err != nil || len(ns) != 1 || ns[0].To != "mgr-2" || ns[0].OwnerID != "rep-7" || ns[0].Kind != "escalate" {
 			t.Errorf("notifications = %+v, %v", ns, err)
 		}
@@ -125,11 +125,11 @@ func TestCRMIdempotent(t *testing.T) {
 	t.Run("RaiseAlert", func(t *testing.T) {
 		in := actions.AlertInput{Key: "lead/L1/alert-1", LeadID: "L1", Kind: "no_owner", Message: "everyone excluded"}
 		for range 2 {
-			if err := s.RaiseAlert(ctx, in); err != nil {
+			if err := s.CRM().RaiseAlert(ctx, in); err != nil {
 				t.Fatal(err)
 			}
 		}
-		as, err := s.Alerts(ctx, "L1")
+		as, err := s.CRM().Alerts(ctx, "L1")
 		if err != nil || len(as) != 1 || as[0].Message != "everyone excluded" || !as[0].AcknowledgedAt.IsZero() {
 			t.Errorf("alerts = %+v, %v", as, err)
 		}
@@ -138,26 +138,26 @@ func TestCRMIdempotent(t *testing.T) {
 	t.Run("SetLifecycleStage", func(t *testing.T) {
 		first := actions.StageInput{Key: "lead/L1/stage-1", LeadID: "L1", Stage: lead.StageHandoff}
 		for range 2 {
-			if err := s.SetLifecycleStage(ctx, first); err != nil {
+			if err := s.CRM().SetLifecycleStage(ctx, first); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if n, err := s.StageChanges(ctx, "L1"); err != nil || n != 1 {
+		if n, err := s.CRM().StageChanges(ctx, "L1"); err != nil || n != 1 {
 			t.Errorf("stage changes = %d, %v; want 1", n, err)
 		}
-		if err := s.SetLifecycleStage(ctx, actions.StageInput{Key: "lead/L1/stage-2", LeadID: "L1", Stage: lead.StageSAL}); err != nil {
+		if err := s.CRM().SetLifecycleStage(ctx, actions.StageInput{Key: "lead/L1/stage-2", LeadID: "L1", Stage: lead.StageSAL}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetLifecycleStage(ctx, first); err != nil { // late retry
+		if err := s.CRM().SetLifecycleStage(ctx, first); err != nil { // late retry
 			t.Fatal(err)
 		}
-		if st, ok, err := s.LifecycleStage(ctx, "L1"); err != nil || !ok || st != lead.StageSAL {
+		if st, ok, err := s.CRM().LifecycleStage(ctx, "L1"); err != nil || !ok || st != lead.StageSAL {
 			t.Errorf("stage = %q %v %v; want sal", st, ok, err)
 		}
 	})
 
 	t.Run("EmptyKey", func(t *testing.T) {
-		if err := s.PostNote(ctx, actions.NoteInput{LeadID: "L1", Body: "x"}); !errors.Is(err, store.ErrInvalidInput) {
+		if err := s.CRM().PostNote(ctx, actions.NoteInput{LeadID: "L1", Body: "x"}); !errors.Is(err, store.ErrInvalidInput) {
 			t.Errorf("empty key: %v", err)
 		}
 	})

@@ -13,7 +13,7 @@ import (
 // row stays so past assignments, the ledger and metrics still resolve. An
 // import of a file that lists them makes them active again. A rep who is
 // not active wraps ErrUnknownRep.
-func (s *Store) DeactivateRep(ctx context.Context, repID string) error {
+func (s Directory) DeactivateRep(ctx context.Context, repID string) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// Exclusive against imports and away edits, as they are.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, 0)`, lockNSDirectory); err != nil {
@@ -36,7 +36,7 @@ func (s *Store) DeactivateRep(ctx context.Context, repID string) error {
 
 // RepStatus says whether the directory has ever held repID (known) and
 // whether they are active now: a deactivated rep is known but not active.
-func (s *Store) RepStatus(ctx context.Context, repID string) (known, active bool, err error) {
+func (s Directory) RepStatus(ctx context.Context, repID string) (known, active bool, err error) {
 	err = s.pool.QueryRow(ctx, `SELECT active FROM reps WHERE id = $1`, repID).Scan(&active)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, false, nil

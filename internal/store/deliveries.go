@@ -11,6 +11,10 @@ import (
 	"github.com/leadflow/leadflow/internal/directory"
 )
 
+// Deliveries are the notification deliveries (migration 00009): one per
+// (key, channel, recipient), with a per-recipient rate limit.
+type Deliveries struct{ *conn }
+
 // Delivery is one send of a notification on one channel to one recipient
 // (internal/notify). Recipient is a directory person ID or an opaque
 // "ext-…" ID of an address outside the directory, never an address.
@@ -44,7 +48,7 @@ type Claim struct {
 // when the oldest of them leaves the window. The check and the claim hold
 // a per-recipient lock, so concurrent notifications cannot both squeeze
 // under the limit.
-func (s *Store) ClaimDelivery(ctx context.Context, d Delivery, limit int, window time.Duration, now time.Time) (Claim, error) {
+func (s Deliveries) ClaimDelivery(ctx context.Context, d Delivery, limit int, window time.Duration, now time.Time) (Claim, error) {
 	if d.Key == "" || d.Channel == "" || d.Recipient == "" {
 		return Claim{}, fmt.Errorf("claim delivery %q on %q to %q: key, channel and recipient are required: %w", d.Key, d.Channel, d.Recipient, ErrInvalidInput)
 	}
@@ -94,7 +98,7 @@ VALUES ($1, $2, $3, $4, $5, 'sending', $6)`, d.Key, d.Channel, d.Recipient, d.Le
 }
 
 // MarkDelivered records that a claimed delivery was sent.
-func (s *Store) MarkDelivered(ctx context.Context, d Delivery, at time.Time) error {
+func (s Deliveries) MarkDelivered(ctx context.Context, d Delivery, at time.Time) error {
 	if _, err := s.pool.Exec(ctx, `
 UPDATE notification_deliveries SET status = 'delivered', delivered_at = $4
 WHERE key = $1 AND channel = $2 AND recipient = $3`, d.Key, d.Channel, d.Recipient, at); err != nil {
@@ -105,7 +109,7 @@ WHERE key = $1 AND channel = $2 AND recipient = $3`, d.Key, d.Channel, d.Recipie
 
 // ReleaseDelivery drops the claim of a send that failed, so it neither
 // counts against the recipient's rate limit nor looks delivered.
-func (s *Store) ReleaseDelivery(ctx context.Context, d Delivery) error {
+func (s Deliveries) ReleaseDelivery(ctx context.Context, d Delivery) error {
 	if _, err := s.pool.Exec(ctx, `
 DELETE FROM notification_deliveries WHERE key = $1 AND channel = $2 AND recipient = $3 AND status = 'sending'`,
 		d.Key, d.Channel, d.Recipient); err != nil {
@@ -124,7 +128,7 @@ type DeliveredNotification struct {
 // RecentNotifications returns the last n notifications filed for a person
 // (the built-in record), newest first, each with the channels it reached
 // them on.
-func (s *Store) RecentNotifications(ctx context.Context, to string, n int) ([]DeliveredNotification, error) {
+func (s Deliveries) RecentNotifications(ctx context.Context, to string, n int) ([]DeliveredNotification, error) {
 	rows, err := s.pool.Query(ctx, `
 SELECT n.key, n.lead_id, n.kind, n.at,
        coalesce(array_agg(d.channel ORDER BY d.channel) FILTER (WHERE d.channel IS NOT NULL), '{}')
@@ -147,7 +151,7 @@ ORDER BY n.at DESC, n.id DESC`, to, n)
 
 // Person returns one active person of the directory (rep or manager) with
 // the addresses notifications reach them at; false when there is none.
-func (s *Store) Person(ctx context.Context, id string) (directory.Rep, bool, error) {
+func (s Deliveries) Person(ctx context.Context, id string) (directory.Rep, bool, error) {
 	var r directory.Rep
 	err := s.pool.QueryRow(ctx, `
 SELECT id, name, coalesce(manager, ''), timezone, capacity_per_day, coalesce(email, ''), coalesce(hubspot_owner_id, ''), coalesce(slack, '')

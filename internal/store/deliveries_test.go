@@ -14,7 +14,7 @@ func TestSlackIDRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
 	ctx := t.Context()
-	if err := s.ImportDirectory(ctx, parseDir(t, `
+	if err := s.Directory().ImportDirectory(ctx, parseDir(t, `
 reps:
   - { id: rep-1, timezone: UTC, email: dana@example.com, slack: U024BE7LH }
   - { id: rep-2, timezone: UTC }
@@ -23,21 +23,21 @@ pools:
 `)); err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.Directory(ctx)
+	d, err := s.Directory().Directory(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := d.Reps["rep-1"]; got.Slack != "U024BE7LH" || got.Email != "dana@example.com" {
 		t.Errorf("directory rep-1 = %+v", got)
 	}
-	p, ok, err := s.Person(ctx, "rep-1")
+	p, ok, err := s.Deliveries().Person(ctx, "rep-1")
 	if err != nil || !ok || p.Slack != "U024BE7LH" || p.Timezone != "UTC" {
 		t.Errorf("Person(rep-1) = %+v, %t, %v", p, ok, err)
 	}
-	if p, ok, err := s.Person(ctx, "rep-2"); err != nil || !ok || p.Slack != "" {
+	if p, ok, err := s.Deliveries().Person(ctx, "rep-2"); err != nil || !ok || p.Slack != "" {
 		t.Errorf("Person(rep-2) = %+v, %t, %v", p, ok, err)
 	}
-	if _, ok, err := s.Person(ctx, "rep-404"); err != nil || ok {
+	if _, ok, err := s.Deliveries().Person(ctx, "rep-404"); err != nil || ok {
 		t.Errorf("Person(rep-404) = %t, %v; want not found", ok, err)
 	}
 }
@@ -50,7 +50,7 @@ func TestClaimDeliveryRateLimitUnderConcurrency(t *testing.T) {
 	ctx := t.Context()
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	first := store.Delivery{Key: "k0", Channel: "email", Recipient: "rep-1", LeadID: "L-0", Kind: "remind"}
-	if c, err := s.ClaimDelivery(ctx, first, 2, time.Hour, now.Add(-30*time.Minute)); err != nil || c.Status != store.ClaimSend {
+	if c, err := s.Deliveries().ClaimDelivery(ctx, first, 2, time.Hour, now.Add(-30*time.Minute)); err != nil || c.Status != store.ClaimSend {
 		t.Fatalf("first claim %+v, %v", c, err)
 	}
 	for round := range 5 {
@@ -60,7 +60,7 @@ func TestClaimDeliveryRateLimitUnderConcurrency(t *testing.T) {
 		for i := range 2 {
 			wg.Go(func() {
 				d := store.Delivery{Key: string(rune('a'+round)) + string(rune('0'+i)), Channel: "email", Recipient: "rep-1", LeadID: "L-1", Kind: "remind"}
-				got[i], errs[i] = s.ClaimDelivery(ctx, d, 2+round, time.Hour, now)
+				got[i], errs[i] = s.Deliveries().ClaimDelivery(ctx, d, 2+round, time.Hour, now)
 			})
 		}
 		wg.Wait()
@@ -93,29 +93,29 @@ func TestClaimDeliveryDoneAndRelease(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now()
 	d := store.Delivery{Key: "k1", Channel: "slack", Recipient: "rep-1", LeadID: "L-1", Kind: "handoff"}
-	if _, err := s.ClaimDelivery(ctx, d, 0, time.Hour, now); err != nil {
+	if _, err := s.Deliveries().ClaimDelivery(ctx, d, 0, time.Hour, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkDelivered(ctx, d, now); err != nil {
+	if err := s.Deliveries().MarkDelivered(ctx, d, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReleaseDelivery(ctx, d); err != nil {
+	if err := s.Deliveries().ReleaseDelivery(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := s.ClaimDelivery(ctx, d, 1, time.Hour, now); err != nil || c.Status != store.ClaimDone {
+	if c, err := s.Deliveries().ClaimDelivery(ctx, d, 1, time.Hour, now); err != nil || c.Status != store.ClaimDone {
 		t.Fatalf("claim after delivery %+v, %v; want done", c, err)
 	}
 	failed := store.Delivery{Key: "k2", Channel: "slack", Recipient: "rep-1", LeadID: "L-1", Kind: "handoff"}
-	if _, err := s.ClaimDelivery(ctx, failed, 0, time.Hour, now); err != nil {
+	if _, err := s.Deliveries().ClaimDelivery(ctx, failed, 0, time.Hour, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReleaseDelivery(ctx, failed); err != nil {
+	if err := s.Deliveries().ReleaseDelivery(ctx, failed); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM notification_deliveries`); n != 1 {
 		t.Errorf("%d rows; want the delivered one only", n)
 	}
-	if _, err := s.ClaimDelivery(ctx, store.Delivery{Key: "k3", Channel: "slack"}, 0, time.Hour, now); err == nil {
+	if _, err := s.Deliveries().ClaimDelivery(ctx, store.Delivery{Key: "k3", Channel: "slack"}, 0, time.Hour, now); err == nil {
 		t.Error("a delivery without a recipient should be refused")
 	}
 }

@@ -12,13 +12,17 @@ import (
 	"github.com/leadflow/leadflow/internal/directory"
 )
 
+// Directory is the sales directory and its routing state; Route (route.go) and
+// DeactivateRep (deactivate.go) are its transactions.
+type Directory struct{ *conn }
+
 // ImportDirectory replaces the directory (reps, pools, members, accounts,
 // away) with d in one transaction, so routing sees the old directory or the
 // new one, never a mix. rep_load and pool_cursor are kept: an import in the
 // middle of the day must not reset capacity or restart the rotation. Reps
 // missing from d are marked inactive, not deleted, so their past
 // assignments still resolve.
-func (s *Store) ImportDirectory(ctx context.Context, d *directory.Directory) error {
+func (s Directory) ImportDirectory(ctx context.Context, d *directory.Directory) error {
 	if d == nil {
 		return fmt.Errorf("import directory: nil directory: %w", ErrInvalidInput)
 	}
@@ -75,7 +79,7 @@ ON CONFLICT (rep_id, from_date, to_date) DO NOTHING`, a.RepID, a.From, a.To)
 }
 
 // Directory returns the imported directory, with away edits applied.
-func (s *Store) Directory(ctx context.Context) (*directory.Directory, error) {
+func (s Directory) Directory(ctx context.Context) (*directory.Directory, error) {
 	var d *directory.Directory
 	// Repeatable read: the five reads see one snapshot.
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
@@ -169,7 +173,7 @@ SELECT rep_id, to_char(from_date, 'YYYY-MM-DD'), to_char(to_date, 'YYYY-MM-DD') 
 
 // SetAway marks a rep out of office from..to (YYYY-MM-DD, inclusive, in the
 // rep's timezone). Setting the same range twice is a no-op.
-func (s *Store) SetAway(ctx context.Context, repID, from, to string) error {
+func (s Directory) SetAway(ctx context.Context, repID, from, to string) error {
 	f, err := time.Parse(directory.DateLayout, from)
 	if err != nil {
 		return fmt.Errorf("set away %s: from %q is not a date (want YYYY-MM-DD): %w", repID, from, ErrInvalidInput)
@@ -202,7 +206,7 @@ ON CONFLICT (rep_id, from_date, to_date) DO NOTHING`, repID, from, to)
 // ClearAway says the rep is back on the local date of on (in the rep's
 // timezone): away ranges covering that date end the day before, or go away
 // when they start that day. Later ranges (a planned holiday) stay.
-func (s *Store) ClearAway(ctx context.Context, repID string, on time.Time) error {
+func (s Directory) ClearAway(ctx context.Context, repID string, on time.Time) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, 0)`, lockNSDirectory); err != nil {
 			return err

@@ -34,10 +34,10 @@ func TestImportDirectoryRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
 	want := loadDir(t)
-	if err := s.ImportDirectory(t.Context(), want); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), want); err != nil {
 		t.Fatalf("ImportDirectory: %v", err)
 	}
-	got, err := s.Directory(t.Context())
+	got, err := s.Directory().Directory(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +46,10 @@ func TestImportDirectoryRoundTrip(t *testing.T) {
 		t.Errorf("loaded directory does not validate: %v", err)
 	}
 	// Importing again is the same directory.
-	if err := s.ImportDirectory(t.Context(), want); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), want); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.Directory(t.Context())
+	got, _ = s.Directory().Directory(t.Context())
 	sameDirectory(t, got, want)
 }
 
@@ -58,12 +58,12 @@ func TestImportDirectoryRoundTrip(t *testing.T) {
 func TestReimportKeepsRoutingState(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
-	if err := s.ImportDirectory(t.Context(), loadDir(t)); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), loadDir(t)); err != nil {
 		t.Fatal(err)
 	}
 	at := date("2026-11-23T17:00:00Z")
 	for i, key := range []string{"a", "b", "c"} {
-		d, err := s.Route(t.Context(), actions.RouteInput{Key: key, LeadID: "L" + key, At: at,
+		d, err := s.Directory().Route(t.Context(), actions.RouteInput{Key: key, LeadID: "L" + key, At: at,
 			Rules: []routing.Rule{{Name: "inbound", Pool: "inbound-sdrs"}}})
 		if err != nil || d.NextCursor != int64(i+1) {
 			t.Fatalf("route %s: %+v, %v", key, d, err)
@@ -80,10 +80,10 @@ pools:
 accounts:
   - { domain: Initech.com, owner: rep-1, name: Initech }
 `)
-	if err := s.ImportDirectory(t.Context(), smaller); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), smaller); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Directory(t.Context())
+	got, err := s.Directory().Directory(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,53 +105,53 @@ accounts:
 	}
 	// An invalid directory is refused and changes nothing.
 	bad := &directory.Directory{Reps: map[string]directory.Rep{"x": {ID: "x"}}}
-	if err := s.ImportDirectory(t.Context(), bad); !errors.Is(err, store.ErrInvalidInput) {
+	if err := s.Directory().ImportDirectory(t.Context(), bad); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("invalid import: %v, want ErrInvalidInput", err)
 	}
-	got, _ = s.Directory(t.Context())
+	got, _ = s.Directory().Directory(t.Context())
 	sameDirectory(t, got, smaller)
 }
 
 func TestSetAwayClearAway(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
-	if err := s.ImportDirectory(t.Context(), loadDir(t)); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), loadDir(t)); err != nil {
 		t.Fatal(err)
 	}
 	ny, _ := time.LoadLocation("America/New_York")
 	la, _ := time.LoadLocation("America/Los_Angeles")
 
-	err := s.SetAway(t.Context(), "rep-404", "2026-11-20", "2026-11-30")
+	err := s.Directory().SetAway(t.Context(), "rep-404", "2026-11-20", "2026-11-30")
 	if !errors.Is(err, store.ErrUnknownRep) || !strings.Contains(err.Error(), "rep-404") {
 		t.Errorf("unknown rep: %v, want ErrUnknownRep naming rep-404", err)
 	}
 	for _, tc := range [][2]string{{"2026-11-31", "2026-12-01"}, {"2026-12-02", "2026-12-01"}, {"tomorrow", "2026-12-01"}} {
-		if err := s.SetAway(t.Context(), "rep-1", tc[0], tc[1]); !errors.Is(err, store.ErrInvalidInput) {
+		if err := s.Directory().SetAway(t.Context(), "rep-1", tc[0], tc[1]); !errors.Is(err, store.ErrInvalidInput) {
 			t.Errorf("SetAway %v: %v, want ErrInvalidInput", tc, err)
 		}
 	}
 	for range 2 { // repeatable
-		if err := s.SetAway(t.Context(), "rep-1", "2026-11-20", "2026-11-30"); err != nil {
+		if err := s.Directory().SetAway(t.Context(), "rep-1", "2026-11-20", "2026-11-30"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SetAway(t.Context(), "rep-1", "2026-12-10", "2026-12-12"); err != nil {
+	if err := s.Directory().SetAway(t.Context(), "rep-1", "2026-12-10", "2026-12-12"); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM away WHERE rep_id = 'rep-1'`); n != 2 {
 		t.Errorf("rep-1 away rows = %d, want 2", n)
 	}
-	d, _ := s.Directory(t.Context())
+	d, _ := s.Directory().Directory(t.Context())
 	if !d.IsAway("rep-1", time.Date(2026, 11, 25, 12, 0, 0, 0, ny)) {
 		t.Error("rep-1 not away on 11-25")
 	}
 
 	// Back on the 25th (10:00 New York): the range now ends on the 24th;
 	// the December holiday stays.
-	if err := s.ClearAway(t.Context(), "rep-1", time.Date(2026, 11, 25, 10, 0, 0, 0, ny)); err != nil {
+	if err := s.Directory().ClearAway(t.Context(), "rep-1", time.Date(2026, 11, 25, 10, 0, 0, 0, ny)); err != nil {
 		t.Fatal(err)
 	}
-	d, _ = s.Directory(t.Context())
+	d, _ = s.Directory().Directory(t.Context())
 	var rep1 []directory.Away
 	for _, a := range d.Away {
 		if a.RepID == "rep-1" {
@@ -168,24 +168,24 @@ func TestSetAwayClearAway(t *testing.T) {
 
 	// The rep's local day decides: 05:00 UTC on the 26th is still the 25th
 	// in Los Angeles, the first day of rep-8's range, which then goes.
-	if err := s.SetAway(t.Context(), "rep-8", "2026-11-25", "2026-11-27"); err != nil {
+	if err := s.Directory().SetAway(t.Context(), "rep-8", "2026-11-25", "2026-11-27"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ClearAway(t.Context(), "rep-8", date("2026-11-26T05:00:00Z")); err != nil {
+	if err := s.Directory().ClearAway(t.Context(), "rep-8", date("2026-11-26T05:00:00Z")); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM away WHERE rep_id = 'rep-8'`); n != 0 {
 		t.Errorf("rep-8 away rows = %d, want 0", n)
 	}
-	d, _ = s.Directory(t.Context())
+	d, _ = s.Directory().Directory(t.Context())
 	if d.IsAway("rep-8", time.Date(2026, 11, 26, 9, 0, 0, 0, la)) {
 		t.Error("rep-8 still away")
 	}
 	// Clearing a rep who is not away is a no-op; an unknown rep is an error.
-	if err := s.ClearAway(t.Context(), "rep-8", date("2026-11-26T05:00:00Z")); err != nil {
+	if err := s.Directory().ClearAway(t.Context(), "rep-8", date("2026-11-26T05:00:00Z")); err != nil {
 		t.Error(err)
 	}
-	if err := s.ClearAway(t.Context(), "rep-404", date("2026-11-26T05:00:00Z")); !errors.Is(err, store.ErrUnknownRep) {
+	if err := s.Directory().ClearAway(t.Context(), "rep-404", date("2026-11-26T05:00:00Z")); !errors.Is(err, store.ErrUnknownRep) {
 		t.Errorf("ClearAway unknown: %v", err)
 	}
 	// The file's own away range survived all this.

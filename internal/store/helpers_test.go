@@ -13,13 +13,13 @@ import (
 
 // The adapters the HTTP API takes.
 var (
-	_ api.Merges   = (*store.Store)(nil)
+	_ api.Merges   = store.Merges{}
 	_ api.Receipts = store.Receipts{}
-	_ api.States   = (*store.Store)(nil)
+	_ api.States   = store.States{}
 )
 
 // count runs a count(*) query.
-func count(t *testing.T, s *store.Store, query string, args ...any) int {
+func count(t *testing.T, s *store.DB, query string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := s.Pool().QueryRow(context.Background(), query, args...).Scan(&n); err != nil {

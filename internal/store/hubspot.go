@@ -9,6 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// HubSpot is the HubSpot adapter's bookkeeping: objects created once per key,
+// contacts, and leadflow's own owner writes (echoes).
+type HubSpot struct{ *conn }
+
 // The HubSpot adapter's bookkeeping (internal/hubspot): which contact a
 // lead is, the HubSpot object each create key made, and the owners it wrote
 // (to recognise their webhook echoes). The algorithm that uses these rows
@@ -27,7 +31,7 @@ type HubSpotObject struct {
 // BeginHubSpotObject inserts the row for key (pending since now) or returns
 // the existing one, in one statement; fresh says whether this call
 // inserted it.
-func (s *Store) BeginHubSpotObject(ctx context.Context, key, kind string, now time.Time) (HubSpotObject, bool, error) {
+func (s HubSpot) BeginHubSpotObject(ctx context.Context, key, kind string, now time.Time) (HubSpotObject, bool, error) {
 	if key == "" {
 		return HubSpotObject{}, false, fmt.Errorf("begin hubspot %s: empty key: %w", kind, ErrInvalidInput)
 	}
@@ -68,7 +72,7 @@ WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM ins)`, key, kind, now).
 // succeeds only if the row is still unconfirmed and its last attempt
 // started before staleBefore, and then marks a new attempt (returned)
 // started at now, as kind. Two callers cannot both win a claim.
-func (s *Store) ClaimHubSpotObject(ctx context.Context, key, kind string, staleBefore, now time.Time) (int, bool, error) {
+func (s HubSpot) ClaimHubSpotObject(ctx context.Context, key, kind string, staleBefore, now time.Time) (int, bool, error) {
 	var attempt int
 	err := s.pool.QueryRow(ctx, `
 UPDATE hubspot_objects SET pending_since = $4, kind = $2, attempts = attempts + 1
@@ -87,7 +91,7 @@ RETURNING attempts`, key, kind, staleBefore, now).Scan(&attempt)
 // (HubSpot refused the request): the next attempt need not wait for the
 // search index. A no-op when a later attempt has claimed the row since, or
 // the object is recorded.
-func (s *Store) ReleaseHubSpotObject(ctx context.Context, key string, attempt int) error {
+func (s HubSpot) ReleaseHubSpotObject(ctx context.Context, key string, attempt int) error {
 	_, err := s.pool.Exec(ctx, `
 UPDATE hubspot_objects SET pending_since = 'epoch'
 WHERE key = $1 AND attempts = $2 AND object_id IS NULL`, key, attempt)
@@ -99,7 +103,7 @@ WHERE key = $1 AND attempts = $2 AND object_id IS NULL`, key, attempt)
 
 // RecordHubSpotObject records the created object's ID under key and returns
 // the ID on record: the first one recorded wins.
-func (s *Store) RecordHubSpotObject(ctx context.Context, key, objectID string, now time.Time) (string, error) {
+func (s HubSpot) RecordHubSpotObject(ctx context.Context, key, objectID string, now time.Time) (string, error) {
 	var id string
 	err := s.pool.QueryRow(ctx, `
 UPDATE hubspot_objects SET object_id = coalesce(object_id, $2), recorded_at = coalesce(recorded_at, $3)
@@ -114,7 +118,7 @@ WHERE key = $1 RETURNING object_id`, key, objectID, now).Scan(&id)
 }
 
 // HubSpotObjectByKey returns the row for key.
-func (s *Store) HubSpotObjectByKey(ctx context.Context, key string) (HubSpotObject, bool, error) {
+func (s HubSpot) HubSpotObjectByKey(ctx context.Context, key string) (HubSpotObject, bool, error) {
 	var o HubSpotObject
 	var objectID *string
 	err := s.pool.QueryRow(ctx, `
@@ -133,7 +137,7 @@ SELECT key, kind, object_id, pending_since, attempts, created_at FROM hubspot_ob
 }
 
 // HubSpotContact returns the HubSpot contact remembered for a lead.
-func (s *Store) HubSpotContact(ctx context.Context, leadID string) (string, bool, error) {
+func (s HubSpot) HubSpotContact(ctx context.Context, leadID string) (string, bool, error) {
 	var id string
 	err := s.pool.QueryRow(ctx, `SELECT contact_id FROM hubspot_contacts WHERE lead_id = $1`, leadID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -147,7 +151,7 @@ func (s *Store) HubSpotContact(ctx context.Context, leadID string) (string, bool
 
 // RememberHubSpotContact records that leadID is HubSpot contact contactID
 // (replacing an earlier mapping, e.g. after a merge in HubSpot).
-func (s *Store) RememberHubSpotContact(ctx context.Context, leadID, contactID string) error {
+func (s HubSpot) RememberHubSpotContact(ctx context.Context, leadID, contactID string) error {
 	if leadID == "" || contactID == "" {
 		return fmt.Errorf("remember hubspot contact %q for lead %q: %w", contactID, leadID, ErrInvalidInput)
 	}
@@ -164,7 +168,7 @@ WHERE hubspot_contacts.contact_id <> excluded.contact_id`, leadID, contactID)
 // LeadForHubSpotContact returns the lead that leadflow knows HubSpot
 // contact contactID as (the first one remembered), for the webhook edge: a
 // contact is lead hs-<contactId> unless it is known here under another ID.
-func (s *Store) LeadForHubSpotContact(ctx context.Context, contactID string) (string, bool, error) {
+func (s HubSpot) LeadForHubSpotContact(ctx context.Context, contactID string) (string, bool, error) {
 	var lead string
 	err := s.pool.QueryRow(ctx, `
 SELECT lead_id FROM hubspot_contacts WHERE contact_id = $1 ORDER BY created_at, lead_id LIMIT 1`, contactID).Scan(&lead)
@@ -185,7 +189,7 @@ const ownerWriteRetention = 30 * 24 * time.Hour
 // contactID's hubspot_owner_id to ownerID at at (before the write, so a
 // write whose answer is lost is still known), and prunes the contact's
 // writes older than 30 days.
-func (s *Store) RecordHubSpotOwnerWrite(ctx context.Context, contactID, ownerID string, at time.Time) error {
+func (s HubSpot) RecordHubSpotOwnerWrite(ctx context.Context, contactID, ownerID string, at time.Time) error {
 	if contactID == "" || ownerID == "" {
 		return fmt.Errorf("record hubspot owner %q of contact %q: %w", ownerID, contactID, ErrInvalidInput)
 	}
@@ -205,7 +209,7 @@ ON CONFLICT DO NOTHING`, contactID, ownerID, at, at.Add(-ownerWriteRetention))
 // to contact contactID up to `to` set ownerID, at a time within [from, to].
 // Only the latest counts: after leadflow wrote A then B, someone setting A
 // again in HubSpot is a change, not the echo of the first write.
-func (s *Store) HubSpotOwnerWritten(ctx context.Context, contactID, ownerID string, from, to time.Time) (bool, error) {
+func (s HubSpot) HubSpotOwnerWritten(ctx context.Context, contactID, ownerID string, from, to time.Time) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `
 SELECT coalesce((SELECT owner_id = $2 AND written_at >= $3 FROM hubspot_owner_writes

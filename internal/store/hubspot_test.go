@@ -15,55 +15,55 @@ func TestHubSpotObjectLifecycle(t *testing.T) {
 	ctx := t.Context()
 	t0 := date("2026-11-23T15:00:00Z")
 
-	o, fresh, err := s.BeginHubSpotObject(ctx, "lead/L-1:task:1", "task", t0)
+	o, fresh, err := s.HubSpot().BeginHubSpotObject(ctx, "lead/L-1:task:1", "task", t0)
 	if err != nil || !fresh || o.ObjectID != "" || o.Attempts != 1 || !o.PendingSince.Equal(t0) {
 		t.Fatalf("first begin = %+v, %v, %v", o, fresh, err)
 	}
-	o, fresh, err = s.BeginHubSpotObject(ctx, "lead/L-1:task:1", "task", t0.Add(time.Second))
+	o, fresh, err = s.HubSpot().BeginHubSpotObject(ctx, "lead/L-1:task:1", "task", t0.Add(time.Second))
 	if err != nil || fresh || !o.PendingSince.Equal(t0) {
 		t.Fatalf("second begin = %+v, %v, %v; want the pending row", o, fresh, err)
 	}
 	// Too young to claim.
-	if _, ok, err := s.ClaimHubSpotObject(ctx, o.Key, "task", t0, t0.Add(time.Second)); err != nil || ok {
+	if _, ok, err := s.HubSpot().ClaimHubSpotObject(ctx, o.Key, "task", t0, t0.Add(time.Second)); err != nil || ok {
 		t.Fatalf("claim of a young row = %v, %v", ok, err)
 	}
 	at := t0.Add(time.Minute)
-	attempt, ok, err := s.ClaimHubSpotObject(ctx, o.Key, "task", at.Add(-30*time.Second), at)
+	attempt, ok, err := s.HubSpot().ClaimHubSpotObject(ctx, o.Key, "task", at.Add(-30*time.Second), at)
 	if err != nil || !ok || attempt != 2 {
 		t.Fatalf("claim = %d, %v, %v", attempt, ok, err)
 	}
 	// Only one claim wins.
-	if _, ok, _ := s.ClaimHubSpotObject(ctx, o.Key, "task", at.Add(-30*time.Second), at); ok {
+	if _, ok, _ := s.HubSpot().ClaimHubSpotObject(ctx, o.Key, "task", at.Add(-30*time.Second), at); ok {
 		t.Fatal("second claim of the same attempt won")
 	}
 	// A stale attempt's release does nothing; the current one's does.
-	if err := s.ReleaseHubSpotObject(ctx, o.Key, 1); err != nil {
+	if err := s.HubSpot().ReleaseHubSpotObject(ctx, o.Key, 1); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := s.HubSpotObjectByKey(ctx, o.Key); !got.PendingSince.Equal(at) {
+	if got, _, _ := s.HubSpot().HubSpotObjectByKey(ctx, o.Key); !got.PendingSince.Equal(at) {
 		t.Fatalf("stale release changed pending_since to %v", got.PendingSince)
 	}
-	if err := s.ReleaseHubSpotObject(ctx, o.Key, 2); err != nil {
+	if err := s.HubSpot().ReleaseHubSpotObject(ctx, o.Key, 2); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := s.HubSpotObjectByKey(ctx, o.Key); got.PendingSince.Year() != 1970 {
+	if got, _, _ := s.HubSpot().HubSpotObjectByKey(ctx, o.Key); got.PendingSince.Year() != 1970 {
 		t.Fatalf("released pending_since = %v", got.PendingSince)
 	}
-	id, err := s.RecordHubSpotObject(ctx, o.Key, "1001", at)
+	id, err := s.HubSpot().RecordHubSpotObject(ctx, o.Key, "1001", at)
 	if err != nil || id != "1001" {
 		t.Fatalf("record = %q, %v", id, err)
 	}
 	// The first recorded ID wins.
-	if id, err := s.RecordHubSpotObject(ctx, o.Key, "1002", at); err != nil || id != "1001" {
+	if id, err := s.HubSpot().RecordHubSpotObject(ctx, o.Key, "1002", at); err != nil || id != "1001" {
 		t.Fatalf("second record = %q, %v", id, err)
 	}
-	if o, fresh, err := s.BeginHubSpotObject(ctx, o.Key, "task", at); err != nil || fresh || o.ObjectID != "1001" {
+	if o, fresh, err := s.HubSpot().BeginHubSpotObject(ctx, o.Key, "task", at); err != nil || fresh || o.ObjectID != "1001" {
 		t.Fatalf("begin after record = %+v, %v, %v", o, fresh, err)
 	}
-	if _, err := s.RecordHubSpotObject(ctx, "nope", "1", at); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.HubSpot().RecordHubSpotObject(ctx, "nope", "1", at); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("record unknown key: %v", err)
 	}
-	if _, _, err := s.BeginHubSpotObject(ctx, "", "task", at); !errors.Is(err, store.ErrInvalidInput) {
+	if _, _, err := s.HubSpot().BeginHubSpotObject(ctx, "", "task", at); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("empty key: %v", err)
 	}
 }
@@ -72,27 +72,27 @@ func TestHubSpotContacts(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
 	ctx := t.Context()
-	if _, ok, err := s.HubSpotContact(ctx, "L-1"); err != nil || ok {
+	if _, ok, err := s.HubSpot().HubSpotContact(ctx, "L-1"); err != nil || ok {
 		t.Fatalf("unknown lead: %v, %v", ok, err)
 	}
 	for _, m := range [][2]string{{"L-1", "501"}, {"L-2", "501"}, {"L-1", "501"}} {
-		if err := s.RememberHubSpotContact(ctx, m[0], m[1]); err != nil {
+		if err := s.HubSpot().RememberHubSpotContact(ctx, m[0], m[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if id, ok, err := s.HubSpotContact(ctx, "L-1"); err != nil || !ok || id != "501" {
+	if id, ok, err := s.HubSpot().HubSpotContact(ctx, "L-1"); err != nil || !ok || id != "501" {
 		t.Fatalf("L-1 = %q, %v, %v", id, ok, err)
 	}
-	if lead, ok, err := s.LeadForHubSpotContact(ctx, "501"); err != nil || !ok || lead != "L-1" {
+	if lead, ok, err := s.HubSpot().LeadForHubSpotContact(ctx, "501"); err != nil || !ok || lead != "L-1" {
 		t.Errorf("lead of 501 = %q, %v, %v; want the first remembered", lead, ok, err)
 	}
-	if err := s.RememberHubSpotContact(ctx, "L-1", "777"); err != nil {
+	if err := s.HubSpot().RememberHubSpotContact(ctx, "L-1", "777"); err != nil {
 		t.Fatal(err)
 	}
-	if id, _, _ := s.HubSpotContact(ctx, "L-1"); id != "777" {
+	if id, _, _ := s.HubSpot().HubSpotContact(ctx, "L-1"); id != "777" {
 		t.Errorf("after a merge L-1 = %q", id)
 	}
-	if err := s.RememberHubSpotContact(ctx, "L-3", ""); !errors.Is(err, store.ErrInvalidInput) {
+	if err := s.HubSpot().RememberHubSpotContact(ctx, "L-3", ""); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("empty contact: %v", err)
 	}
 }
@@ -109,10 +109,10 @@ reps:
 pools:
   p: { strategy: round_robin, members: [rep-1], fallback: q }
 `)
-	if err := s.ImportDirectory(t.Context(), want); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), want); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Directory(t.Context())
+	got, err := s.Directory().Directory(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,10 +124,10 @@ pools:
 	r := want.Reps["rep-1"]
 	r.Email, r.HubSpotOwnerID = "", ""
 	want.Reps["rep-1"] = r
-	if err := s.ImportDirectory(t.Context(), want); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), want); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.Directory(t.Context())
+	got, _ = s.Directory().Directory(t.Context())
 	sameDirectory(t, got, want)
 }
 
@@ -143,7 +143,7 @@ func TestHubSpotOwnerWrites(t *testing.T) {
 		at             time.Time
 	}{{"501", "7001", old}, {"501", "7001", t0}, {"501", "7001", t0}, {"502", "7002", t0},
 		{"503", "7001", t0}, {"503", "7002", t0.Add(10 * time.Second)}} {
-		if err := s.RecordHubSpotOwnerWrite(ctx, w.contact, w.owner, w.at); err != nil {
+		if err := s.HubSpot().RecordHubSpotOwnerWrite(ctx, w.contact, w.owner, w.at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -163,12 +163,12 @@ func TestHubSpotOwnerWrites(t *testing.T) {
 		{"503", "7002", t0.Add(-time.Minute), t0.Add(time.Minute), true},
 		{"503", "7001", t0.Add(-time.Minute), t0.Add(5 * time.Second), true}, // the echo of the first, before the second
 	} {
-		got, err := s.HubSpotOwnerWritten(ctx, c.contact, c.owner, c.from, c.to)
+		got, err := s.HubSpot().HubSpotOwnerWritten(ctx, c.contact, c.owner, c.from, c.to)
 		if err != nil || got != c.want {
 			t.Errorf("written(%s, %s, %v..%v) = %v, %v; want %v", c.contact, c.owner, c.from, c.to, got, err, c.want)
 		}
 	}
-	if err := s.RecordHubSpotOwnerWrite(ctx, "", "7001", t0); !errors.Is(err, store.ErrInvalidInput) {
+	if err := s.HubSpot().RecordHubSpotOwnerWrite(ctx, "", "7001", t0); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("empty contact: %v", err)
 	}
 }

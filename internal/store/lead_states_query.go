@@ -43,7 +43,7 @@ SELECT view, published_at, total FROM c WHERE rnk <= $3 ORDER BY rnk, lead_id LI
 // owned by ownerID, most urgent first (lead.CompareUrgency: breached SLA,
 // soonest deadline, highest score decayed to now): at most limit of them,
 // and how many there are in all.
-func (s *Store) RepLeads(ctx context.Context, ownerID string, stage lead.Stage, now time.Time, limit int) ([]PublishedState, int, error) {
+func (s States) RepLeads(ctx context.Context, ownerID string, stage lead.Stage, now time.Time, limit int) ([]PublishedState, int, error) {
 	if ownerID == "" || stage == "" || limit <= 0 {
 		return nil, 0, fmt.Errorf("rep leads: owner, stage and a positive limit are required (got %q, %q, %d): %w", ownerID, stage, limit, ErrInvalidInput)
 	}
@@ -113,7 +113,7 @@ LIMIT $2`
 
 // OverdueLeads returns the leads whose SLA or stale-SAL deadline passed
 // before now, most overdue first, at most limit.
-func (s *Store) OverdueLeads(ctx context.Context, now time.Time, limit int) ([]OverdueLead, error) {
+func (s States) OverdueLeads(ctx context.Context, now time.Time, limit int) ([]OverdueLead, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("overdue leads: limit %d must be positive: %w", limit, ErrInvalidInput)
 	}

@@ -13,10 +13,10 @@ import (
 
 var queryNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-func publish(t *testing.T, s *store.Store, v lead.View) {
+func publish(t *testing.T, s *store.DB, v lead.View) {
 	t.Helper()
 	// Seq from the clock: a later publish of the same lead replaces it.
-	if err := s.PublishState(t.Context(), actions.StateSnapshot{LeadID: v.LeadID, Seq: time.Now().UnixNano(), At: queryNow.Add(-time.Minute), View: v}); err != nil {
+	if err := s.States().PublishState(t.Context(), actions.StateSnapshot{LeadID: v.LeadID, Seq: time.Now().UnixNano(), At: queryNow.Add(-time.Minute), View: v}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -55,7 +55,7 @@ func TestRepLeadsOrderAndFilter(t *testing.T) {
 	} {
 		publish(t, s, v)
 	}
-	got, total, err := s.RepLeads(t.Context(), "rep-1", lead.StageHandoff, queryNow, 10)
+	got, total, err := s.States().RepLeads(t.Context(), "rep-1", lead.StageHandoff, queryNow, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,23 +66,23 @@ func TestRepLeadsOrderAndFilter(t *testing.T) {
 		t.Errorf("first row %+v", got[0])
 	}
 	// A limit that cuts through a tie on the deadline: the decayed score decides who stays.
-	got, total, err = s.RepLeads(t.Context(), "rep-1", lead.StageHandoff, queryNow, 2)
+	got, total, err = s.States().RepLeads(t.Context(), "rep-1", lead.StageHandoff, queryNow, 2)
 	if err != nil || ids(got) != "H-breached,H-40" || total != 5 {
 		t.Errorf("limit 2: %s (total %d, %v), want H-breached,H-40 (5)", ids(got), total, err)
 	}
-	got, total, err = s.RepLeads(t.Context(), "rep-1", lead.StageSAL, queryNow, 10)
+	got, total, err = s.States().RepLeads(t.Context(), "rep-1", lead.StageSAL, queryNow, 10)
 	if err != nil || ids(got) != "S-2,S-1" || total != 2 {
 		t.Errorf("SAL of rep-1: %s (total %d, %v), want S-2,S-1", ids(got), total, err)
 	}
-	if got, _, err := s.RepLeads(t.Context(), "rep-3", lead.StageHandoff, queryNow, 10); err != nil || len(got) != 0 {
+	if got, _, err := s.States().RepLeads(t.Context(), "rep-3", lead.StageHandoff, queryNow, 10); err != nil || len(got) != 0 {
 		t.Errorf("rep-3: %s, %v", ids(got), err)
 	}
 	// Accepting moves a lead between the lists with its next publish.
 	publish(t, s, lead.View{LeadID: "H-40", Stage: lead.StageSAL, OwnerID: "rep-1", SAL: &lead.SALView{Since: queryNow, StaleAt: queryNow.Add(time.Hour)}})
-	if got, _, _ := s.RepLeads(t.Context(), "rep-1", lead.StageSAL, queryNow, 10); ids(got) != "H-40,S-2,S-1" {
+	if got, _, _ := s.States().RepLeads(t.Context(), "rep-1", lead.StageSAL, queryNow, 10); ids(got) != "H-40,S-2,S-1" {
 		t.Errorf("SAL after accepting H-40: %s", ids(got))
 	}
-	if _, _, err := s.RepLeads(t.Context(), "", lead.StageSAL, queryNow, 10); err == nil || !strings.Contains(err.Error(), "owner") {
+	if _, _, err := s.States().RepLeads(t.Context(), "", lead.StageSAL, queryNow, 10); err == nil || !strings.Contains(err.Error(), "owner") {
 		t.Errorf("empty owner: %v", err)
 	}
 }
@@ -108,7 +108,7 @@ func TestOverdueLeads(t *testing.T) {
 	} {
 		publish(t, s, v)
 	}
-	got, err := s.OverdueLeads(t.Context(), queryNow, 10)
+	got, err := s.States().OverdueLeads(t.Context(), queryNow, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,12 +124,12 @@ func TestOverdueLeads(t *testing.T) {
 			t.Errorf("overdue[%d] = %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	if got, _ := s.OverdueLeads(t.Context(), queryNow, 1); len(got) != 1 || got[0].LeadID != "S-stale" {
+	if got, _ := s.States().OverdueLeads(t.Context(), queryNow, 1); len(got) != 1 || got[0].LeadID != "S-stale" {
 		t.Errorf("limit 1: %+v", got)
 	}
 	// The lead's next state ends it: accepted, H-overdue is no longer stuck.
 	publish(t, s, sal("H-overdue", queryNow.Add(7*24*time.Hour)))
-	if got, _ := s.OverdueLeads(t.Context(), queryNow, 10); len(got) != 1 || got[0].LeadID != "S-stale" {
+	if got, _ := s.States().OverdueLeads(t.Context(), queryNow, 10); len(got) != 1 || got[0].LeadID != "S-stale" {
 		t.Errorf("after H-overdue was accepted: %+v", got)
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/leadflow/leadflow/internal/actions"
 )
 
+// Ledger is the append-only ledger.
+type Ledger struct{ *conn }
+
 const insertLedger = `
 INSERT INTO ledger (key, lead_id, kind, at, from_stage, to_stage, why, owner_id,
                     segment, territory, source, campaign, policy_version, data)
@@ -19,7 +22,7 @@ ON CONFLICT (key) DO NOTHING`
 // Record appends entries to the ledger in one transaction: all of them or,
 // on any error, none. An entry whose key is already there is skipped, so a
 // retried Record activity adds nothing.
-func (s *Store) Record(ctx context.Context, entries []actions.LedgerEntry) error {
+func (s Ledger) Record(ctx context.Context, entries []actions.LedgerEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}

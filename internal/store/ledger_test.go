@@ -20,7 +20,7 @@ func TestRecordIdempotent(t *testing.T) {
 			Data: map[string]any{"outcome": "rejected", "reason": "timing"}},
 	}
 	for range 2 {
-		if err := s.Record(t.Context(), batch); err != nil {
+		if err := s.Ledger().Record(t.Context(), batch); err != nil {
 			t.Fatalf("Record: %v", err)
 		}
 	}
@@ -30,7 +30,7 @@ func TestRecordIdempotent(t *testing.T) {
 	// The same key again, even with other content, is the first fact.
 	dup := batch[2]
 	dup.Data = map[string]any{"outcome": "accepted"}
-	if err := s.Record(t.Context(), []actions.LedgerEntry{dup}); err != nil {
+	if err := s.Ledger().Record(t.Context(), []actions.LedgerEntry{dup}); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM ledger WHERE data->>'outcome' = 'rejected' AND data->>'reason' = 'timing'`); n != 1 {
@@ -60,13 +60,13 @@ func TestRecordBatchIsAtomic(t *testing.T) {
 		{Key: "k2", LeadID: "L1", Kind: actions.LedgerEvent, At: at, Data: map[string]any{"bad": "a\x00b"}},
 		{Key: "k3", LeadID: "L1", Kind: actions.LedgerEvent, At: at},
 	}
-	if err := s.Record(t.Context(), batch); err == nil {
+	if err := s.Ledger().Record(t.Context(), batch); err == nil {
 		t.Fatal("Record with a bad entry succeeded")
 	}
 	if n := count(t, s, `SELECT count(*) FROM ledger`); n != 0 {
 		t.Errorf("rows after failed batch = %d, want 0", n)
 	}
-	if err := s.Record(t.Context(), []actions.LedgerEntry{{Key: "", LeadID: "L1", Kind: "event", At: at}}); err == nil {
+	if err := s.Ledger().Record(t.Context(), []actions.LedgerEntry{{Key: "", LeadID: "L1", Kind: "event", At: at}}); err == nil {
 		t.Error("empty key accepted")
 	}
 }

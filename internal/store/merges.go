@@ -8,13 +8,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// Merges are the merged leads: which lead a merged one forwards to.
+type Merges struct{ *conn }
+
 // MaxMergeHops bounds MergedInto's walk along a chain of merges.
 const MaxMergeHops = 10
 
 // RecordMerge records that lead from was merged into lead to. Recording it
 // again is a no-op; a later merge of from elsewhere replaces the target. A
 // merge that would close a loop (to already leads back to from) is refused.
-func (s *Store) RecordMerge(ctx context.Context, from, to string) error {
+func (s Merges) RecordMerge(ctx context.Context, from, to string) error {
 	if from == "" || to == "" || from == to {
 		return fmt.Errorf("record merge %q into %q: %w", from, to, ErrInvalidInput)
 	}
@@ -58,7 +61,7 @@ SELECT EXISTS (SELECT 1 FROM chain WHERE lead_id = $2)`, a, b, MaxMergeHops).Sca
 
 // MergedInto returns the lead that leadID's events now go to, following a
 // chain of merges (a into b, b into c gives c) for at most MaxMergeHops.
-func (s *Store) MergedInto(ctx context.Context, leadID string) (string, bool, error) {
+func (s Merges) MergedInto(ctx context.Context, leadID string) (string, bool, error) {
 	to, ok, err := mergedInto(ctx, s.pool, leadID)
 	if err != nil {
 		return "", false, fmt.Errorf("merged into of lead %s: %w", leadID, err)
@@ -83,28 +86,4 @@ SELECT lead_id FROM chain ORDER BY hops DESC LIMIT 1`, leadID, MaxMergeHops).Sca
 		return "", false, err
 	}
 	return to, true, nil
-}
-
-// RecordReceipt remembers that eventID was delivered to leadID; true when
-// the ID is new, false for a duplicate.
-func (s *Store) RecordReceipt(ctx context.Context, eventID, leadID string) (bool, error) {
-	if eventID == "" {
-		return false, fmt.Errorf("record receipt lead %s: empty event id: %w", leadID, ErrInvalidInput)
-	}
-	tag, err := s.pool.Exec(ctx, `
-INSERT INTO event_receipts (event_id, lead_id, received_at) VALUES ($1, $2, $3)
-ON CONFLICT (event_id) DO NOTHING`, eventID, leadID, s.now())
-	if err != nil {
-		return false, fmt.Errorf("record receipt of event %s for lead %s: %w", eventID, leadID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// Receipts adapts a Store to api.Receipts, whose method is named Record
-// (Store.Record is the ledger).
-type Receipts struct{ *Store }
-
-// Record is RecordReceipt.
-func (r Receipts) Record(ctx context.Context, eventID, leadID string) (bool, error) {
-	return r.RecordReceipt(ctx, eventID, leadID)
 }

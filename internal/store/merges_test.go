@@ -14,7 +14,7 @@ func TestMerges(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := t.Context()
 	for _, m := range [][2]string{{"a", "b"}, {"b", "c"}, {"a", "b"}} {
-		if err := s.RecordMerge(ctx, m[0], m[1]); err != nil {
+		if err := s.Merges().RecordMerge(ctx, m[0], m[1]); err != nil {
 			t.Fatalf("merge %v: %v", m, err)
 		}
 	}
@@ -22,39 +22,22 @@ func TestMerges(t *testing.T) {
 		id, want string
 		ok       bool
 	}{{"a", "c", true}, {"b", "c", true}, {"c", "", false}, {"zzz", "", false}} {
-		if got, ok, err := s.MergedInto(ctx, tc.id); err != nil || got != tc.want || ok != tc.ok {
+		if got, ok, err := s.Merges().MergedInto(ctx, tc.id); err != nil || got != tc.want || ok != tc.ok {
 			t.Errorf("MergedInto(%s) = %q %v %v; want %q %v", tc.id, got, ok, err, tc.want, tc.ok)
 		}
 	}
 	for _, m := range [][2]string{{"c", "a"}, {"c", "b"}, {"c", "c"}, {"", "x"}} {
-		if err := s.RecordMerge(ctx, m[0], m[1]); !errors.Is(err, store.ErrInvalidInput) {
+		if err := s.Merges().RecordMerge(ctx, m[0], m[1]); !errors.Is(err, store.ErrInvalidInput) {
 			t.Errorf("merge %v: %v, want ErrInvalidInput", m, err)
 		}
 	}
 	// A long chain is followed for at most MaxMergeHops.
 	for i := range 12 {
-		if err := s.RecordMerge(ctx, fmt.Sprint("l", i), fmt.Sprint("l", i+1)); err != nil {
+		if err := s.Merges().RecordMerge(ctx, fmt.Sprint("l", i), fmt.Sprint("l", i+1)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, ok, err := s.MergedInto(ctx, "l0"); err != nil || !ok || got != fmt.Sprint("l", store.MaxMergeHops) {
+	if got, ok, err := s.Merges().MergedInto(ctx, "l0"); err != nil || !ok || got != fmt.Sprint("l", store.MaxMergeHops) {
 		t.Errorf("MergedInto(l0) = %q %v %v; want l%d", got, ok, err, store.MaxMergeHops)
-	}
-}
-
-func TestReceipts(t *testing.T) {
-	t.Parallel()
-	s := storetest.Open(t)
-	r := store.Receipts{Store: s}
-	for i, want := range []bool{true, false, false} {
-		if got, err := r.Record(t.Context(), "evt-1", "L1"); err != nil || got != want {
-			t.Errorf("Record #%d = %v, %v; want %v", i, got, err, want)
-		}
-	}
-	if got, err := s.RecordReceipt(t.Context(), "evt-2", "L1"); err != nil || !got {
-		t.Errorf("evt-2 = %v, %v", got, err)
-	}
-	if n := count(t, s, `SELECT count(*) FROM event_receipts`); n != 2 {
-		t.Errorf("receipts = %d, want 2", n)
 	}
 }

@@ -7,7 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// Metrics are the ledger's counts and the weekly report's snapshots.
+type Metrics struct{ *conn }
 
 // Ledger counts for tests and tools, as plain SQL over the ledger; each
 // query takes a half-open window $1 <= at < $2. The numbers both teams
@@ -35,7 +39,7 @@ GROUP BY 1, 2
 ORDER BY 1, 2`
 
 // StageCounts returns, per stage, how many leads reached it in [from, to).
-func (s *Store) StageCounts(ctx context.Context, from, to time.Time) (map[string]int, error) {
+func (s Metrics) StageCounts(ctx context.Context, from, to time.Time) (map[string]int, error) {
 	out, err := s.countBy(ctx, QueryStageCounts, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("stage counts %s..%s: %w", from, to, err)
@@ -51,7 +55,7 @@ type PipelineRow struct {
 
 // Pipeline returns the opportunities created in [from, to) by segment and
 // source.
-func (s *Store) Pipeline(ctx context.Context, from, to time.Time) ([]PipelineRow, error) {
+func (s Metrics) Pipeline(ctx context.Context, from, to time.Time) ([]PipelineRow, error) {
 	rows, err := s.pool.Query(ctx, QueryPipeline, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline %s..%s: %w", from, to, err)
@@ -72,7 +76,7 @@ func (s *Store) Pipeline(ctx context.Context, from, to time.Time) ([]PipelineRow
 }
 
 // countBy runs a "label, count" query over [from, to).
-func (s *Store) countBy(ctx context.Context, query string, from, to time.Time) (map[string]int, error) {
+func (s Metrics) countBy(ctx context.Context, query string, from, to time.Time) (map[string]int, error) {
 	rows, err := s.pool.Query(ctx, query, from, to)
 	if err != nil {
 		return nil, err
@@ -93,7 +97,7 @@ func (s *Store) countBy(ctx context.Context, query string, from, to time.Time) (
 // SaveReportSnapshot stores a computed report (JSON) for the period
 // [from, to) broken down by by, once: a second save of the same period and
 // dimension keeps the first snapshot and reports created = false.
-func (s *Store) SaveReportSnapshot(ctx context.Context, from, to time.Time, by string, report []byte) (created bool, err error) {
+func (s Metrics) SaveReportSnapshot(ctx context.Context, from, to time.Time, by string, report []byte) (created bool, err error) {
 	tag, err := s.pool.Exec(ctx, `
 INSERT INTO report_snapshots (period_from, period_to, by_dim, report, created_at)
 VALUES ($1, $2, $3, $4, $5)
@@ -106,7 +110,7 @@ ON CONFLICT (period_from, period_to, by_dim) DO NOTHING`, from, to, by, report, 
 
 // ReportSnapshot returns the stored snapshot of [from, to) by by and when it
 // was made, or ErrNotFound.
-func (s *Store) ReportSnapshot(ctx context.Context, from, to time.Time, by string) (report []byte, createdAt time.Time, err error) {
+func (s Metrics) ReportSnapshot(ctx context.Context, from, to time.Time, by string) (report []byte, createdAt time.Time, err error) {
 	err = s.pool.QueryRow(ctx, `
 SELECT report, created_at FROM report_snapshots
 WHERE period_from = $1 AND period_to = $2 AND by_dim = $3`, from, to, by).Scan(&report, &createdAt)
@@ -120,10 +124,13 @@ WHERE period_from = $1 AND period_to = $2 AND by_dim = $3`, from, to, by).Scan(&
 }
 
 // CountReportSnapshots is how many snapshots are stored.
-func (s *Store) CountReportSnapshots(ctx context.Context) (int, error) {
+func (s Metrics) CountReportSnapshots(ctx context.Context) (int, error) {
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM report_snapshots`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count report snapshots: %w", err)
 	}
 	return n, nil
 }
+
+// Pool is the pool the ledger is read from, for internal/metrics' queries.
+func (s Metrics) Pool() *pgxpool.Pool { return s.pool }

@@ -62,18 +62,18 @@ func TestMetrics(t *testing.T) {
 		{Key: "L1/r", LeadID: "L1", Kind: actions.LedgerRouting, At: date("2026-11-16T10:00:00Z"),
 			Data: map[string]any{"rule": "na_west", "pool": "na-west-sdrs", "fallback": false}},
 	}
-	if err := s.Record(t.Context(), entries); err != nil {
+	if err := s.Ledger().Record(t.Context(), entries); err != nil {
 		t.Fatal(err)
 	}
 	from, to := date("2026-11-16T00:00:00Z"), date("2026-11-23T00:00:00Z")
 
-	stages, err := s.StageCounts(t.Context(), from, to)
+	stages, err := s.Metrics().StageCounts(t.Context(), from, to)
 	want := map[string]int{"mql": 1, "handoff": 4, "sal": 2, "recycle": 1, "opportunity": 1}
 	if err != nil || !reflect.DeepEqual(stages, want) {
 		t.Errorf("StageCounts = %v, %v; want %v", stages, err, want)
 	}
 
-	pipe, err := s.Pipeline(t.Context(), from, to)
+	pipe, err := s.Metrics().Pipeline(t.Context(), from, to)
 	if wantPipe := []store.PipelineRow{{Segment: "mid-market", Source: "website", Leads: 1}}; err != nil || !reflect.DeepEqual(pipe, wantPipe) {
 		t.Errorf("Pipeline = %+v, %v; want %+v", pipe, err, wantPipe)
 	}

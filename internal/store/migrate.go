@@ -18,7 +18,7 @@ var migrations embed.FS
 // the starter all migrate at startup, so a Postgres session advisory lock
 // makes concurrent calls take turns: the first applies, the rest find
 // nothing to do.
-func (s *Store) Migrate(ctx context.Context) error {
+func (d *DB) Migrate(ctx context.Context) error {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -30,7 +30,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: locker: %w", err)
 	}
 	// database/sql over the same pool; closing it leaves the pool open.
-	db := stdlib.OpenDBFromPool(s.pool)
+	db := stdlib.OpenDBFromPool(d.pool)
 	defer db.Close()
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
 		goose.WithSessionLocker(locker),

@@ -42,7 +42,7 @@ func TestMigrateTwiceIsNoop(t *testing.T) {
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	dbURL := storetest.NewDB(t)
-	stores := make([]*store.Store, 2)
+	stores := make([]*store.DB, 2)
 	for i := range stores {
 		s, err := store.Open(t.Context(), dbURL)
 		if err != nil {

@@ -13,6 +13,9 @@ import (
 	"github.com/leadflow/leadflow/internal/suppression"
 )
 
+// Nurture is the built-in nurture: tracks, pauses, sends and stops.
+type Nurture struct{ *conn }
+
 // ReasonStopped is the SendResult reason when the lead's nurture was
 // stopped (Stop) and not re-enrolled since.
 const ReasonStopped = "stopped"
@@ -21,7 +24,7 @@ const ReasonStopped = "stopped"
 // a pause and a stop: the workflow decided the lead may be nurtured again.
 // Unsubscribes and bounces are kept apart (nurture_suppressions) and still
 // block every Send.
-func (s *Store) Enroll(ctx context.Context, in actions.EnrollInput) error {
+func (s Nurture) Enroll(ctx context.Context, in actions.EnrollInput) error {
 	if err := requireKey("nurture enroll", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -47,7 +50,7 @@ ON CONFLICT (lead_id) DO UPDATE SET track = excluded.track, step = excluded.step
 }
 
 // Pause pauses the lead's nurture with the reasons, once per key.
-func (s *Store) Pause(ctx context.Context, in actions.PauseInput) error {
+func (s Nurture) Pause(ctx context.Context, in actions.PauseInput) error {
 	if err := requireKey("nurture pause", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -90,7 +93,7 @@ func suppressionReason(reason string) string {
 
 // Stop takes the lead off nurture, once per key. Unsubscribed and bounced
 // are also kept as suppressions that no later Enroll clears.
-func (s *Store) Stop(ctx context.Context, in actions.StopInput) error {
+func (s Nurture) Stop(ctx context.Context, in actions.StopInput) error {
 	if err := requireKey("nurture stop", in.Key, in.LeadID); err != nil {
 		return err
 	}
@@ -128,7 +131,7 @@ ON CONFLICT (lead_id, reason) DO NOTHING`, in.LeadID, r, now)
 // knows (its send log for the frequency cap, unsubscribes and bounces) plus
 // what the workflow passed (stage, last rep touch), and a stopped lead is
 // refused. A refused send records nothing and returns the reasons.
-func (s *Store) Send(ctx context.Context, in actions.SendInput) (actions.SendResult, error) {
+func (s Nurture) Send(ctx context.Context, in actions.SendInput) (actions.SendResult, error) {
 	if err := requireKey("nurture send", in.Key, in.LeadID); err != nil {
 		return actions.SendResult{}, err
 	}
@@ -212,7 +215,7 @@ type NurtureSend struct {
 }
 
 // Sends returns the lead's sends, oldest first.
-func (s *Store) Sends(ctx context.Context, leadID string) ([]NurtureSend, error) {
+func (s Nurture) Sends(ctx context.Context, leadID string) ([]NurtureSend, error) {
 	rows, err := s.pool.Query(ctx, `
 SELECT key, lead_id, track, step, sent_at FROM nurture_sends WHERE lead_id = $1 ORDER BY sent_at, key`, leadID)
 	if err != nil {
@@ -241,7 +244,7 @@ type NurtureState struct {
 
 // Nurture returns the lead's nurture state; false when leadflow never
 // nurtured it.
-func (s *Store) Nurture(ctx context.Context, leadID string) (NurtureState, bool, error) {
+func (s Nurture) Nurture(ctx context.Context, leadID string) (NurtureState, bool, error) {
 	var n NurtureState
 	err := s.pool.QueryRow(ctx, `
 SELECT coalesce(track, ''), step, paused, pause_reasons, stopped, coalesce(stop_reason, ''),

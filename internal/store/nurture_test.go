@@ -33,34 +33,34 @@ func TestNurtureSend(t *testing.T) {
 	ctx := t.Context()
 	sendOK := func(in actions.SendInput, want actions.SendResult) {
 		t.Helper()
-		got, err := s.Send(ctx, in)
+		got, err := s.Nurture().Send(ctx, in)
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("Send %s = %+v, %v; want %+v", in.Key, got, err, want)
 		}
 	}
 	sent := actions.SendResult{Sent: true}
 
-	if err := s.Enroll(ctx, actions.EnrollInput{Key: "lead/N1/enroll-1", LeadID: "N1", Track: "default"}); err != nil {
+	if err := s.Nurture().Enroll(ctx, actions.EnrollInput{Key: "lead/N1/enroll-1", LeadID: "N1", Track: "default"}); err != nil {
 		t.Fatal(err)
 	}
 	// Same key twice: one send.
 	sendOK(send("N1/s1", "N1", 1), sent)
 	clk.Set(clk.Now().Add(time.Hour))
 	sendOK(send("N1/s1", "N1", 1), sent)
-	if ss, _ := s.Sends(ctx, "N1"); len(ss) != 1 || !ss[0].SentAt.Equal(date("2026-11-23T15:00:00Z")) {
+	if ss, _ := s.Nurture().Sends(ctx, "N1"); len(ss) != 1 || !ss[0].SentAt.Equal(date("2026-11-23T15:00:00Z")) {
 		t.Errorf("sends = %+v, want one at 15:00", ss)
 	}
 	// Cap 2 per week: the second goes, the third is refused and recorded nowhere.
 	sendOK(send("N1/s2", "N1", 2), sent)
 	clk.Set(clk.Now().Add(24 * time.Hour))
 	sendOK(send("N1/s3", "N1", 3), actions.SendResult{Reasons: []string{lead.SuppressFrequencyCap}})
-	if ss, _ := s.Sends(ctx, "N1"); len(ss) != 2 {
+	if ss, _ := s.Nurture().Sends(ctx, "N1"); len(ss) != 2 {
 		t.Errorf("sends after cap = %d, want 2", len(ss))
 	}
 	// A week after the first send one slot is free again.
 	clk.Set(date("2026-11-30T15:30:00Z"))
 	sendOK(send("N1/s3", "N1", 3), sent)
-	if st, ok, _ := s.Nurture(ctx, "N1"); !ok || st.Step != 3 || st.Track != "default" {
+	if st, ok, _ := s.Nurture().Nurture(ctx, "N1"); !ok || st.Step != 3 || st.Track != "default" {
 		t.Errorf("state = %+v", st)
 	}
 
@@ -72,12 +72,12 @@ func TestNurtureSend(t *testing.T) {
 	// Unsubscribed: refused, and still refused after a later Enroll.
 	stop := actions.StopInput{Key: "lead/N3/stop-1", LeadID: "N3", Reason: lead.SuppressUnsubscribed}
 	for range 2 {
-		if err := s.Stop(ctx, stop); err != nil {
+		if err := s.Nurture().Stop(ctx, stop); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sendOK(send("N3/s1", "N3", 1), actions.SendResult{Reasons: []string{lead.SuppressUnsubscribed, store.ReasonStopped}})
-	if err := s.Enroll(ctx, actions.EnrollInput{Key: "lead/N3/enroll-2", LeadID: "N3", Track: "winback"}); err != nil {
+	if err := s.Nurture().Enroll(ctx, actions.EnrollInput{Key: "lead/N3/enroll-2", LeadID: "N3", Track: "winback"}); err != nil {
 		t.Fatal(err)
 	}
 	sendOK(send("N3/s2", "N3", 1), actions.SendResult{Reasons: []string{lead.SuppressUnsubscribed}})
@@ -89,30 +89,30 @@ func TestNurtureSend(t *testing.T) {
 	}
 
 	// Bounce, named as the event: the same guard.
-	if err := s.Stop(ctx, actions.StopInput{Key: "lead/N5/stop-1", LeadID: "N5", Reason: "email.bounce"}); err != nil {
+	if err := s.Nurture().Stop(ctx, actions.StopInput{Key: "lead/N5/stop-1", LeadID: "N5", Reason: "email.bounce"}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _ := s.Nurture(ctx, "N5"); !reflect.DeepEqual(st.Suppressions, []string{lead.SuppressBounced}) {
+	if st, _, _ := s.Nurture().Nurture(ctx, "N5"); !reflect.DeepEqual(st.Suppressions, []string{lead.SuppressBounced}) {
 		t.Errorf("N5 suppressions = %v", st.Suppressions)
 	}
 
 	// Stopped for another reason: refused until re-enrolled.
-	if err := s.Stop(ctx, actions.StopInput{Key: "lead/N4/stop-1", LeadID: "N4", Reason: "disqualified"}); err != nil {
+	if err := s.Nurture().Stop(ctx, actions.StopInput{Key: "lead/N4/stop-1", LeadID: "N4", Reason: "disqualified"}); err != nil {
 		t.Fatal(err)
 	}
 	sendOK(send("N4/s1", "N4", 1), actions.SendResult{Reasons: []string{store.ReasonStopped}})
-	if err := s.Enroll(ctx, actions.EnrollInput{Key: "lead/N4/enroll-1", LeadID: "N4", Track: "default"}); err != nil {
+	if err := s.Nurture().Enroll(ctx, actions.EnrollInput{Key: "lead/N4/enroll-1", LeadID: "N4", Track: "default"}); err != nil {
 		t.Fatal(err)
 	}
 	sendOK(send("N4/s1", "N4", 1), sent)
 
 	// Quiet hours in the policy's zone: 21:00 in New York.
 	clk.Set(date("2026-12-01T02:00:00Z"))
-	got, err := s.Send(ctx, send("N6/s1", "N6", 1))
+	got, err := s.Nurture().Send(ctx, send("N6/s1", "N6", 1))
 	if err != nil || got.Sent || !reflect.DeepEqual(got.Reasons, []string{lead.SuppressQuietHours}) {
 		t.Errorf("quiet hours: %+v, %v", got, err)
 	}
-	if _, err := s.Send(ctx, actions.SendInput{Key: "k", LeadID: "N6", Timezone: "Mars/Olympus"}); err == nil {
+	if _, err := s.Nurture().Send(ctx, actions.SendInput{Key: "k", LeadID: "N6", Timezone: "Mars/Olympus"}); err == nil {
 		t.Error("bad timezone accepted")
 	}
 }
@@ -122,10 +122,10 @@ func TestNurturePauseEnrollIdempotent(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := t.Context()
 	for range 2 {
-		if err := s.Enroll(ctx, actions.EnrollInput{Key: "e1", LeadID: "P1", Track: "default", Step: 2}); err != nil {
+		if err := s.Nurture().Enroll(ctx, actions.EnrollInput{Key: "e1", LeadID: "P1", Track: "default", Step: 2}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Pause(ctx, actions.PauseInput{Key: "p1", LeadID: "P1", Reasons: []string{lead.SuppressActiveSalesMotion}}); err != nil {
+		if err := s.Nurture().Pause(ctx, actions.PauseInput{Key: "p1", LeadID: "P1", Reasons: []string{lead.SuppressActiveSalesMotion}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,15 +135,15 @@ func TestNurturePauseEnrollIdempotent(t *testing.T) {
 	if n := count(t, s, `SELECT count(*) FROM nurture_pauses`); n != 1 {
 		t.Errorf("pauses = %d", n)
 	}
-	st, ok, err := s.Nurture(ctx, "P1")
+	st, ok, err := s.Nurture().Nurture(ctx, "P1")
 	if err != nil || !ok || !st.Paused || st.Step != 2 || !reflect.DeepEqual(st.PauseReasons, []string{lead.SuppressActiveSalesMotion}) {
 		t.Errorf("state = %+v %v %v", st, ok, err)
 	}
 	// Resuming is an Enroll with a new key.
-	if err := s.Enroll(ctx, actions.EnrollInput{Key: "e2", LeadID: "P1", Track: "recycle", Step: 0}); err != nil {
+	if err := s.Nurture().Enroll(ctx, actions.EnrollInput{Key: "e2", LeadID: "P1", Track: "recycle", Step: 0}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _, _ := s.Nurture(ctx, "P1"); st.Paused || st.Track != "recycle" {
+	if st, _, _ := s.Nurture().Nurture(ctx, "P1"); st.Paused || st.Track != "recycle" {
 		t.Errorf("state after resume = %+v", st)
 	}
 }
@@ -157,7 +157,7 @@ func TestNurtureSendConcurrentCap(t *testing.T) {
 	results := make([]actions.SendResult, 10)
 	errs := make([]error, 10)
 	for i := range results {
-		wg.Go(func() { results[i], errs[i] = s.Send(t.Context(), send(fmt.Sprint("C/s", i), "C", i)) })
+		wg.Go(func() { results[i], errs[i] = s.Nurture().Send(t.Context(), send(fmt.Sprint("C/s", i), "C", i)) })
 	}
 	wg.Wait()
 	sent := 0

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -74,8 +75,8 @@ func NewPolicies(pool *pgxpool.Pool) *Policies {
 	return &Policies{pool: pool, now: time.Now}
 }
 
-// Policies returns the policy store on s's pool.
-func (s *Store) Policies() *Policies { return &Policies{pool: s.pool, now: s.now} }
+// Policies returns the policy store on the DB's pool.
+func (d *DB) Policies() *Policies { return &Policies{pool: d.pool, now: d.now} }
 
 // Publish stores a validated policy source under its version label.
 // Publishing the same source again returns the stored version with created
@@ -361,5 +362,5 @@ WHERE view->>'stage' NOT IN ('disqualified', 'merged') ORDER BY lead_id`)
 
 // Directory is the imported directory, for checking a policy's pools.
 func (p *Policies) Directory(ctx context.Context) (*directory.Directory, error) {
-	return (&Store{pool: p.pool, now: p.now}).Directory(ctx)
+	return Directory{&conn{pool: p.pool, now: p.now, locs: &sync.Map{}}}.Directory(ctx)
 }

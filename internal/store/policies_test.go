@@ -157,7 +157,7 @@ func TestOpenLeadInputs(t *testing.T) {
 		{LeadID: "L-1", Seq: 1, At: at, View: lead.View{Stage: lead.StageLead}}, // published before inputs were kept
 		{LeadID: "L-3", Seq: 1, At: at, View: lead.View{Stage: lead.StageDisqualified}, Inputs: &actions.DecisionInputs{}},
 	} {
-		if err := s.PublishState(ctx, snap); err != nil {
+		if err := s.States().PublishState(ctx, snap); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -35,7 +35,7 @@ const RuleManual = "manual"
 // takes the fallback of the first pool rule's pool, else that fallback's
 // manager. An unknown pool wraps ErrUnknownPool; nobody left to choose wraps
 // routing.ErrNoOwner.
-func (s *Store) Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error) {
+func (s Directory) Route(ctx context.Context, in actions.RouteInput) (routing.Decision, error) {
 	if err := requireKey("route", in.Key, in.LeadID); err != nil {
 		return routing.Decision{}, err
 	}
@@ -95,7 +95,7 @@ ON CONFLICT (rep_id, day) DO UPDATE SET assigned = rep_load.assigned + 1`,
 }
 
 // decide locks what the decision reads and makes it.
-func (s *Store) decide(ctx context.Context, tx pgx.Tx, dir *directory.Directory, in actions.RouteInput) (routing.Decision, error) {
+func (s Directory) decide(ctx context.Context, tx pgx.Tx, dir *directory.Directory, in actions.RouteInput) (routing.Decision, error) {
 	if in.ForceOwner != "" {
 		if _, ok := dir.Reps[in.ForceOwner]; !ok {
 			return routing.Decision{}, fmt.Errorf("force owner %q: %w", in.ForceOwner, ErrUnknownRep)
@@ -190,7 +190,7 @@ SELECT pool, cursor FROM pool_cursor WHERE pool = ANY($1::text[]) ORDER BY pool 
 // lockLoads creates missing rep_load rows for each known rep's local day of
 // in.At and locks them in rep-id order, returning the loads. Unknown and
 // empty ids are skipped (Decide never chooses them).
-func (s *Store) lockLoads(ctx context.Context, tx pgx.Tx, dir *directory.Directory, reps []string, in actions.RouteInput) (map[string]int, error) {
+func (s Directory) lockLoads(ctx context.Context, tx pgx.Tx, dir *directory.Directory, reps []string, in actions.RouteInput) (map[string]int, error) {
 	reps = slices.Sorted(slices.Values(reps))
 	reps = slices.Compact(reps)
 	var ids, days []string

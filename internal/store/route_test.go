@@ -21,21 +21,21 @@ var (
 	monday = date("2026-11-23T17:00:00Z")
 )
 
-func routeStore(t *testing.T) *store.Store {
+func routeStore(t *testing.T) *store.DB {
 	t.Helper()
 	s := storetest.Open(t)
-	if err := s.ImportDirectory(t.Context(), loadDir(t)); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), loadDir(t)); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func load(t *testing.T, s *store.Store, rep, day string) int {
+func load(t *testing.T, s *store.DB, rep, day string) int {
 	t.Helper()
 	return count(t, s, `SELECT coalesce(sum(assigned), 0) FROM rep_load WHERE rep_id = $1 AND day = $2::date`, rep, day)
 }
 
-func cursor(t *testing.T, s *store.Store, pool string) int {
+func cursor(t *testing.T, s *store.DB, pool string) int {
 	t.Helper()
 	return count(t, s, `SELECT coalesce(max(cursor), 0) FROM pool_cursor WHERE pool = $1`, pool)
 }
@@ -43,7 +43,7 @@ func cursor(t *testing.T, s *store.Store, pool string) int {
 func TestRouteAccountOwner(t *testing.T) {
 	t.Parallel()
 	s := routeStore(t)
-	d, err := s.Route(t.Context(), actions.RouteInput{Key: "lead/L1/route-1", LeadID: "L1", Domain: "ana@INITECH.com",
+	d, err := s.Directory().Route(t.Context(), actions.RouteInput{Key: "lead/L1/route-1", LeadID: "L1", Domain: "ana@INITECH.com",
 		Rules: []routing.Rule{accountRule, westRule}, At: monday})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestRouteAccountOwner(t *testing.T) {
 		t.Errorf("cursor moved to %d on an account match", c)
 	}
 	// No account: the pool rule decides.
-	d, err = s.Route(t.Context(), actions.RouteInput{Key: "lead/L2/route-1", LeadID: "L2", Domain: "example.org",
+	d, err = s.Directory().Route(t.Context(), actions.RouteInput{Key: "lead/L2/route-1", LeadID: "L2", Domain: "example.org",
 		Rules: []routing.Rule{accountRule, westRule}, At: monday})
 	if err != nil || d.Rule != "na_west" || d.OwnerID != "rep-7" || d.NextCursor != 1 {
 		t.Errorf("decision = %+v, %v", d, err)
@@ -77,7 +77,7 @@ func TestRouteRoundRobinExclusionAway(t *testing.T) {
 		if in.Rules == nil {
 			in.Rules = []routing.Rule{inboundRule}
 		}
-		d, err := s.Route(t.Context(), in)
+		d, err := s.Directory().Route(t.Context(), in)
 		if err != nil {
 			t.Fatalf("route %s: %v", key, err)
 		}
@@ -119,7 +119,7 @@ func TestRouteRoundRobinExclusionAway(t *testing.T) {
 func TestRouteForceOwnerAndFallbackOnly(t *testing.T) {
 	t.Parallel()
 	s := routeStore(t)
-	d, err := s.Route(t.Context(), actions.RouteInput{Key: "k-force", LeadID: "L1", ForceOwner: "rep-8", At: monday,
+	d, err := s.Directory().Route(t.Context(), actions.RouteInput{Key: "k-force", LeadID: "L1", ForceOwner: "rep-8", At: monday,
 		Rules: []routing.Rule{westRule}})
 	if err != nil || d.Rule != store.RuleManual || d.OwnerID != "rep-8" || d.ManagerID != "mgr-2" {
 		t.Errorf("force owner: %+v, %v", d, err)
@@ -127,7 +127,7 @@ func TestRouteForceOwnerAndFallbackOnly(t *testing.T) {
 	if n := load(t, s, "rep-8", "2026-11-23"); n != 1 {
 		t.Errorf("rep-8 load = %d, want 1", n)
 	}
-	_, err = s.Route(t.Context(), actions.RouteInput{Key: "k-force-bad", LeadID: "L1", ForceOwner: "rep-404", At: monday})
+	_, err = s.Directory().Route(t.Context(), actions.RouteInput{Key: "k-force-bad", LeadID: "L1", ForceOwner: "rep-404", At: monday})
 	if !errors.Is(err, store.ErrUnknownRep) {
 		t.Errorf("unknown force owner: %v, want ErrUnknownRep", err)
 	}
@@ -137,30 +137,30 @@ func TestRouteForceOwnerAndFallbackOnly(t *testing.T) {
 
 	fb := actions.RouteInput{LeadID: "L1", FallbackOnly: true, At: monday, Rules: []routing.Rule{accountRule, westRule}}
 	fb.Key = "k-fb1"
-	d, err = s.Route(t.Context(), fb)
+	d, err = s.Directory().Route(t.Context(), fb)
 	if err != nil || d.OwnerID != "queue-inbound" || !d.Fallback || d.Pool != "na-west-sdrs" || d.Rule != "na_west" {
 		t.Errorf("fallback only: %+v, %v", d, err)
 	}
 	fb.Key, fb.Exclude = "k-fb2", []string{"queue-inbound"}
-	d, err = s.Route(t.Context(), fb)
+	d, err = s.Directory().Route(t.Context(), fb)
 	if err != nil || d.OwnerID != "mgr-1" || !d.Fallback {
 		t.Errorf("fallback only, fallback excluded: %+v, %v", d, err)
 	}
 	// Then the first pool member not excluded (routing's fallback chain).
 	fb.Key, fb.Exclude = "k-fb3", []string{"queue-inbound", "mgr-1"}
-	d, err = s.Route(t.Context(), fb)
+	d, err = s.Directory().Route(t.Context(), fb)
 	if err != nil || d.OwnerID != "rep-7" || !d.Fallback {
 		t.Errorf("fallback only, fallback and manager excluded: %+v, %v", d, err)
 	}
 	fb.Key, fb.Exclude = "k-fb4", []string{"queue-inbound", "mgr-1", "rep-7", "rep-8"}
-	if _, err = s.Route(t.Context(), fb); !errors.Is(err, routing.ErrNoOwner) {
+	if _, err = s.Directory().Route(t.Context(), fb); !errors.Is(err, routing.ErrNoOwner) {
 		t.Errorf("fallback only, all excluded: %v, want ErrNoOwner", err)
 	}
 	if c := cursor(t, s, "na-west-sdrs"); c != 0 {
 		t.Errorf("fallback moved the cursor to %d", c)
 	}
 
-	_, err = s.Route(t.Context(), actions.RouteInput{Key: "k-pool", LeadID: "L1", At: monday,
+	_, err = s.Directory().Route(t.Context(), actions.RouteInput{Key: "k-pool", LeadID: "L1", At: monday,
 		Rules: []routing.Rule{{Name: "r", Pool: "no-such-pool"}}})
 	if !errors.Is(err, store.ErrUnknownPool) {
 		t.Errorf("unknown pool: %v, want ErrUnknownPool", err)
@@ -174,12 +174,12 @@ func TestRouteIdempotentKey(t *testing.T) {
 	t.Parallel()
 	s := routeStore(t)
 	in := actions.RouteInput{Key: "lead/L1/mql-1", LeadID: "L1", Rules: []routing.Rule{westRule}, At: monday}
-	first, err := s.Route(t.Context(), in)
+	first, err := s.Directory().Route(t.Context(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		again, err := s.Route(t.Context(), in)
+		again, err := s.Directory().Route(t.Context(), in)
 		if err != nil || !reflect.DeepEqual(again, first) {
 			t.Errorf("retry = %+v, %v; want %+v", again, err, first)
 		}
@@ -197,7 +197,7 @@ func TestRouteIdempotentKey(t *testing.T) {
 func TestRouteLoadPerLocalDay(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
-	if err := s.ImportDirectory(t.Context(), parseDir(t, `
+	if err := s.Directory().ImportDirectory(t.Context(), parseDir(t, `
 reps:
   - { id: a, timezone: America/Los_Angeles, capacity_per_day: 1 }
   - { id: q, timezone: UTC }
@@ -212,7 +212,7 @@ pools:
 		{"2", "2026-11-24T07:30:00Z", "q"}, // a at capacity on the 23rd, LA time
 		{"3", "2026-11-24T08:30:00Z", "a"}, // the 24th in LA
 	} {
-		d, err := s.Route(t.Context(), actions.RouteInput{Key: tc.key, LeadID: "L" + tc.key, Rules: rules, At: date(tc.at)})
+		d, err := s.Directory().Route(t.Context(), actions.RouteInput{Key: tc.key, LeadID: "L" + tc.key, Rules: rules, At: date(tc.at)})
 		if err != nil || d.OwnerID != tc.want {
 			t.Errorf("route %s at %s = %+v, %v; want %s", tc.key, tc.at, d, err, tc.want)
 		}
@@ -225,9 +225,9 @@ pools:
 // routeConcurrently routes n leads through na-west-sdrs at once from
 // several Stores (as several workers would) and returns the decisions by
 // lead index.
-func routeConcurrently(t *testing.T, s *store.Store, dbURL string, n int) []routing.Decision {
+func routeConcurrently(t *testing.T, s *store.DB, dbURL string, n int) []routing.Decision {
 	t.Helper()
-	stores := []*store.Store{s}
+	stores := []*store.DB{s}
 	for range 4 {
 		o, err := store.Open(t.Context(), dbURL)
 		if err != nil {
@@ -243,7 +243,7 @@ func routeConcurrently(t *testing.T, s *store.Store, dbURL string, n int) []rout
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			decisions[i], errs[i] = stores[i%len(stores)].Route(t.Context(), actions.RouteInput{
+			decisions[i], errs[i] = stores[i%len(stores)].Directory().Route(t.Context(), actions.RouteInput{
 				Key: fmt.Sprintf("lead/C%d/route", i), LeadID: fmt.Sprintf("C%d", i),
 				Rules: []routing.Rule{westRule}, At: monday})
 		})
@@ -259,7 +259,7 @@ func routeConcurrently(t *testing.T, s *store.Store, dbURL string, n int) []rout
 }
 
 // storeWithURL is storetest.Open that also returns the URL.
-func storeWithURL(t *testing.T, dirYAML string) (*store.Store, string) {
+func storeWithURL(t *testing.T, dirYAML string) (*store.DB, string) {
 	t.Helper()
 	dbURL := storetest.NewDB(t)
 	s, err := store.Open(t.Context(), dbURL)
@@ -270,7 +270,7 @@ func storeWithURL(t *testing.T, dirYAML string) (*store.Store, string) {
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ImportDirectory(t.Context(), parseDir(t, dirYAML)); err != nil {
+	if err := s.Directory().ImportDirectory(t.Context(), parseDir(t, dirYAML)); err != nil {
 		t.Fatal(err)
 	}
 	return s, dbURL
@@ -326,7 +326,7 @@ func TestRouteConcurrentWeightedSplit(t *testing.T) {
 	}
 
 	// A retry of one of them changes nothing.
-	again, err := s.Route(t.Context(), actions.RouteInput{Key: "lead/C7/route", LeadID: "C7", Rules: []routing.Rule{westRule}, At: monday})
+	again, err := s.Directory().Route(t.Context(), actions.RouteInput{Key: "lead/C7/route", LeadID: "C7", Rules: []routing.Rule{westRule}, At: monday})
 	if err != nil || !reflect.DeepEqual(again, decisions[7]) {
 		t.Errorf("retry = %+v, %v; want %+v", again, err, decisions[7])
 	}

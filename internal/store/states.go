@@ -13,6 +13,11 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
+// States are the leads' published states (lead_states): what the HTTP edge
+// serves when no worker answers, and the inbox's and dashboard's lists
+// (lead_states_query.go).
+type States struct{ *conn }
+
 // PublishState stores snap as its lead's last published state. A snapshot
 // replaces the stored one only when its Seq is greater, so a retried
 // (late) write of an older state never overwrites a newer one; publishing
@@ -20,7 +25,7 @@ import (
 //
 // The view is stored without the edge's Stale and PublishedAt marks:
 // LastState's caller sets them.
-func (s *Store) PublishState(ctx context.Context, snap actions.StateSnapshot) error {
+func (s States) PublishState(ctx context.Context, snap actions.StateSnapshot) error {
 	if snap.LeadID == "" {
 		return fmt.Errorf("publish state: empty lead id: %w", ErrInvalidInput)
 	}
@@ -56,7 +61,7 @@ WHERE lead_states.seq < excluded.seq`, snap.LeadID, snap.Seq, snap.At, data, s.n
 
 // LastState returns the state leadID last published and when (the
 // snapshot's At); found is false when it never published one.
-func (s *Store) LastState(ctx context.Context, leadID string) (v lead.View, publishedAt time.Time, found bool, err error) {
+func (s States) LastState(ctx context.Context, leadID string) (v lead.View, publishedAt time.Time, found bool, err error) {
 	var data []byte
 	err = s.pool.QueryRow(ctx, `SELECT view, published_at FROM lead_states WHERE lead_id = $1`, leadID).Scan(&data, &publishedAt)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -27,13 +27,13 @@ func TestPublishStateKeepsTheNewest(t *testing.T) {
 	ctx := t.Context()
 	t0 := date("2026-11-23T10:00:00Z")
 
-	if _, _, found, err := s.LastState(ctx, "L1"); err != nil || found {
+	if _, _, found, err := s.States().LastState(ctx, "L1"); err != nil || found {
 		t.Fatalf("LastState before any publish: found=%v err=%v", found, err)
 	}
-	if err := s.PublishState(ctx, snapshot("L1", 2, t0, lead.StageHandoff)); err != nil {
+	if err := s.States().PublishState(ctx, snapshot("L1", 2, t0, lead.StageHandoff)); err != nil {
 		t.Fatal(err)
 	}
-	v, at, found, err := s.LastState(ctx, "L1")
+	v, at, found, err := s.States().LastState(ctx, "L1")
 	if err != nil || !found || !at.Equal(t0) || v.Stage != lead.StageHandoff || v.OwnerID != "rep-7" ||
 		len(v.Effects) != 1 || v.Effects[0].Attempts != 2 || len(v.Score.Breakdown) != 1 {
 		t.Fatalf("LastState = %+v, %v, %v, %v", v, at, found, err)
@@ -44,22 +44,22 @@ func TestPublishStateKeepsTheNewest(t *testing.T) {
 		snapshot("L1", 1, t0.Add(-time.Minute), lead.StageMQL),
 		snapshot("L1", 2, t0.Add(time.Minute), lead.StageSAL),
 	} {
-		if err := s.PublishState(ctx, old); err != nil {
+		if err := s.States().PublishState(ctx, old); err != nil {
 			t.Fatalf("publish seq %d: %v", old.Seq, err)
 		}
-		if v, at, _, _ := s.LastState(ctx, "L1"); v.Stage != lead.StageHandoff || !at.Equal(t0) {
+		if v, at, _, _ := s.States().LastState(ctx, "L1"); v.Stage != lead.StageHandoff || !at.Equal(t0) {
 			t.Errorf("after seq %d: stage %s at %v, want handoff at %v", old.Seq, v.Stage, at, t0)
 		}
 	}
 	// A newer one replaces it.
-	if err := s.PublishState(ctx, snapshot("L1", 3, t0.Add(time.Hour), lead.StageSAL)); err != nil {
+	if err := s.States().PublishState(ctx, snapshot("L1", 3, t0.Add(time.Hour), lead.StageSAL)); err != nil {
 		t.Fatal(err)
 	}
-	if v, at, _, _ := s.LastState(ctx, "L1"); v.Stage != lead.StageSAL || !at.Equal(t0.Add(time.Hour)) {
+	if v, at, _, _ := s.States().LastState(ctx, "L1"); v.Stage != lead.StageSAL || !at.Equal(t0.Add(time.Hour)) {
 		t.Errorf("after seq 3: stage %s at %v", v.Stage, at)
 	}
 	// Other leads are their own rows.
-	if _, _, found, _ := s.LastState(ctx, "L2"); found {
+	if _, _, found, _ := s.States().LastState(ctx, "L2"); found {
 		t.Error("L2 found")
 	}
 	if n := count(t, s, `SELECT count(*) FROM lead_states`); n != 1 {
@@ -74,10 +74,10 @@ func TestPublishStateStoresNoEdgeMarks(t *testing.T) {
 	snap := snapshot("L1", 1, at, lead.StageHandoff)
 	snap.View.Stale, snap.View.PublishedAt = true, &at
 	snap.View.LeadID = ""
-	if err := s.PublishState(t.Context(), snap); err != nil {
+	if err := s.States().PublishState(t.Context(), snap); err != nil {
 		t.Fatal(err)
 	}
-	v, _, _, err := s.LastState(t.Context(), "L1")
+	v, _, _, err := s.States().LastState(t.Context(), "L1")
 	if err != nil || v.Stale || v.PublishedAt != nil || v.LeadID != "L1" {
 		t.Errorf("stored view %+v, %v", v, err)
 	}
@@ -94,7 +94,7 @@ func TestPublishStateInvalid(t *testing.T) {
 		"no time":       snapshot("L1", 1, time.Time{}, lead.StageLead),
 		"view of other": other,
 	} {
-		if err := s.PublishState(t.Context(), snap); !errors.Is(err, store.ErrInvalidInput) {
+		if err := s.States().PublishState(t.Context(), snap); !errors.Is(err, store.ErrInvalidInput) {
 			t.Errorf("%s: %v, want ErrInvalidInput", name, err)
 		}
 	}
@@ -114,7 +114,7 @@ func TestPublishStateConcurrent(t *testing.T) {
 	errs := make([]error, n)
 	for i, seq := range seqs {
 		wg.Go(func() {
-			errs[i] = s.PublishState(t.Context(), snapshot("L1", int64(seq+1), at.Add(time.Duration(seq)*time.Second), lead.StageHandoff))
+			errs[i] = s.States().PublishState(t.Context(), snapshot("L1", int64(seq+1), at.Add(time.Duration(seq)*time.Second), lead.StageHandoff))
 		})
 	}
 	wg.Wait()
@@ -123,7 +123,7 @@ func TestPublishStateConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, got, _, err := s.LastState(t.Context(), "L1"); err != nil || !got.Equal(at.Add((n-1)*time.Second)) {
+	if _, got, _, err := s.States().LastState(t.Context(), "L1"); err != nil || !got.Equal(at.Add((n-1)*time.Second)) {
 		t.Errorf("published at %v (%v), want the seq-%d snapshot's %v", got, err, n, at.Add((n-1)*time.Second))
 	}
 }

@@ -1,7 +1,8 @@
 // Package store is leadflow's Postgres persistence (pgx/v5): schema
 // migrations, the append-only ledger and its metrics, the sales directory
 // and routing state, and the tables behind the built-in CRM and nurture
-// adapters.
+// adapters. Open returns the DB; each service is a type of its own over its
+// pool, one file each (see DB).
 //
 // Every write that an activity makes is idempotent by the activity's key
 // (actions.*Input.Key): calling it again with the same key changes nothing
@@ -29,24 +30,35 @@ var (
 	ErrNotFound     = errors.New("not found")
 )
 
-// Store is a handle on the leadflow database. It is safe for concurrent use.
-type Store struct {
+// DB is the leadflow database: one pgxpool shared by every port type
+// built from it. It is safe for concurrent use. Each port a caller needs is
+// a small type of its own over the same pool (db.Ledger(), db.CRM(), …), so
+// a caller takes, and a test fakes, only what it uses.
+//
+// A new service is a file of its own with its type over the pool: either a
+// value built from the DB, as here (`type Foo struct{ *conn }` and
+// `func (db *DB) Foo() Foo { return Foo{db.conn} }`), which shares the clock
+// and the zone cache, or a constructor taking db.Pool().
+type DB struct{ *conn }
+
+// conn is what every port shares: the pool, the clock and the zone cache.
+type conn struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
-	locs sync.Map // IANA name → *time.Location, so routing does not reread zoneinfo
+	locs *sync.Map // IANA name → *time.Location, so routing does not reread zoneinfo
 }
 
-// Option configures a Store.
-type Option func(*Store)
+// Option configures a DB.
+type Option func(*DB)
 
 // WithClock sets the clock used for "now" (send times, created_at); tests
 // pass a fixed one. Default time.Now.
 func WithClock(now func() time.Time) Option {
-	return func(s *Store) { s.now = now }
+	return func(db *DB) { db.now = now }
 }
 
 // Open connects a pool to url and checks that the server answers.
-func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database url: %w", err)
@@ -55,30 +67,67 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open pool: %w", err)
 	}
-	s := &Store{pool: pool, now: time.Now}
+	db := &DB{&conn{pool: pool, now: time.Now, locs: &sync.Map{}}}
 	for _, o := range opts {
-		o(s)
+		o(db)
 	}
-	if err := s.Ping(ctx); err != nil {
+	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return s, nil
+	return db, nil
 }
 
 // Close closes the pool.
-func (s *Store) Close() { s.pool.Close() }
+func (d *DB) Close() { d.pool.Close() }
 
 // Ping checks that Postgres is reachable (readiness).
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("store: ping %s/%s: %w", s.pool.Config().ConnConfig.Host, s.pool.Config().ConnConfig.Database, err)
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("store: ping %s/%s: %w", d.pool.Config().ConnConfig.Host, d.pool.Config().ConnConfig.Database, err)
 	}
 	return nil
 }
 
 // Pool is the underlying pool, for callers that need plain SQL (reports).
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+func (d *DB) Pool() *pgxpool.Pool { return d.pool }
+
+// The ports, one type each, all over the same pool.
+
+// Ledger is the append-only ledger (ledger.go).
+func (d *DB) Ledger() Ledger { return Ledger{d.conn} }
+
+// States are the leads' published states (states.go, lead_states_query.go).
+func (d *DB) States() States { return States{d.conn} }
+
+// Metrics are the ledger's counts and the weekly report's snapshots
+// (metrics.go).
+func (d *DB) Metrics() Metrics { return Metrics{d.conn} }
+
+// Directory is the sales directory and the routing transaction
+// (directory.go, route.go, deactivate.go).
+func (d *DB) Directory() Directory { return Directory{d.conn} }
+
+// CRM is the built-in CRM (crm.go).
+func (d *DB) CRM() CRM { return CRM{d.conn} }
+
+// Nurture is the built-in nurture (nurture.go).
+func (d *DB) Nurture() Nurture { return Nurture{d.conn} }
+
+// HubSpot is the HubSpot adapter's bookkeeping (hubspot.go).
+func (d *DB) HubSpot() HubSpot { return HubSpot{d.conn} }
+
+// Merges are the merged leads (merges.go).
+func (d *DB) Merges() Merges { return Merges{d.conn} }
+
+// Receipts are the HTTP edge's event receipts (receipts.go).
+func (d *DB) Receipts() Receipts { return Receipts{d.conn} }
+
+// Deliveries are the notification deliveries (deliveries.go).
+func (d *DB) Deliveries() Deliveries { return Deliveries{d.conn} }
+
+// Auth is the rep tokens and web UI sessions (auth.go).
+func (d *DB) Auth() Auth { return Auth{d.conn} }
 
 // EnsureDatabase creates the database named in url if it does not exist,
 // connecting to the "postgres" database of the same server to do so. Two
@@ -123,7 +172,7 @@ func EnsureDatabase(ctx context.Context, url string) error {
 }
 
 // tx runs fn in a read-committed transaction, committing when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+func (s *conn) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, fn)
 }
 
@@ -135,7 +184,7 @@ type querier interface {
 }
 
 // location loads and caches an IANA zone; "" is UTC.
-func (s *Store) location(tz string) (*time.Location, error) {
+func (s *conn) location(tz string) (*time.Location, error) {
 	if tz == "" {
 		return time.UTC, nil
 	}
@@ -152,7 +201,7 @@ func (s *Store) location(tz string) (*time.Location, error) {
 
 // localDay is the calendar date of at in tz, as YYYY-MM-DD. An unloadable
 // zone counts as UTC, as directory.IsAway does (Validate rejects such files).
-func (s *Store) localDay(tz string, at time.Time) string {
+func (s *conn) localDay(tz string, at time.Time) string {
 	loc, err := s.location(tz)
 	if err != nil {
 		loc = time.UTC

@@ -45,7 +45,8 @@ type StuckLead struct {
 // StoreData is the dashboard over internal/metrics and the store's
 // published lead states (stuck leads are store.OverdueLeads).
 type StoreData struct {
-	Store      *store.Store
+	Metrics    store.Metrics    // the ledger the numbers are computed from
+	States     store.States     // the leads' published states
 	Now        func() time.Time // default time.Now
 	StuckLimit int              // default 50
 }
@@ -57,7 +58,7 @@ func (d StoreData) Dashboard(ctx context.Context, p Period) (Dashboard, error) {
 		now = d.Now
 	}
 	out := Dashboard{Period: p, AsOf: now()}
-	rep, err := metrics.ComputeAt(ctx, d.Store.Pool(), metrics.Period{From: p.From, To: p.To}, metrics.ByAll, out.AsOf)
+	rep, err := metrics.ComputeAt(ctx, d.Metrics.Pool(), metrics.Period{From: p.From, To: p.To}, metrics.ByAll, out.AsOf)
 	if err != nil {
 		return out, fmt.Errorf("dashboard %s..%s: %w", p.From.Format(time.RFC3339), p.To.Format(time.RFC3339), err)
 	}
@@ -73,7 +74,7 @@ func (d StoreData) stuck(ctx context.Context, now time.Time) ([]StuckLead, error
 	if limit <= 0 {
 		limit = 50
 	}
-	overdue, err := d.Store.OverdueLeads(ctx, now, limit)
+	overdue, err := d.States.OverdueLeads(ctx, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("stuck leads: %w", err)
 	}

@@ -39,7 +39,7 @@ const (
 	openCheckTimeout = 3 * time.Second
 )
 
-// LeadStates is the last state each lead published (*store.Store): where
+// LeadStates is the last state each lead published (store.States): where
 // the inbox's lists come from.
 type LeadStates interface {
 	RepLeads(ctx context.Context, ownerID string, stage lead.Stage, now time.Time, limit int) ([]store.PublishedState, int, error)

@@ -20,7 +20,7 @@ func TestInboxShowsRecentNotifications(t *testing.T) {
 	ctx := t.Context()
 	notify := func(key, to, kind, leadID string) {
 		t.Helper()
-		if err := e.st.Notify(ctx, actions.NotifyInput{Key: key, LeadID: leadID, To: to, Kind: kind, Body: "b"}); err != nil {
+		if err := e.st.CRM().Notify(ctx, actions.NotifyInput{Key: key, LeadID: leadID, To: to, Kind: kind, Body: "b"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -31,11 +31,11 @@ func TestInboxShowsRecentNotifications(t *testing.T) {
 	notify("k-other", "rep-2", actions.NotifyHandoff, "L-x")
 	for _, ch := range []string{"slack", "email"} {
 		d := store.Delivery{Key: "k-last", Channel: ch, Recipient: "rep-1", LeadID: "L-a", Kind: actions.NotifyHandoff}
-		if _, err := e.st.ClaimDelivery(ctx, d, 0, time.Hour, time.Now()); err != nil {
+		if _, err := e.st.Deliveries().ClaimDelivery(ctx, d, 0, time.Hour, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if ch == "slack" { // email stays claimed, not delivered
-			if err := e.st.MarkDelivered(ctx, d, time.Now()); err != nil {
+			if err := e.st.Deliveries().MarkDelivered(ctx, d, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}

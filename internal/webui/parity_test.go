@@ -35,7 +35,7 @@ func TestDashboardAgreesWithReport(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s..%s@%s", c.from.Format("01-02"), c.to.Format("01-02"), c.now.Format("01-02")), func(t *testing.T) {
 			p := webui.Period{From: c.from, To: c.to}
-			d, err := webui.StoreData{Store: e.st, Now: func() time.Time { return c.now }}.Dashboard(t.Context(), p)
+			d, err := webui.StoreData{Metrics: e.st.Metrics(), States: e.st.States(), Now: func() time.Time { return c.now }}.Dashboard(t.Context(), p)
 			if err != nil {
 				t.Fatal(err)
 			}

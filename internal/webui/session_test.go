@@ -260,9 +260,9 @@ func TestAdminTokenRotation(t *testing.T) {
 
 	const rotated = "the-next-admin-token"
 	srv := newServer(t, rotated, old.leads)
-	next, _ := authtest.New(t, old.st, rotated, now)
-	if err := webui.Mount(srv, webui.Config{APIToken: rotated, Auth: next, Tasks: old.st, States: old.st, Now: func() time.Time { return now },
-		Data: webui.StoreData{Store: old.st, Now: func() time.Time { return now }}}); err != nil {
+	next, _ := authtest.New(t, old.st.Auth(), rotated, now)
+	if err := webui.Mount(srv, webui.Config{APIToken: rotated, Auth: next, Tasks: old.st.CRM(), States: old.st.States(), Now: func() time.Time { return now },
+		Data: webui.StoreData{Metrics: old.st.Metrics(), States: old.st.States(), Now: func() time.Time { return now }}}); err != nil {
 		t.Fatal(err)
 	}
 	e := &env{h: srv.Handler(), leads: old.leads, st: old.st}

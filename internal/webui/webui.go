@@ -45,7 +45,7 @@ var staticFS embed.FS
 // ("lead%2F<leadId>") is appended.
 const DefaultTemporalUIURL = "http://127.0.0.1:8233/namespaces/default/workflows/"
 
-// Tasks is what the inbox needs from the CRM store (*store.Store): the
+// Tasks is what the inbox needs from the CRM store (store.CRM): the
 // handoff context of its leads' open tasks, and whether a rep has a task
 // on a lead.
 type Tasks interface {

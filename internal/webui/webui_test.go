@@ -38,7 +38,7 @@ func (receipts) Record(context.Context, string, string) (bool, error) { return t
 type env struct {
 	h     http.Handler
 	leads *webuitest.Leads
-	st    *store.Store
+	st    *store.DB
 	tasks map[string]string // leadId -> taskId
 	// With a token: sign-ins and rep tokens, on a clock the test moves.
 	auth  *auth.Service
@@ -74,16 +74,16 @@ func setupWith(t *testing.T, o setupOpts, views ...lead.View) *env {
 		port = o.port(leads)
 	}
 	srv := newServer(t, o.token, port)
-	cfg := webui.Config{APIToken: o.token, PublicURL: o.publicURL, Tasks: st, States: st, Now: func() time.Time { return now },
-		Data: webui.StoreData{Store: st, Now: func() time.Time { return now }}}
+	cfg := webui.Config{APIToken: o.token, PublicURL: o.publicURL, Tasks: st.CRM(), States: st.States(), Now: func() time.Time { return now },
+		Data: webui.StoreData{Metrics: st.Metrics(), States: st.States(), Now: func() time.Time { return now }}}
 	e := &env{leads: leads, st: st, tasks: map[string]string{}}
 	if o.token != "" {
 		webuitest.Reps(t, st, "rep-1", "rep-2", "rep-3")
-		e.auth, e.clock = authtest.New(t, st, o.token, now)
+		e.auth, e.clock = authtest.New(t, st.Auth(), o.token, now)
 		cfg.Auth = e.auth
 	}
 	if o.notifications {
-		cfg.Notifications = st
+		cfg.Notifications = st.Deliveries()
 	}
 	cfg.Policy = o.policy
 	if err := webui.Mount(srv, cfg); err != nil {
@@ -303,7 +303,7 @@ func TestTouch(t *testing.T) {
 		evs[0].Attr("repId") != "rep-1" || evs[0].Attr("channel") != "inbox" || !evs[0].OccurredAt.Equal(now) {
 		t.Errorf("events %+v", evs)
 	}
-	open, err := e.st.OpenTasks(t.Context(), "rep-1")
+	open, err := e.st.CRM().OpenTasks(t.Context(), "rep-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +446,7 @@ func TestMountRefusesOpenUIBehindToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := webui.Mount(srv, webui.Config{Tasks: &store.Store{}, States: &store.Store{}, Data: webui.StoreData{}}); err == nil {
+	if err := webui.Mount(srv, webui.Config{Tasks: store.CRM{}, States: store.States{}, Data: webui.StoreData{}}); err == nil {
 		t.Error("Mount accepted an open UI on an API that requires a token")
 	}
 }
@@ -654,7 +654,7 @@ func TestInboxFallsBackToPublishedStates(t *testing.T) {
 	at := now.Add(-3 * time.Minute)
 	for _, v := range views[1:] {
 		v.Score.Total += 100 // the live state (the fake) keeps the old score
-		if err := e.st.PublishState(t.Context(), actions.StateSnapshot{LeadID: v.LeadID, Seq: 1 << 40, At: at, View: v}); err != nil {
+		if err := e.st.States().PublishState(t.Context(), actions.StateSnapshot{LeadID: v.LeadID, Seq: 1 << 40, At: at, View: v}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,10 +16,10 @@ import (
 type Clock = hubspottest.Clock
 
 // New returns a Service over st with adminToken and a clock at start.
-func New(t testing.TB, st *store.Store, adminToken string, start time.Time) (*auth.Service, *Clock) {
+func New(t testing.TB, st store.Auth, adminToken string, start time.Time) (*auth.Service, *Clock) {
 	t.Helper()
 	clock := hubspottest.NewClock(start)
-	svc, err := auth.New(store.Auth{Store: st}, auth.Config{AdminToken: adminToken, Now: clock.Now})
+	svc, err := auth.New(st, auth.Config{AdminToken: adminToken, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

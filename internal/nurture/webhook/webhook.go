@@ -59,7 +59,7 @@ const (
 )
 
 // Guard is what the adapter needs of leadflow's store: the built-in
-// nurture's own operations, with their semantics (*store.Store satisfies
+// nurture's own operations, with their semantics (store.Nurture satisfies
 // it). Each records its action once per Key; Send re-checks the suppression
 // guard and records the send in one transaction, returns Sent for a key
 // already recorded, and returns Sent=false with the reasons when refused.

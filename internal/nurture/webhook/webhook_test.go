@@ -23,7 +23,7 @@ import (
 )
 
 // The built-in store is the adapter's guard.
-var _ webhook.Guard = (*store.Store)(nil)
+var _ webhook.Guard = store.Nurture{}
 
 const email = "ana@acme.io"
 
@@ -57,7 +57,7 @@ func (c *clock) Add(d time.Duration) {
 
 // env is the real store, a fake receiver and the adapter, all on one clock.
 type env struct {
-	store *store.Store
+	store *store.DB
 	recv  *webhooktest.Receiver
 	nur   *webhook.Adapter
 	clk   *clock
@@ -68,7 +68,7 @@ func setup(t *testing.T, opts ...webhook.Option) env {
 	clk := &clock{t: monday}
 	s := storetest.Open(t, store.WithClock(clk.Now))
 	recv := webhooktest.New(t, secret, webhooktest.WithClock(clk.Now))
-	a, err := webhook.New(recv.URL(), secret, s, append([]webhook.Option{webhook.WithClock(clk.Now)}, opts...)...)
+	a, err := webhook.New(recv.URL(), secret, s.Nurture(), append([]webhook.Option{webhook.WithClock(clk.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,12 +175,12 @@ func TestLifecycleReachesReceiver(t *testing.T) {
 	}
 
 	// The store holds the same facts as the built-in nurture would.
-	st, ok, err := e.store.Nurture(ctx, "L1")
+	st, ok, err := e.store.Nurture().Nurture(ctx, "L1")
 	if err != nil || !ok || !st.Stopped || st.Paused || st.Step != 1 ||
 		!reflect.DeepEqual(st.Suppressions, []string{lead.SuppressUnsubscribed}) {
 		t.Errorf("store state = %+v, %v, %v", st, ok, err)
 	}
-	if ss, _ := e.store.Sends(ctx, "L1"); len(ss) != 1 || ss[0].Key != "lead/L1/nurture/0/default/1" {
+	if ss, _ := e.store.Nurture().Sends(ctx, "L1"); len(ss) != 1 || ss[0].Key != "lead/L1/nurture/0/default/1" {
 		t.Errorf("store sends = %+v", ss)
 	}
 }
@@ -191,7 +191,7 @@ func TestSendRefusedByGuardIsNotPosted(t *testing.T) {
 	ctx := t.Context()
 
 	// Unsubscribed, as recorded by the store (by any path): refused, no request.
-	if err := e.store.Stop(ctx, actions.StopInput{Key: "lead/U1/stop", LeadID: "U1", Reason: lead.SuppressUnsubscribed}); err != nil {
+	if err := e.store.Nurture().Stop(ctx, actions.StopInput{Key: "lead/U1/stop", LeadID: "U1", Reason: lead.SuppressUnsubscribed}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.nur.Send(ctx, sendIn("lead/U1/s1", "U1", 0))
@@ -217,7 +217,7 @@ func TestSendRefusedByGuardIsNotPosted(t *testing.T) {
 	if n, got := e.recv.Requests(), len(e.recv.Received()); n != 2 || got != 2 {
 		t.Errorf("receiver: %d requests, %d processed; want 2", n, got)
 	}
-	if ss, _ := e.store.Sends(ctx, "C1"); len(ss) != 2 {
+	if ss, _ := e.store.Nurture().Sends(ctx, "C1"); len(ss) != 2 {
 		t.Errorf("store sends = %d, want 2", len(ss))
 	}
 
@@ -254,7 +254,7 @@ func TestSameKeyTwiceProcessedOnce(t *testing.T) {
 	if r := e.recv.Repeats(); r != 2 {
 		t.Errorf("repeats = %d, want 2 (answered 409, taken as done)", r)
 	}
-	if ss, _ := e.store.Sends(ctx, "K1"); len(ss) != 1 {
+	if ss, _ := e.store.Nurture().Sends(ctx, "K1"); len(ss) != 1 {
 		t.Errorf("store sends = %d, want 1", len(ss))
 	}
 }
@@ -277,7 +277,7 @@ func TestCrashAfterProcessingThenRetry(t *testing.T) {
 	if got, r := e.recv.Received(), e.recv.Repeats(); len(got) != 1 || r != 1 {
 		t.Errorf("processed %d, repeats %d; want 1 and 1", len(got), r)
 	}
-	if ss, _ := e.store.Sends(ctx, "X1"); len(ss) != 1 {
+	if ss, _ := e.store.Nurture().Sends(ctx, "X1"); len(ss) != 1 {
 		t.Errorf("store sends = %d, want 1", len(ss))
 	}
 }
@@ -362,7 +362,7 @@ func TestWrongSecretIsNonRetryable(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
 	recv := webhooktest.New(t, []byte("the receiver's secret"))
-	a, err := webhook.New(recv.URL(), []byte("a stale secret"), s)
+	a, err := webhook.New(recv.URL(), []byte("a stale secret"), s.Nurture())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestWrongSecretIsNonRetryable(t *testing.T) {
 
 	// A sender clock ten minutes behind: a stale signature, refused the same way.
 	behind := webhook.WithClock(func() time.Time { return time.Now().Add(-10 * time.Minute) })
-	a, err = webhook.New(recv.URL(), []byte("the receiver's secret"), s, behind)
+	a, err = webhook.New(recv.URL(), []byte("the receiver's secret"), s.Nurture(), behind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func TestConnectionErrorHidesURL(t *testing.T) {
 	s := storetest.Open(t)
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
-	a, err := webhook.New(down.URL+"/hook?token=s3cr3t", secret, s)
+	a, err := webhook.New(down.URL+"/hook?token=s3cr3t", secret, s.Nurture())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +429,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	recv := webhooktest.New(t, secret)
 	moved := httptest.NewServer(http.RedirectHandler(recv.URL(), http.StatusPermanentRedirect))
 	t.Cleanup(moved.Close)
-	a, err := webhook.New(moved.URL, secret, s)
+	a, err := webhook.New(moved.URL, secret, s.Nurture())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +461,7 @@ func TestCancelledActivity(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	s := (*store.Store)(nil)
+	s := store.Nurture{}
 	for _, c := range []struct {
 		url    string
 		secret []byte

@@ -78,7 +78,7 @@ func NewDB(t testing.TB) string {
 
 // Open is NewDB, then store.Open and Migrate; the store is closed when the
 // test ends (before the database is dropped).
-func Open(t testing.TB, opts ...store.Option) *store.Store {
+func Open(t testing.TB, opts ...store.Option) *store.DB {
 	t.Helper()
 	dbURL := NewDB(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -23,7 +23,6 @@ import (
 	"github.com/leadflow/leadflow/internal/api"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/lead"
-	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
 	"github.com/leadflow/leadflow/internal/webui"
 	"github.com/leadflow/leadflow/internal/webui/webuitest"
@@ -163,11 +162,11 @@ func TestInboxAndDashboardInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions, err := auth.New(store.Auth{Store: st}, auth.Config{AdminToken: token})
+	sessions, err := auth.New(st.Auth(), auth.Config{AdminToken: token})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := webui.Mount(srv, webui.Config{APIToken: token, Auth: sessions, Tasks: st, States: st, Data: webui.StoreData{Store: st}}); err != nil {
+	if err := webui.Mount(srv, webui.Config{APIToken: token, Auth: sessions, Tasks: st.CRM(), States: st.States(), Data: webui.StoreData{Metrics: st.Metrics(), States: st.States()}}); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())

@@ -213,12 +213,12 @@ func (f *Leads) published(v lead.View) {
 // PublishTo publishes every view of f to s now, and every state a lead
 // moves to from then on, as the workflow does (actions.StateSnapshot with
 // a growing Seq).
-func PublishTo(t testing.TB, s *store.Store, f *Leads) {
+func PublishTo(t testing.TB, s *store.DB, f *Leads) {
 	t.Helper()
 	var seq int64
 	pub := func(v lead.View) {
 		seq++
-		if err := s.PublishState(context.Background(), actions.StateSnapshot{LeadID: v.LeadID, Seq: seq, At: f.now(), View: v}); err != nil {
+		if err := s.States().PublishState(context.Background(), actions.StateSnapshot{LeadID: v.LeadID, Seq: seq, At: f.now(), View: v}); err != nil {
 			t.Errorf("publish the state of %s: %v", v.LeadID, err)
 		}
 	}
@@ -498,25 +498,25 @@ func Handoff(leadID, rep string, score int, due time.Time) lead.View {
 
 // Reps imports a directory of just these reps (UTC, no pools) into s, so
 // rep tokens can be minted for them.
-func Reps(t testing.TB, s *store.Store, ids ...string) {
+func Reps(t testing.TB, s *store.DB, ids ...string) {
 	t.Helper()
 	d := &directory.Directory{Reps: map[string]directory.Rep{}}
 	for _, id := range ids {
 		d.Reps[id] = directory.Rep{ID: id, Name: "Rep " + id, Timezone: "UTC"}
 	}
-	if err := s.ImportDirectory(context.Background(), d); err != nil {
+	if err := s.Directory().ImportDirectory(context.Background(), d); err != nil {
 		t.Fatalf("import reps %v: %v", ids, err)
 	}
 }
 
 // Task creates the open handoff task of a lead in s and returns its ID.
-func Task(t testing.TB, s *store.Store, v lead.View, at time.Time) string {
+func Task(t testing.TB, s *store.DB, v lead.View, at time.Time) string {
 	t.Helper()
 	var due time.Time
 	if v.SLA != nil {
 		due = v.SLA.DueAt
 	}
-	ref, err := s.CreateTask(context.Background(), actions.TaskInput{
+	ref, err := s.CRM().CreateTask(context.Background(), actions.TaskInput{
 		Key: "task/" + v.LeadID, LeadID: v.LeadID, OwnerID: v.OwnerID, Kind: "handoff",
 		Title: "New handoff: " + v.LeadID, DueAt: due,
 		Context: &actions.HandoffContext{
@@ -544,7 +544,7 @@ func Task(t testing.TB, s *store.Store, v lead.View, at time.Time) string {
 // 10 min, accepted), L4 handed off Sunday 11-22 10:00, due Monday 10:00,
 // touched Monday 09:00 and accepted 11-24. At noon on 11-22: first-touch
 // deadlines met 3, breached 1 (week 1), L4 pending (week 2).
-func Ledger(t testing.TB, s *store.Store) (from, to time.Time) {
+func Ledger(t testing.TB, s *store.DB) (from, to time.Time) {
 	t.Helper()
 	date := func(v string) time.Time {
 		d, err := time.Parse(time.RFC3339, v)
@@ -631,7 +631,7 @@ func Ledger(t testing.TB, s *store.Store) (from, to time.Time) {
 		touch("L4", "2026-11-23T09:00:00Z", "2026-11-22T10:00:00Z", "r1", "2026-11-23T10:00:00Z", 0),
 		fb("L4", "2026-11-24T09:00:00Z", "r1", "accepted", ""),
 	}
-	if err := s.Record(context.Background(), entries); err != nil {
+	if err := s.Ledger().Record(context.Background(), entries); err != nil {
 		t.Fatal(err)
 	}
 	return date("2026-11-16T00:00:00Z"), date("2026-11-23T00:00:00Z")

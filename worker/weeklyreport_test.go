@@ -1,4 +1,4 @@
-package governance_test
+package main
 
 import (
 	"context"
@@ -11,10 +11,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
+	"github.com/leadflow/leadflow/activities"
 	"github.com/leadflow/leadflow/internal/actions"
 	"github.com/leadflow/leadflow/internal/directory"
-	"github.com/leadflow/leadflow/internal/governance"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/metrics"
 	"github.com/leadflow/leadflow/internal/notify"
@@ -23,54 +24,37 @@ import (
 	"github.com/leadflow/leadflow/internal/store"
 	"github.com/leadflow/leadflow/internal/store/storetest"
 	"github.com/leadflow/leadflow/internal/testenv"
+	"github.com/leadflow/leadflow/workflows"
 )
-
-func TestPeriodFor(t *testing.T) {
-	ny, _ := time.LoadLocation("America/New_York")
-	// Monday 2026-11-23 08:00 New York: last week is 11-16 .. 11-23 there.
-	p, err := governance.PeriodFor(governance.Input{Timezone: "America/New_York"}, time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC))
-	if err != nil || !p.From.Equal(time.Date(2026, 11, 16, 0, 0, 0, 0, ny)) || !p.To.Equal(time.Date(2026, 11, 23, 0, 0, 0, 0, ny)) {
-		t.Errorf("PeriodFor = %v..%v, %v", p.From, p.To, err)
-	}
-	// Sunday late in UTC is still the current week.
-	p, _ = governance.PeriodFor(governance.Input{}, time.Date(2026, 11, 22, 23, 59, 0, 0, time.UTC))
-	if !p.From.Equal(time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("PeriodFor(Sunday) from %v", p.From)
-	}
-	if _, err := governance.PeriodFor(governance.Input{Week: "2026-11-17"}, time.Now()); err == nil {
-		t.Error("a Tuesday accepted as a week")
-	}
-}
 
 // Two worker starts leave one schedule whose spec is the latest; the
 // report workflow stores one snapshot and notifies each manager once, also
 // when run twice.
-func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
-	srv := testenv.StartDevServer(t, testenv.DevServerOptions{})
+func testWeeklyReport(t *testing.T, srv *testenv.DevServer) {
 	c := srv.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const queue = "governance-test"
+	const queue = "weekly-report-test"
 
-	spec := governance.Spec{Cron: "0 8 * * MON", Timezone: "America/New_York"}
+	spec := reportSpec{Cron: "0 8 * * MON", Timezone: "America/New_York"}
 	for range 2 {
-		if err := governance.EnsureSchedule(ctx, c, queue, spec); err != nil {
+		if err := ensureReportSchedule(ctx, c, queue, spec); err != nil {
 			t.Fatal(err)
 		}
 	}
 	checkNext(ctx, t, c, time.Monday, 8, "America/New_York")
 	// A policy change: the next start updates the one schedule.
-	spec = governance.Spec{Cron: "30 9 * * TUE", Timezone: "Europe/Berlin"}
-	if err := governance.EnsureSchedule(ctx, c, queue, spec); err != nil {
+	spec = reportSpec{Cron: "30 9 * * TUE", Timezone: "Europe/Berlin"}
+	if err := ensureReportSchedule(ctx, c, queue, spec); err != nil {
 		t.Fatal(err)
 	}
 	checkNext(ctx, t, c, time.Tuesday, 9, "Europe/Berlin")
-	d, err := c.ScheduleClient().GetHandle(ctx, governance.ScheduleID).Describe(ctx)
+	d, err := c.ScheduleClient().GetHandle(ctx, reportScheduleID).Describe(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	act, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
-	if !ok || act.TaskQueue != queue {
+	if !ok || act.TaskQueue != queue || act.Workflow != workflows.WeeklyReportType {
 		t.Errorf("action = %#v", d.Schedule.Action)
 	}
 	// Exactly one schedule with our ID (the list is eventually consistent).
@@ -86,7 +70,7 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.ID == governance.ScheduleID {
+			if e.ID == reportScheduleID {
 				n++
 			}
 		}
@@ -94,21 +78,21 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d schedules named %s; want 1", n, governance.ScheduleID)
+			t.Fatalf("%d schedules named %s; want 1", n, reportScheduleID)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 
 	// The workflow, on a worker with a real store and the built-in CRM.
 	st := storetest.Open(t)
-	dir, err := directory.Load("../../deploy/directory.yaml")
+	dir, err := directory.Load("../deploy/directory.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	mgr1 := dir.Reps["mgr-1"]
 	mgr1.Email = "chris@example.com"
 	dir.Reps["mgr-1"] = mgr1
-	if err := st.ImportDirectory(ctx, dir); err != nil {
+	if err := st.Directory().ImportDirectory(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	var managers []string
@@ -122,7 +106,7 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 		t.Fatal("the directory has no managers")
 	}
 	week := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
-	if err := st.Record(ctx, []actions.LedgerEntry{
+	if err := st.Ledger().Record(ctx, []actions.LedgerEntry{
 		{Key: "L1:t", LeadID: "L1", Kind: actions.LedgerTransition, At: week.Add(10 * time.Hour), From: lead.StageMQL, To: lead.StageHandoff},
 		{Key: "L1:f", LeadID: "L1", Kind: actions.LedgerFeedback, At: week.Add(11 * time.Hour), Data: map[string]any{"outcome": "accepted", "cycle": 1}},
 	}); err != nil {
@@ -131,26 +115,27 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 	// Managers and the policy's marketing recipients are emailed through
 	// the dispatcher, by a real SMTP server; mgr-1 has an address.
 	mail := notifytest.StartSMTP(t, true, "", "")
-	pol := governancePolicy(t, "notifications:\n  weekly_report_to: [revops@example.com, cmo@example.com]\n")
+	pol := reportPolicy(t, "notifications:\n  weekly_report_to: [revops@example.com, cmo@example.com]\n")
 	w := worker.New(c, queue, worker.Options{})
-	governance.Register(w, &governance.Activities{Store: st, CRM: st, Notifier: dispatcher(t, st, mail, pol),
-		Policy: func() *policy.Policy { return pol }})
+	w.RegisterWorkflowWithOptions(workflows.WeeklyReport, workflow.RegisterOptions{Name: workflows.WeeklyReportType})
+	(&activities.Report{Metrics: st.Metrics(), Directory: st.Directory(), Records: st.CRM(), CRM: st.CRM(), Notifier: reportDispatcher(t, st, mail, pol),
+		Policy: func() *policy.Policy { return pol }}).Register(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer w.Stop()
 
-	in := governance.Input{Timezone: "UTC", Week: "2026-11-16"}
+	in := workflows.WeeklyReportInput{Timezone: "UTC", Week: "2026-11-16"}
 	for i := range 2 {
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "weekly-report-test", TaskQueue: queue}, governance.WorkflowName, in)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "weekly-report-test", TaskQueue: queue}, workflows.WeeklyReportType, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res governance.Result
+		var res workflows.WeeklyReportResult
 		if err := run.Get(ctx, &res); err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
-		if want := append(slices.Clone(managers), governance.MarketingRecipient); res.Created != (i == 0) || !slices.Equal(res.Notified, want) {
+		if want := append(slices.Clone(managers), actions.ReportMarketingRecipient); res.Created != (i == 0) || !slices.Equal(res.Notified, want) {
 			t.Errorf("run %d: %+v; want created %v, notified %v", i+1, res, i == 0, want)
 		}
 	}
@@ -166,10 +151,10 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 	if want := []string{"chris@example.com", "cmo@example.com", "revops@example.com"}; !slices.Equal(rcpts, want) {
 		t.Errorf("emailed %v; want %v once each", rcpts, want)
 	}
-	if n, err := st.CountReportSnapshots(ctx); err != nil || n != 1 {
+	if n, err := st.Metrics().CountReportSnapshots(ctx); err != nil || n != 1 {
 		t.Errorf("snapshots = %d, %v; want 1", n, err)
 	}
-	raw, _, err := st.ReportSnapshot(ctx, week, week.AddDate(0, 0, 7), "")
+	raw, _, err := st.Metrics().ReportSnapshot(ctx, week, week.AddDate(0, 0, 7), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,19 +162,19 @@ func TestScheduleAndWorkflowOnDevServer(t *testing.T) {
 	if err := json.Unmarshal(raw, &rep); err != nil || len(rep.Rows) != 1 || rep.Rows[0].HandedOff != 1 || rep.Rows[0].Accepted != 1 {
 		t.Errorf("snapshot = %s, %v", raw, err)
 	}
-	notes, err := st.Notifications(ctx, governance.ReportLeadID(week))
+	notes, err := st.CRM().Notifications(ctx, activities.ReportLeadID(week))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var to []string
 	for _, n := range notes {
 		to = append(to, n.To)
-		if n.Kind != governance.NotifyKind || !strings.Contains(n.Body, "Handed off 1: accepted 1, rejected 0, pending 0 (acceptance 100.0% of decided)") {
+		if n.Kind != actions.NotifyWeekly || !strings.Contains(n.Body, "Handed off 1: accepted 1, rejected 0, pending 0 (acceptance 100.0% of decided)") {
 			t.Errorf("notification %+v", n)
 		}
 	}
 	slices.Sort(to)
-	if want := slices.Sorted(slices.Values(append(slices.Clone(managers), governance.MarketingRecipient))); !slices.Equal(to, want) {
+	if want := slices.Sorted(slices.Values(append(slices.Clone(managers), actions.ReportMarketingRecipient))); !slices.Equal(to, want) {
 		t.Errorf("notified %v; want each of %v once", to, want)
 	}
 }
@@ -201,7 +186,7 @@ func checkNext(ctx context.Context, t *testing.T, c client.Client, day time.Week
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := c.ScheduleClient().GetHandle(ctx, governance.ScheduleID).Describe(ctx)
+	d, err := c.ScheduleClient().GetHandle(ctx, reportScheduleID).Describe(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,10 +204,10 @@ func checkNext(ctx context.Context, t *testing.T, c client.Client, day time.Week
 	}
 }
 
-// governancePolicy is deploy/policy.yaml with extra appended.
-func governancePolicy(t *testing.T, extra string) *policy.Policy {
+// reportPolicy is deploy/policy.yaml with extra appended.
+func reportPolicy(t *testing.T, extra string) *policy.Policy {
 	t.Helper()
-	src, err := os.ReadFile("../../deploy/policy.yaml")
+	src, err := os.ReadFile("../deploy/policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,15 +218,15 @@ func governancePolicy(t *testing.T, extra string) *policy.Policy {
 	return p
 }
 
-// dispatcher emails through srv at a fixed weekday noon UTC (outside
+// reportDispatcher emails through srv at a fixed weekday noon UTC (outside
 // everyone's quiet hours).
-func dispatcher(t *testing.T, st *store.Store, srv *notifytest.SMTPServer, p *policy.Policy) *notify.Dispatcher {
+func reportDispatcher(t *testing.T, st *store.DB, srv *notifytest.SMTPServer, p *policy.Policy) *notify.Dispatcher {
 	t.Helper()
 	email, err := notify.NewEmailURL(srv.URL(), "leadflow@example.com", notify.WithTLSConfig(srv.ClientTLS()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	noon := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
-	return &notify.Dispatcher{Store: st, Channels: []notify.Channel{email}, Now: func() time.Time { return noon },
+	return &notify.Dispatcher{Store: st.Deliveries(), Channels: []notify.Channel{email}, Now: func() time.Time { return noon },
 		Policy: func() notify.Policy { return notify.Policy{Notifications: p.Notifications, Location: p.Location} }}
 }
