@@ -194,7 +194,7 @@ func (x *faults) before(ctx context.Context, name, leadID string) error {
 // faultRegistry registers the fakes with faults in front of the
 // activities the scenarios hold or refuse.
 type faultRegistry struct {
-	reg activityRegistry
+	reg registry
 	f   *fakes
 	x   *faults
 }
