@@ -91,6 +91,14 @@ func TestHubSpotLeadLifeUnderFailures(t *testing.T) {
 		t.Fatalf("accept: %d %s", code, body)
 	}
 
+	// leadflow's own write of rep-8 has reached HubSpot (it runs on the
+	// rate-limited SaaS queue, so it may land after the accept answers; a
+	// change made in HubSpot before it lands is taken for leadflow's echo
+	// of its previous write, docs/integrations.md).
+	s.waitFor("rep-8's owner write at HubSpot", 60*time.Second, func() bool {
+		h := slices.Compact(hs.PropertyHistory(contact, "hubspot_owner_id"))
+		return len(h) > 0 && h[len(h)-1] == owner8
+	})
 	// Someone gives the contact to Mei in HubSpot: the lead follows (a
 	// reassignment by the CRM), and leadflow writes no owner back.
 	now := time.Now().UnixMilli()
